@@ -1,0 +1,27 @@
+"""The claim registry: one explicit tuple, no import-time discovery."""
+
+from __future__ import annotations
+
+import difflib
+
+from checks import cnce, nce, score_matching, toy, ula
+from checks.anatomy import Claim
+
+CLAIMS: tuple[Claim, ...] = (*score_matching.CLAIMS, *ula.CLAIMS, *nce.CLAIMS, *toy.CLAIMS, *cnce.CLAIMS)
+
+_BY_ID = {claim.id: claim for claim in CLAIMS}
+if len(_BY_ID) != len(CLAIMS):
+    raise RuntimeError("duplicate claim ids in the registry")
+
+
+def get_claim(claim_id: str) -> Claim:
+    """Return the claim called ``claim_id``; ``KeyError`` naming the closest ids otherwise."""
+    try:
+        return _BY_ID[claim_id]
+    except KeyError:
+        raise KeyError(f"unknown claim id {claim_id!r}; closest: {', '.join(closest_ids(claim_id)) or 'none'}") from None
+
+
+def closest_ids(claim_id: str, count: int = 3) -> list[str]:
+    matches = difflib.get_close_matches(claim_id, list(_BY_ID), n=count, cutoff=0.0)
+    return matches

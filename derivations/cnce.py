@@ -1,0 +1,218 @@
+r"""Conditional NCE (seed 004): Lemma 3, Lemma 4, Theorem 1 (K = 1 and any K), Corollary 2.
+
+Notation: :math:`F(x,y;\theta) = \log f(x;\theta) - \log f(y;\theta) + \log p_n(y|x) - \log p_n(x|y)`,
+per-pair loss :math:`\ell(F) = -2\log\sigma(F)`, :math:`s = -\tfrac12\nabla_\theta\ell = \sigma(-F)\nabla_\theta F`
+(the paper's summand, eq. 29), joint density of a data/noise pair :math:`p_1(x,y) = p_d(x)p_n(y|x)`.
+
+The "role of the symmetry" is one fact: at :math:`\theta^*` (well-specified model),
+:math:`F^*(x,y) = \log p_1(x,y) - \log p_1(y,x)`, so :math:`\sigma(F^*) = a/(a+b)` with
+:math:`a = p_1(x,y)`, :math:`b = p_1(y,x)`. Pairing the point :math:`(x,y)` with its swap
+:math:`(y,x)` in :math:`\int\!\!\int \cdot\; p_1` then shows (i) :math:`\mathbb{E}[s] = 0`, (ii) the
+:math:`\nabla^2_\theta F` term of the expected Hessian vanishes, and (iii) :math:`C_2 = C_1`, so
+Theorem 1's sandwich equals :math:`C_1^{-1}`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import sympy as sp
+
+from derivations.steps import Assumption, Derivation, Step
+
+WELL_SPECIFIED = Assumption(
+    "well-specified", r"p_d = p_{\theta^*} = f(\cdot;\theta^*)/Z(\theta^*)", "the data come from the model at θ*"
+)
+NOISE_POSITIVE = Assumption(
+    "noise-positive", r"p_n(y|x) > 0,\ p_n(x|y) > 0", "both directions of every jump have positive density"
+)
+REGULARITY = Assumption(
+    "regularity",
+    r"\nabla_\theta \textstyle\int f = \int \nabla_\theta f;\ C_1 \succ 0",
+    "differentiation under the integral, C1 (the expected Hessian / 2) invertible, standard M-estimation conditions",
+)
+CONDITIONALLY_IID = Assumption(
+    "noise-conditionally-iid", r"y_{i1},\dots,y_{iK} \overset{iid}{\sim} p_n(\cdot|x_i)",
+    "the K noise points of one data point are independent given it (but share x_i)",
+)
+
+
+def sigma(u):
+    return 1 / (1 + sp.exp(-u))
+
+
+# ---- Lemma 4 ---------------------------------------------------------------------------------
+def lemma4_symmetry() -> Derivation:
+    r"""Eq. 21: :math:`\log\sigma(F(x,y)) = \log(1 - \sigma(F(y,x)))`, and the merge of eq. 11 into eq. 12."""
+    lfx, lfy, nyx, nxy = sp.symbols("ell_x ell_y n_yx n_xy", real=True)  # log f(x), log f(y), log p_n(y|x), log p_n(x|y)
+    F_xy = lfx - lfy + nyx - nxy
+    F_yx = lfy - lfx + nxy - nyx  # swap x <-> y
+    steps = (
+        Step(F_yx, -F_xy, "swapping x and y flips the sign of the log-ratio F"),
+        Step(sp.log(sigma(F_xy)), sp.log(1 - sigma(F_yx)), "eq. 21 (Lemma 4): 1 − σ(−u) = σ(u)", (NOISE_POSITIVE,)),
+        Step(
+            -sp.log(sigma(-F_yx)),
+            -sp.log(sigma(F_xy)),
+            "eq. 12: the class-0 term −log σ(−F) at a swapped pair (x,y)~p0 ⇔ (y,x)~p1 equals the class-1 "
+            "term, so E_{p0}[−log σ(−F)] = E_{p1}[−log σ(F)] and the two sums merge into −2E_{p1} log σ(F)",
+        ),
+    )
+    return Derivation("Lemma 4: symmetry of the CNCE loss", steps)
+
+
+# ---- Lemma 3 ---------------------------------------------------------------------------------
+def lemma3_fisher() -> Derivation:
+    r"""Eq. 14: :math:`I_F = \operatorname{Var}_p[\nabla_\theta\log f]`; proof eqs. 16–20 on a 3-point support,
+    and in closed form for the Gaussian with unknown precision."""
+    theta = sp.Symbol("theta", real=True)
+    fs = [sp.Function(f"f{i}", positive=True)(theta) for i in range(1, 4)]
+    Z = sum(fs)
+    p = [fi / Z for fi in fs]
+    g = [sp.diff(sp.log(fi), theta) for fi in fs]
+    mean_g = sum(pi * gi for pi, gi in zip(p, g))
+    score = [sp.diff(sp.log(pi), theta) for pi in p]
+    fisher_def = sum(pi * si**2 for pi, si in zip(p, score))
+    var_g = sum(pi * gi**2 for pi, gi in zip(p, g)) - mean_g**2
+    # closed-form check: log f = −θx²/2, p = N(0, 1/θ)
+    x = sp.Symbol("x", real=True)
+    t = sp.Symbol("theta", positive=True)
+    density = sp.sqrt(t / (2 * sp.pi)) * sp.exp(-t * x**2 / 2)
+    gx = -x**2 / 2
+    E = lambda e: sp.integrate(e * density, (x, -sp.oo, sp.oo))  # noqa: E731
+    fisher_gauss = E(sp.diff(sp.log(density), t) ** 2)
+    var_gauss = E(gx**2) - E(gx) ** 2
+    steps = (
+        Step(score[0], g[0] - sum(sp.diff(fi, theta) for fi in fs) / Z,
+             "eqs. 17–18: ∇log p = ∇log f − ∇∫f/∫f (support {1,2,3}: ∫ is a sum)", (REGULARITY,)),
+        Step(score[0], g[0] - mean_g, "eqs. 19–20: ∇log p = ∇log f − E_p[∇log f]"),
+        Step(fisher_def, var_g, "eq. 16 → eq. 14–15: I_F = E_p[(∇log p)²] = Var_p[∇log f]"),
+        Step(fisher_gauss, var_gauss, "Gaussian with unknown precision: both equal 1/(2θ²) (SymPy integrals)"),
+        Step(var_gauss, 1 / (2 * t**2), "closed form of I_F for log f = −θx²/2"),
+        Step(E(gx**2), var_gauss, "control: the uncentred second moment E[(∇log f)²] is not I_F (Z depends on θ)",
+             relation="≠"),
+    )
+    return Derivation("Lemma 3: Fisher information from the unnormalized model", steps,
+                      exports={"fisher_gaussian_precision": var_gauss})
+
+
+# ---- Theorem 1 --------------------------------------------------------------------------------
+def _symmetry_steps():
+    a, b = sp.symbols("a b", positive=True)  # a = p1(x,y), b = p1(y,x)
+    delta, hx, hy, w = sp.symbols("Delta h_x h_y w", real=True)  # ∇F(x,y) = Δ, ∇F(y,x) = −Δ; w symmetric
+    s_xy = sigma(-sp.log(a / b))  # σ(−F*(x,y)) = b/(a+b)
+    s_yx = sigma(-sp.log(b / a))
+    lpd_x, lpd_y, lpn_yx, lpn_xy, logZ = sp.symbols("lpd_x lpd_y lpn_yx lpn_xy logZ", real=True)
+    return (
+        Step((lpd_x + logZ) - (lpd_y + logZ) + lpn_yx - lpn_xy, (lpd_x + lpn_yx) - (lpd_y + lpn_xy),
+             "at θ*: log f = log p_d + log Z, so F* = log p1(x,y) − log p1(y,x) (Z cancels)", (WELL_SPECIFIED,)),
+        Step(a * delta * s_xy + b * (-delta) * s_yx, 0,
+             "symmetry (i): pairing (x,y) with (y,x), E_{p1}[∇F σ(−F*)] = 0 — the gradient is unbiased (eq. 43 null)"),
+        Step(a * (hx - hy) * s_xy + b * (hy - hx) * s_yx, 0,
+             "symmetry (ii): E_{p1}[∇²F σ(−F*)] = 0 — the first Hessian term vanishes (eqs. 36–37)"),
+        Step(a * w * s_xy**2 + b * w * s_yx**2, a * w * s_xy * (1 - s_xy) + b * w * s_yx * (1 - s_yx),
+             "symmetry (iii): E_{p1}[w σ(−F*)²] = E_{p1}[w σ(F*)σ(−F*)] for symmetric w = ∇F∇Fᵀ, i.e. C2 = C1"),
+    )
+
+
+def _matrix(name):
+    return sp.Matrix(2, 2, lambda i, j: sp.Symbol(f"{name}_{min(i, j) + 1}{max(i, j) + 1}", real=True))
+
+
+def theorem1() -> Derivation:
+    r"""Theorem 1 (K = 1): gradient, Hessian, expected Hessian, gradient variance, sandwich (eqs. 25–64)."""
+    t1, t2, N = sp.symbols("theta1 theta2", real=True) + (sp.Symbol("N_d", positive=True),)
+    F = sp.Function("F", real=True)(t1, t2)
+    loss = -2 * sp.log(sigma(F))
+    grad = sp.Matrix([sp.diff(loss, t) for t in (t1, t2)])
+    gradF = sp.Matrix([sp.diff(F, t) for t in (t1, t2)])
+    hessF = sp.hessian(F, (t1, t2))
+    u = sp.Symbol("u", real=True)
+    C1, C2 = _matrix("C1"), _matrix("C2")
+    steps = (
+        Step(sp.diff(-2 * sp.log(sigma(u)), u), -2 * sp.diff(sigma(u), u) / sigma(u), "eq. 25: d log σ = dσ/σ"),
+        Step(sp.diff(sigma(u), u), sigma(u) * (1 - sigma(u)), "eq. 26–27: σ' = σ(1−σ)"),
+        Step(grad, -2 * (1 - sigma(F)) * gradF, "eqs. 27–29: ∇ℓ = −2 σ(−F) ∇F = −2 s, with P(Y=0) = 1 − σ(F)"),
+        Step(sp.hessian(loss, (t1, t2)), -2 * ((1 - sigma(F)) * hessF - sigma(F) * (1 - sigma(F)) * gradF * gradF.T),
+             "eqs. 30–34: ∇²ℓ = −2[∇²F P0 − ∇F∇Fᵀ P0 P1] = −2 S"),
+        *_symmetry_steps(),
+        Step((sp.Rational(1, 2) * C1.inv()) * (4 / N * C2) * (sp.Rational(1, 2) * C1.inv()), C1.inv() * C2 * C1.inv() / N,
+             "eqs. 60–62, 64: Σ = (2C1)⁻¹ (4/N_d) C2 (2C1)⁻¹ = C1⁻¹C2C1⁻¹/N_d", (REGULARITY,)),
+        Step((sp.Rational(1, 2) * C1.inv()) * (4 / N * C2) * (sp.Rational(1, 2) * C1), C1.inv() * C2 * C1.inv() / N,
+             "eq. 63 as printed (last factor ½C1 instead of ½C1⁻¹) is not eq. 62 — a typo; eq. 64 is right",
+             relation="≠"),
+        Step((C1.inv() * C1 * C1.inv()), C1.inv(), "with C2 = C1 (symmetry iii) the sandwich collapses: Σ = C1⁻¹/N_d"),
+    )
+    return Derivation("Theorem 1 (K = 1): the CNCE sandwich", steps, exports={"sigma_K1": C1.inv() * C2 * C1.inv()})
+
+
+def cnce_any_k() -> Derivation:
+    r"""General K (eqs. 40–54 corrected): :math:`\Sigma_K = \tfrac1K C_1^{-1}C_2C_1^{-1} + (1-\tfrac1K)C_1^{-1}C_3C_1^{-1}`."""
+    K = sp.Symbol("K", positive=True, integer=True)
+    N = sp.Symbol("N_d", positive=True)
+    m, v = sp.symbols("m v", positive=True)  # given x: s_j = m(x) + e_j, E[e_j]=0, E[e_j²]=v (scalar p = 1 view)
+    second_moment = K**2 * m**2 + K * v  # E[(Σ_j s_j)² | x]
+    Ess, Ess2 = v + m**2, m**2  # E[s²|x], E[s s'|x]
+    correct = K * Ess + (K**2 - K) * Ess2
+    printed_47_49 = K * Ess + 2 * (K**2 - K) * Ess2
+    # eqs. 51-54 print E_x[E_y[∇F P0]] (a vector, the mean of s), which is 0 at θ*, instead of E_x[m mᵀ]
+    C1, C2, C3 = _matrix("C1"), _matrix("C2"), _matrix("C3")
+    H = 2 * C1
+    V = 4 / (N * K) * (C2 + (K - 1) * C3)  # from eqs. 41, 45–46 with the cross term E_x[m mᵀ]
+    sigma_K = H.inv() * V * H.inv()
+    closed = (C1.inv() * C2 * C1.inv() / K + (1 - 1 / K) * C1.inv() * C3 * C1.inv()) / N
+    Kq = sp.Symbol("K", positive=True)
+    x0 = sp.Symbol("I_F", positive=True)
+    steps = (
+        Step(correct, second_moment, "eqs. 45–47: K diagonal terms + (K²−K) ordered off-diagonal pairs j≠k", (CONDITIONALLY_IID,)),
+        Step(printed_47_49, second_moment,
+             "eqs. 47–49 as printed count the off-diagonal term twice (eqs. 48 and 49 are the same term)", relation="≠"),
+        Step(4 * (K**2 - K) * 0, 4 * (K**2 - K) * m**2,
+             "eqs. 51–54 as printed: E_x[E_y[∇F P0]] = E[s] = 0 at θ* (symmetry i), so the printed cross terms "
+             "vanish; the correct cross term is E_x[m(x) m(x)ᵀ] ≥ 0 (here m²)", relation="≠"),
+        Step(sigma_K, closed, "Σ_K = E[H]⁻¹ Var[J] E[H]⁻¹ with E[H] = 2C1 (any K) and Var J = 4(C2 + (K−1)C3)/(N_d K)",
+             (REGULARITY, CONDITIONALLY_IID)),
+        Step(closed.subs(K, 1), C1.inv() * C2 * C1.inv() / N, "K = 1 recovers Theorem 1"),
+        Step((2 / Kq * x0 ** -1 + (1 - 1 / Kq) * 4 * x0**-1 * (x0 / 4) * x0**-1).simplify(), (1 + 1 / Kq) / x0,
+             "oracle noise: C1 = C2 = I_F/2, C3 = I_F/4 ⇒ Σ_K = (1 + 1/K) I_F⁻¹"),
+    )
+    return Derivation("Theorem 1 for any K: the within-x correlation", steps,
+                      exports={"weight_C2": 1 / K, "weight_C3": 1 - 1 / K, "K": K})
+
+
+@functools.lru_cache(maxsize=1)
+def any_k_weights():
+    """The exported weights (1/K, 1 − 1/K) of Σ_K as numeric functions of K."""
+    exports = cnce_any_k().exports
+    K = exports["K"]
+    return sp.lambdify(K, exports["weight_C2"]), sp.lambdify(K, exports["weight_C3"])
+
+
+# ---- Corollary 2 ------------------------------------------------------------------------------
+def corollary2() -> Derivation:
+    r"""Oracle noise: :math:`\Sigma = 2 I_F^{-1}/N_d` (K = 1), eqs. 65–76; the printed noise :math:`p_d(x)`."""
+    N = sp.Symbol("N_d", positive=True)
+    M, I = _matrix("M"), _matrix("I")  # M = E[(g(x) − g(y))(g(x) − g(y))ᵀ]
+    half = sp.Rational(1, 2)
+    # discrete p_d on 3 atoms with generic weights and score values g (p = 1 view of eqs. 70–74)
+    w1, w2 = sp.symbols("w1 w2", positive=True)
+    w = [w1, w2, 1 - w1 - w2]
+    g = sp.symbols("g1:4", real=True)
+    M_disc = sum(w[i] * w[j] * (g[i] - g[j]) ** 2 for i in range(3) for j in range(3))
+    var_g = sum(w[i] * g[i] ** 2 for i in range(3)) - sum(w[i] * g[i] for i in range(3)) ** 2
+    mean_g = sum(w[i] * g[i] for i in range(3))
+    C3_disc = sum(w[i] * (half * (g[i] - mean_g)) ** 2 for i in range(3))  # m(x) = ½(g(x) − E g)
+    x, y, L = sp.symbols("x y L", positive=True)
+    p_d_x = sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)
+    steps = (
+        Step(sp.integrate(p_d_x, (y, -L, L)), 1,
+             "Corollary 2 as printed: p_n(y|x) = p_d(x) is not a density in y (∫ dy over [−L, L] = 2L p_d(x)); "
+             "the proof (B.3) uses p_n(y|x) = p_d(y)", relation="≠"),
+        Step(sigma(sp.log(p_d_x) - sp.log(p_d_x)), half, "eq. 65: oracle ⇒ F* = 0 ⇒ P(Y=0) = P(Y=1) = ½", (WELL_SPECIFIED,)),
+        Step(2 * (half * half * M), half * M, "eq. 66: E[H] = 2C1 = ½M"),
+        Step(4 / N * (half**2 * M), M / N, "eqs. 67–68: Var J = (4/N_d)C2 = M/N_d"),
+        Step((half * M).inv() * (M / N) * (half * M).inv(), 4 / N * M.inv(), "eq. 69: Σ = 4M⁻¹/N_d"),
+        Step(M_disc, 2 * var_g, "eqs. 70–74: E_{x,y~p_d}[(g(x)−g(y))²] = 2 Var g = 2 I_F (Lemma 3)"),
+        Step(4 / N * (2 * I).inv(), 2 / N * I.inv(), "eq. 75: Σ = 2 I_F⁻¹/N_d (K = 1)"),
+        Step(C3_disc, var_g / 4, "any K: m(x) = ½(g(x) − E g) ⇒ C3 = I_F/4, so Σ_K = (1 + 1/K) I_F⁻¹/N_d"),
+    )
+    return Derivation("Corollary 2: oracle noise reaches 2×CRLB at K = 1", steps)

@@ -1,0 +1,204 @@
+"""Derivations as ordered lists of machine-checked steps.
+
+A :class:`Step` is an equation ``lhs = rhs`` (or an inequation ``lhs ≠ rhs``) with a
+justification and the named :class:`Assumption` objects it relies on. :meth:`Step.check`
+decides it:
+
+1. **symbolic** — SymPy reduces ``lhs - rhs`` to zero (``expand``/``together``/``simplify``,
+   under a time limit). ``Expr.equals`` is three-valued and its ``None`` is never read as true.
+2. **numeric** — only when SymPy cannot decide: ``lhs - rhs`` is evaluated with mpmath at
+   50 significant digits at random points drawn inside the declared assumptions (positive
+   symbols positive); the step is then labelled *checked numerically*, never *proved*.
+3. otherwise **undecided** (or **failed** when a point shows ``lhs ≠ rhs``).
+
+An inequation is decided by exhibiting one point where ``lhs - rhs`` is nonzero; a
+counterexample is a proof.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Literal
+
+import sympy as sp
+
+SYMPY_TIME_LIMIT_S = 20
+NUMERIC_DIGITS = 50
+NUMERIC_POINTS = 5
+
+StepStatus = Literal["symbolic", "numeric", "failed", "undecided"]
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A condition a derivation relies on, stated so that a report can print it."""
+
+    name: str
+    latex: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step ``lhs (relation) rhs``, justified, relying on ``assumptions``."""
+
+    lhs: sp.Basic
+    rhs: sp.Basic
+    justification: str
+    assumptions: tuple[Assumption, ...] = ()
+    relation: Literal["=", "≠"] = "="
+
+    def latex(self) -> str:
+        symbol = "=" if self.relation == "=" else r"\neq"
+        return f"{sp.latex(self.lhs)} {symbol} {sp.latex(self.rhs)}"
+
+    def check(self, seed: int = 0) -> StepResult:
+        difference = _difference(self.lhs, self.rhs)
+        if self.relation == "≠":
+            return self._check_inequation(difference, seed)
+        if _is_zero_symbolically(difference):
+            return StepResult(self, "symbolic", "SymPy reduces lhs − rhs to 0")
+        return self._check_numerically(difference, seed)
+
+    def _check_numerically(self, difference, seed: int) -> StepResult:
+        values = _evaluate_at_random_points(difference, seed)
+        if values is None:
+            return StepResult(self, "undecided", "SymPy could not decide and lhs − rhs cannot be evaluated")
+        scale = max(abs(v) for v in values)
+        if scale < sp.Float(10) ** (-(NUMERIC_DIGITS - 10)):
+            return StepResult(
+                self, "numeric",
+                f"SymPy could not decide; |lhs − rhs| < 1e-{NUMERIC_DIGITS - 10} at {NUMERIC_POINTS} random points "
+                f"({NUMERIC_DIGITS}-digit mpmath)",
+            )
+        return StepResult(self, "failed", f"lhs − rhs = {sp.N(max(values, key=abs), 6)} at a random point")
+
+    def _check_inequation(self, difference, seed: int) -> StepResult:
+        values = _evaluate_at_random_points(difference, seed)
+        if values is not None and max(abs(v) for v in values) > sp.Float(10) ** (-(NUMERIC_DIGITS - 10)):
+            return StepResult(self, "symbolic", f"lhs − rhs = {sp.N(max(values, key=abs), 6)} ≠ 0 at an explicit point")
+        if _is_zero_symbolically(difference):
+            return StepResult(self, "failed", "lhs − rhs reduces to 0")
+        return StepResult(self, "undecided", "no point with lhs ≠ rhs found")
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: Step
+    status: StepStatus
+    detail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("symbolic", "numeric")
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """An ordered list of steps plus the closed forms the derivation exports."""
+
+    title: str
+    steps: tuple[Step, ...]
+    exports: dict[str, sp.Basic] = field(default_factory=dict)
+    notes: str = ""
+
+    @property
+    def assumptions(self) -> tuple[Assumption, ...]:
+        seen: dict[str, Assumption] = {}
+        for step in self.steps:
+            for assumption in step.assumptions:
+                seen.setdefault(assumption.name, assumption)
+        return tuple(seen.values())
+
+    def check(self, seed: int = 0) -> list[StepResult]:
+        return [step.check(seed + index) for index, step in enumerate(self.steps)]
+
+
+def _difference(lhs, rhs):
+    if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
+        return sp.Matrix(lhs) - sp.Matrix(rhs)
+    return sp.sympify(lhs) - sp.sympify(rhs)
+
+
+def _entries(expr) -> list:
+    return list(expr) if isinstance(expr, sp.MatrixBase) else [expr]
+
+
+def _is_zero_symbolically(difference) -> bool:
+    try:
+        with _time_limit(SYMPY_TIME_LIMIT_S):
+            for entry in _entries(difference):
+                entry = sp.sympify(entry).doit()
+                if sp.expand(entry) == 0 or sp.together(sp.expand(entry)) == 0:
+                    continue
+                if sp.simplify(entry) != 0:
+                    return False
+            return True
+    except TimeoutError:
+        return False
+
+
+def _evaluate_at_random_points(difference, seed: int):
+    """Values of ``difference`` (all entries) at random points, or None if not evaluable."""
+    generator = random.Random(seed)
+    entries = [_concrete(sp.sympify(e), generator).doit() for e in _entries(difference)]
+    symbols = sorted(set().union(*(e.free_symbols for e in entries)), key=str)
+    values = []
+    for _ in range(NUMERIC_POINTS):
+        point = {s: _random_value(s, generator) for s in symbols}
+        for entry in entries:
+            value = entry.evalf(NUMERIC_DIGITS, subs=point)
+            if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+                return None
+            values.append(abs(sp.N(value, NUMERIC_DIGITS)))
+    return values
+
+
+def _concrete(expr, generator: random.Random):
+    """Replace each undefined function g(x, ...) by a random positive smooth function.
+
+    A generic function stands for *every* smooth function, so one concrete choice where
+    lhs ≠ rhs is a counterexample; agreement is only numerical evidence.
+    """
+    replacements = {}
+    for applied in expr.atoms(sp.core.function.AppliedUndef):
+        args = applied.args
+        exponent = sp.Rational(generator.randint(-9, 9), 10) + sum(
+            sp.Rational(generator.randint(-9, 9), 10) * a + sp.Rational(generator.randint(-9, 9), 20) * a**2 for a in args
+        )
+        replacements[applied.func] = sp.Lambda(args, sp.exp(exponent))
+    return expr.subs(replacements) if replacements else expr
+
+
+def _random_value(symbol: sp.Symbol, generator: random.Random):
+    """A random rational inside the symbol's declared assumptions, away from 0 and branch cuts."""
+    magnitude = sp.Rational(generator.randint(50, 250), 100)
+    if symbol.is_positive or symbol.is_nonnegative:
+        return magnitude
+    if symbol.is_negative:
+        return -magnitude
+    return magnitude if generator.random() < 0.5 else -magnitude
+
+
+@contextmanager
+def _time_limit(seconds: int) -> Iterator[None]:
+    """Raise TimeoutError after ``seconds`` (main thread only; elsewhere no limit)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def _raise(signum, frame):
+        raise TimeoutError
+
+    previous = signal.signal(signal.SIGALRM, _raise)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

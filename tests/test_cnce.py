@@ -1,0 +1,168 @@
+"""Unit and property tests of the CNCE machinery: noises, per-sample derivatives, batched Newton, calculators."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from theory import asymptotics, cnce, models
+from theory import noise as nz
+
+PRECISION = models.gaussian_precision()
+GAUSS1 = models.gaussian(1)
+
+
+def _pairs(model, theta, noise, n=50, K=3, seed=0):
+    rng = np.random.default_rng(seed)
+    x = model.sample(theta, n, rng)[None]
+    y = noise.bind(model, theta).sample(x, K, rng)
+    return x, y
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.floats(0.5, 3.0), st.floats(-1.0, 1.0), st.floats(0.2, 1.5))
+def test_gradient_and_hessian_match_finite_differences(precision, mean, eps):
+    """eqs. 25–34: the per-sample θ-gradient and Hessian are those of the per-sample loss."""
+    theta = GAUSS1.pack([mean], [[precision]])
+    noise = nz.Mixture(nz.LocalGaussian(eps), nz.KDE(0.5, [[-1.0], [0.3], [1.2]]), 0.6)
+    x, y = _pairs(GAUSS1, theta, noise, n=20, K=2)
+    grad = cnce.per_sample_gradient(GAUSS1, theta, x, y, noise)
+    hess = cnce.per_sample_hessian(GAUSS1, theta, x, y, noise)
+    h = 1e-6
+    for k in range(2):
+        step = np.eye(2)[k] * h
+        up = cnce.per_sample_loss(GAUSS1, theta + step, x, y, noise)
+        down = cnce.per_sample_loss(GAUSS1, theta - step, x, y, noise)
+        np.testing.assert_allclose(grad[..., k], (up - down) / (2 * h), rtol=1e-5, atol=1e-6)
+        g_up = cnce.per_sample_gradient(GAUSS1, theta + step, x, y, noise)
+        g_down = cnce.per_sample_gradient(GAUSS1, theta - step, x, y, noise)
+        np.testing.assert_allclose(hess[..., :, k], (g_up - g_down) / (2 * h), rtol=1e-5, atol=1e-6)
+    _, mean_grad, mean_hess = cnce.loss_gradient_hessian(GAUSS1, theta, x, y, noise)
+    np.testing.assert_allclose(mean_grad, grad.mean(axis=(-3, -2)), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(mean_hess, hess.mean(axis=(-4, -3)), rtol=1e-12, atol=1e-14)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.floats(0.3, 4.0), st.floats(0.1, 2.0))
+def test_lemma4_pointwise(theta_value, eps):
+    """Lemma 4: −log σ(F(x, y)) = −log(1 − σ(F(y, x))) at every pair, for an asymmetric noise."""
+    theta = np.array([theta_value])
+    noise = nz.Mixture(nz.LocalGaussian(eps), nz.KDE(0.4, [[-0.5], [1.0]]), 0.3)
+    x, y = _pairs(PRECISION, np.array([2.0]), noise, n=30, K=1)
+    forward = cnce.log_ratio(PRECISION, theta, x, y, noise)
+    backward = cnce.log_ratio(PRECISION, theta, y[:, :, 0, :], x[:, :, None, :], noise)
+    np.testing.assert_allclose(forward, -backward, rtol=1e-12, atol=1e-12)
+    lhs = cnce.softplus(-forward)
+    rhs = -np.log1p(-cnce.sigmoid(backward))
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1e-12)
+
+
+def test_fit_converges_and_reports_failures():
+    theta = np.array([2.0])
+    rng = np.random.default_rng(1)
+    x = PRECISION.sample(theta, 40 * 200, rng).reshape(40, 200, 1)
+    noise = nz.LocalGaussian(0.7)
+    y = noise.sample(x, 2, rng)
+    fit = cnce.fit_cnce(PRECISION, theta, x, y, noise)
+    assert fit.converged.all() and fit.num_failed == 0
+    assert np.all(fit.gradient_norm < 1e-8)
+    short = cnce.fit_cnce(PRECISION, np.array([0.5]), x, y, noise, max_iter=1)
+    assert short.num_failed > 0  # one Newton step from far away is not convergence; reported, not dropped
+    assert short.theta.shape == (40, 1)
+
+
+def test_symmetry_gives_c2_equal_c1_and_sandwich_agrees():
+    """At θ*, C2 = C1 (symmetry iii); the generic sandwich on the same grid gives the same Σ (K = 1)."""
+    theta = GAUSS1.pack([0.5], [[2.0]])
+    noise = nz.LocalGaussian(0.5)
+    mats = asymptotics.cnce_matrices(GAUSS1, theta, noise)
+    np.testing.assert_allclose(mats.C2, mats.C1, rtol=1e-9, atol=1e-12)
+    x_nodes, x_weights = asymptotics._x_rule(GAUSS1, theta, 1)
+    y, y_weights = noise.quadrature_rule(x_nodes, 1)
+    x = x_nodes[:, None]
+    grad = cnce.per_sample_gradient(GAUSS1, theta, x, y, noise).reshape(-1, 2)
+    hess = cnce.per_sample_hessian(GAUSS1, theta, x, y, noise).reshape(-1, 2, 2)
+    weights = (x_weights[:, None] * y_weights).reshape(-1)
+    sandwich = asymptotics.sandwich_covariance(grad, hess, weights)
+    np.testing.assert_allclose(sandwich, asymptotics.cnce_covariance(GAUSS1, theta, noise, 1), rtol=1e-6, atol=1e-10)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.floats(0.5, 3.0), st.floats(0.2, 1.2), st.integers(1, 6))
+def test_covariance_is_symmetric_positive_definite(precision, eps, K):
+    theta = GAUSS1.pack([0.3], [[precision]])
+    sigma = asymptotics.cnce_covariance(GAUSS1, theta, nz.LocalGaussian(eps), K)
+    np.testing.assert_allclose(sigma, sigma.T, rtol=1e-10, atol=1e-12)
+    assert np.linalg.eigvalsh(sigma).min() > 0
+    # never below the Cramér–Rao bound
+    crlb = np.linalg.inv(asymptotics.fisher_information(GAUSS1, theta))
+    assert np.linalg.eigvalsh(sigma - crlb).min() > -1e-8
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.floats(0.5, 4.0), st.integers(1, 8))
+def test_oracle_is_one_plus_one_over_k_crlb(theta_value, K):
+    theta = np.array([theta_value])
+    sigma = asymptotics.cnce_covariance(PRECISION, theta, nz.Oracle(), K)
+    crlb = 1 / asymptotics.fisher_information(PRECISION, theta)
+    np.testing.assert_allclose(sigma, (1 + 1 / K) * crlb, rtol=1e-9)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.floats(0.5, 3.0), st.floats(0.5, 2.0))
+def test_efficiency_is_invariant_under_rescaling(scale, theta_value):
+    """x → c x maps precision θ → θ/c² and ε → c ε: the efficiency tr Σ / tr I_F⁻¹ is unchanged."""
+    base = asymptotics.efficiency(
+        asymptotics.cnce_covariance(PRECISION, [theta_value], nz.LocalGaussian(0.5), 2),
+        asymptotics.fisher_information(PRECISION, [theta_value]),
+    )
+    scaled_theta = [theta_value / scale**2]
+    scaled = asymptotics.efficiency(
+        asymptotics.cnce_covariance(PRECISION, scaled_theta, nz.LocalGaussian(0.5 * scale), 2),
+        asymptotics.fisher_information(PRECISION, scaled_theta),
+    )
+    np.testing.assert_allclose(scaled, base, rtol=1e-7)
+
+
+def test_fisher_information_gaussian_precision():
+    np.testing.assert_allclose(asymptotics.fisher_information(PRECISION, [2.0]), [[1 / 8]], rtol=1e-12)
+
+
+def test_noise_sampling_shapes_and_log_prob():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 5, 1))
+    for noise in (nz.LocalGaussian(0.3), nz.KDE(0.2, [[0.0], [1.0]]), nz.Oracle(PRECISION, [2.0]),
+                  nz.Mixture(nz.LocalGaussian(0.3), nz.Oracle(PRECISION, [2.0]), 0.5)):
+        y = noise.sample(x, 3, rng)
+        assert y.shape == (4, 5, 3, 1)
+        assert noise.log_prob(y, x[..., None, :]).shape == (4, 5, 3)
+        nodes, weights = noise.quadrature_rule(np.array([0.1, 0.7]), 0)
+        np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-12)
+        # the rule integrates p_n(.|x): mean of exp(log p) * 0 + 1 is 1 already; check normalisation of log_prob
+        grid = np.linspace(-12, 12, 20001)[:, None]
+        density = np.exp(noise.log_prob(grid, np.array([[0.1]])))
+        np.testing.assert_allclose(np.trapezoid(density, grid[:, 0]), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "call, fragment",
+    [
+        (lambda: nz.LocalGaussian(-1.0), "eps=-1.0"),
+        (lambda: nz.KDE(0.0, [[0.0]]), "bandwidth=0.0"),
+        (lambda: nz.Mixture(nz.LocalGaussian(1.0), nz.Oracle(), 1.5), "weight=1.5"),
+        (lambda: nz.LocalGaussian(1.0).sample(np.zeros((2, 1)), 0, np.random.default_rng(0)), "K=0"),
+        (lambda: nz.Oracle().sample(np.zeros((2, 1)), 1, np.random.default_rng(0)), "unbound"),
+        (lambda: asymptotics.cnce_covariance(PRECISION, [2.0], nz.LocalGaussian(1.0), K=0), "K=0"),
+        (lambda: asymptotics.cnce_covariance(PRECISION, [-2.0], nz.LocalGaussian(1.0)), "theta must be > 0"),
+        (lambda: asymptotics.cnce_covariance(models.gaussian(2), models.gaussian(2).pack([0, 0], np.eye(2)),
+                                             nz.LocalGaussian(1.0)), "d=2"),
+        (lambda: asymptotics.cnce_covariance(PRECISION, [2.0], "local"), "not a theory.noise"),
+        (lambda: cnce.fit_cnce(PRECISION, [2.0], np.zeros((2, 3, 1)), np.zeros((2, 3, 1)), nz.LocalGaussian(1.0)), "y must have shape"),
+        (lambda: asymptotics.sandwich_covariance(np.zeros((3, 2)), np.zeros((3, 2))), "unit_hessians"),
+    ],
+)
+def test_public_functions_validate_inputs(call, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        call()

@@ -1,0 +1,89 @@
+"""Unit and property tests of theory.toy (the slides' two-mode model) and its derivations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from derivations import toy as derivation
+from theory import models
+from theory.toy import ToyModel, ml_fixed_point, nce_fixed_point, nce_normalizer_fixed_point, solve_flow
+
+THETA_STAR = -math.log(4.0)
+
+
+@given(
+    st.floats(min_value=-6, max_value=0), st.floats(min_value=0.5, max_value=6),
+    st.floats(min_value=-8, max_value=8), st.floats(min_value=-4, max_value=4),
+)
+def test_stable_forms_match_the_symbolic_model(a, gap, x, theta):
+    """log f, score, ∂θU and log Z of theory.toy equal the SymPy-derived functions of models.two_mode_mixture."""
+    a = round(a, 3)
+    b = round(a + gap, 3)
+    toy, symbolic = ToyModel(a, b), models.two_mode_mixture(a, b)
+    point, parameter = np.array([[x]]), np.array([theta])
+    np.testing.assert_allclose(toy.log_f(x, theta), symbolic.log_f(point, parameter)[0], rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(toy.score(x, theta), symbolic.score(point, parameter)[0, 0], rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(toy.responsibility(x, theta), -symbolic.grad_theta(point, parameter)[0, 0], rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(toy.log_partition(theta), symbolic.log_normalizer(parameter), rtol=1e-12)
+
+
+def test_expectation_of_one_is_one_and_model_term_is_q():
+    toy = ToyModel()
+    thetas = np.array([-3.0, 0.0, 2.5])
+    ones = toy.expect(lambda x: np.ones((x.shape[0], 1)), thetas)
+    np.testing.assert_allclose(ones.value, 1.0, atol=1e-13)
+    model_term = toy.expect(lambda x: toy.responsibility(x, thetas[None, :]), thetas)
+    np.testing.assert_allclose(model_term.value, toy.weight_b(thetas), atol=1e-13)
+
+
+def test_ml_and_nce_fixed_points():
+    assert abs(ml_fixed_point(THETA_STAR).theta - THETA_STAR) < 1e-11
+    corrected = THETA_STAR + math.log((1 + math.exp(-THETA_STAR)) / (1 + math.exp(-1.0)))
+    assert abs(nce_fixed_point(THETA_STAR, 1.0).theta - corrected) < 1e-11
+    assert abs(nce_fixed_point(THETA_STAR, THETA_STAR).theta - THETA_STAR) < 1e-11  # noise = target: consistent
+    theta, c, *_, converged = nce_normalizer_fixed_point(THETA_STAR, 2.0)
+    assert converged and abs(theta - THETA_STAR) < 1e-10 and abs(c + ToyModel.log_partition(THETA_STAR)) < 1e-10
+
+
+def test_flows_are_minus_loss_gradients():
+    toy, step = ToyModel(-3.0, 2.0), 1e-5
+    for flow, loss in ((toy.ml_flow, toy.ml_loss), (toy.sm_flow, toy.sm_loss), (lambda t, s: toy.nce_flow(t, s, 0.5)[0], lambda t, s: toy.nce_loss(t, s, 0.5))):
+        difference = (loss(0.3 + step, THETA_STAR).value - loss(0.3 - step, THETA_STAR).value) / (2 * step)
+        np.testing.assert_allclose(flow(0.3, THETA_STAR).value, -difference, rtol=1e-6, atol=1e-9)
+
+
+def test_trajectories_and_pcd_shapes():
+    toy = ToyModel()
+    paths = solve_flow(toy.flow("ml", THETA_STAR), [0.0, 2.0], 50.0, num_times=11)
+    assert paths.theta.shape == (2, 11) and np.all(paths.error > 0)
+    run = toy.pcd(0.0, THETA_STAR, num_walkers=50, num_replicates=3, step_size=0.05, num_steps=20, rng=np.random.default_rng(1))
+    assert run.theta.shape == run.fraction_b.shape == (3, 3) and run.walkers.shape == (3, 50)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: ToyModel(1.0, 1.0),
+        lambda: ToyModel(2.0, -2.0),
+        lambda: ToyModel(float("nan"), 1.0),
+        lambda: nce_fixed_point(float("inf"), 1.0),
+        lambda: nce_fixed_point(0.0, float("nan")),
+        lambda: nce_fixed_point(0.0, 1.0, a=3.0, b=-3.0),
+        lambda: ToyModel().flow("cd", 0.0),
+        lambda: ToyModel().pcd(0.0, 0.0, num_walkers=10, num_replicates=2, step_size=2.5, num_steps=5, rng=np.random.default_rng(0)),
+    ],
+)
+def test_invalid_inputs_raise(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+@pytest.mark.parametrize("build", [derivation.partition_function, derivation.ml_flow, derivation.sm_flow,
+                                   derivation.nce_fixed_point, derivation.nce_with_normalizer, derivation.pcd_flow])
+def test_derivations_check(build):
+    assert all(result.ok for result in build().check())

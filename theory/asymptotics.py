@@ -1,0 +1,248 @@
+r"""Asymptotic covariances: CNCE (seed 004, Theorem 1 and its any-K extension), Fisher information, sandwich.
+
+CNCE with :math:`K` noise points per data point (eq. 13) has, at the true parameter
+:math:`\theta^*` of a well-specified model (:math:`p_d = p_{\theta^*}`),
+
+.. math:: \sqrt{N_d}(\hat\theta - \theta^*) \to \mathcal N(0, \Sigma_K), \qquad
+          \Sigma_K = \tfrac1K C_1^{-1} C_2 C_1^{-1} + \big(1 - \tfrac1K\big) C_1^{-1} C_3 C_1^{-1},
+
+with :math:`C_1, C_2` of eqs. 5–6 and the within-x correlation term
+:math:`C_3 = \mathbb{E}_x[m(x)m(x)^\top]`, :math:`m(x) = \mathbb{E}_{y\sim p_n(\cdot|x)}[\nabla_\theta F\,\sigma(-F)]`.
+The weights :math:`1/K` and :math:`1-1/K` are the exports of :func:`derivations.cnce.cnce_any_k`.
+At :math:`\theta^*` the symmetry of the problem gives :math:`C_2 = C_1` (also derived there); the
+calculator computes :math:`C_2` separately and reports both.
+
+Expectations are by tensor quadrature for d = 1: composite Gauss–Legendre over :math:`x` (on the
+interval where :math:`p_d` is above :math:`e^{-80}` of its maximum) times the noise's own rule for
+:math:`y\mid x` (Gauss–Hermite in :math:`z` for local noise, Gauss–Legendre for unconditional
+noise). The error is the difference between that rule and its refinement (twice the panels and
+twice the Hermite order), floored at :math:`64\epsilon` times the size of the terms.
+Models with d > 1 are not covered by these calculators (``ValueError``).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from theory import quadrature
+from theory.cnce import _grad_F, noise_log_ratio, sigmoid
+from theory.noise import is_noise
+
+Array = np.ndarray
+_X_PANELS = (40, 80)
+
+
+@dataclass(frozen=True)
+class CNCEMatrices:
+    """:math:`C_1, C_2, C_3` at θ* with their quadrature errors (absolute, entrywise)."""
+
+    C1: Array
+    C2: Array
+    C3: Array
+    C1_error: Array
+    C2_error: Array
+    C3_error: Array
+
+
+def _check_inputs(model, theta, noise=None, K=1):
+    theta = model.validate(theta)
+    if theta.ndim != 1:
+        raise ValueError(f"theta must be one parameter vector of shape ({model.num_params},), got {theta.shape}")
+    if model.dim != 1:
+        raise ValueError(f"model {model.name!r} has d={model.dim}; the quadrature calculators need d = 1")
+    if noise is not None and not is_noise(noise):
+        raise ValueError(f"noise={noise!r} is not a theory.noise distribution (needs sample, log_prob, bind)")
+    if isinstance(K, bool) or int(K) != K or K < 1:
+        raise ValueError(f"K={K!r} must be a positive integer (noise points per data point)")
+    return theta
+
+
+def _x_rule(model, theta, level):
+    lo, hi = quadrature.support_interval(model, theta)
+    nodes, weights = quadrature.gauss_legendre(lo, hi, _X_PANELS[level], 16)
+    log_f = model.log_f(nodes[:, None], theta)
+    weights = weights * np.exp(log_f - log_f.max())
+    return nodes, weights / weights.sum()
+
+
+def _matrices_at_level(model, theta, noise, level):
+    x_nodes, x_weights = _x_rule(model, theta, level)
+    y, y_weights = noise.quadrature_rule(x_nodes, level)  # (n|1, m, 1), (n|1, m)
+    y = np.broadcast_to(y, (x_nodes.size,) + y.shape[1:])
+    y_weights = np.broadcast_to(y_weights, (x_nodes.size, y.shape[1]))
+    x = x_nodes[:, None]  # (n, 1): n "data points", each with m noise nodes
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        term = noise_log_ratio(noise, x, y)
+        th = theta[None, None, :]
+        F = model.log_f(x[:, None, :], th) - model.log_f(y, th) + term
+        grad_F = _grad_F(model, theta, x, y, np)  # (n, m, p)
+    if not (np.all(np.isfinite(F)) and np.all(np.isfinite(grad_F))):
+        raise ValueError(
+            f"log f or its θ-gradient is not finite at quadrature nodes of {noise} for {model.name} at θ={theta}: "
+            "the closed form under/overflows where the noise reaches (use a narrower noise)"
+        )
+    s_plus, s_minus = sigmoid(F), sigmoid(-F)
+    w = x_weights[:, None] * y_weights  # joint weights (n, m)
+    outer = grad_F[..., :, None] * grad_F[..., None, :]
+    C1 = np.einsum("nm,nmpq->pq", w * s_plus * s_minus, outer)
+    C2 = np.einsum("nm,nmpq->pq", w * s_minus**2, outer)
+    m = np.einsum("nm,nmp->np", y_weights * s_minus, grad_F)  # m(x) = E_{y|x}[∇F σ(−F)]
+    C3 = np.einsum("n,np,nq->pq", x_weights, m, m)
+    size = np.einsum("nm,nmpq->pq", w, np.abs(outer))
+    return C1, C2, C3, size
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_matrices(model, theta_key, noise):
+    theta = np.array(theta_key)
+    coarse = _matrices_at_level(model, theta, noise, 0)
+    fine = _matrices_at_level(model, theta, noise, 1)
+    floor = 64 * np.finfo(float).eps * fine[3]
+    errors = [np.maximum(np.abs(f - c), floor) for f, c in zip(fine[:3], coarse[:3])]
+    return CNCEMatrices(*fine[:3], *errors)
+
+
+def cnce_matrices(model, theta, noise) -> CNCEMatrices:
+    r""":math:`C_1` (eq. 5), :math:`C_2` (eq. 6) and :math:`C_3 = \mathbb{E}_x[m m^\top]` at θ = θ*, by quadrature.
+
+    ``noise`` is bound to the data distribution :math:`p_{\theta}` first (matters for Oracle).
+    """
+    theta = _check_inputs(model, theta, noise)
+    return _cached_matrices(model, tuple(theta.tolist()), noise.bind(model, theta))
+
+
+def _weights(K: int):
+    from derivations.cnce import any_k_weights  # the derived closed form (SymPy), evaluated at K
+
+    a, b = any_k_weights()
+    return float(a(K)), float(b(K))
+
+
+def _sigma(mat: tuple[Array, Array, Array], K: int) -> Array:
+    C1, C2, C3 = mat
+    inverse = np.linalg.inv(C1)
+    a, b = _weights(K)
+    return a * inverse @ C2 @ inverse + b * inverse @ C3 @ inverse
+
+
+def cnce_covariance(model, theta, noise, K: int = 1) -> Array:
+    r"""Asymptotic covariance :math:`\Sigma_K` of :math:`\sqrt{N_d}(\hat\theta-\theta^*)` for CNCE, shape (p, p).
+
+    Parameters
+    ----------
+    model : theory.models.Model with d = 1, well specified (data :math:`p_d = p_\theta`).
+    theta : array (p,)
+        The true parameter θ*.
+    noise : theory.noise distribution (LocalGaussian, Oracle, KDE, Mixture).
+    K : int
+        Noise points per data point. K = 1 is Theorem 1: :math:`C_1^{-1}C_2C_1^{-1}`.
+    """
+    return cnce_covariance_with_error(model, theta, noise, K)[0]
+
+
+def cnce_covariance_with_error(model, theta, noise, K: int = 1) -> tuple[Array, Array]:
+    """:func:`cnce_covariance` and its entrywise quadrature error (rule vs refined rule, propagated)."""
+    theta = _check_inputs(model, theta, noise, K)
+    mats = cnce_matrices(model, theta, noise)
+    K = int(K)
+    sigma = _sigma((mats.C1, mats.C2, mats.C3), K)
+    # Propagate by perturbing each matrix by its error estimate (first order, absolute values added).
+    error = np.zeros_like(sigma)
+    for i, (M, dM) in enumerate(((mats.C1, mats.C1_error), (mats.C2, mats.C2_error), (mats.C3, mats.C3_error))):
+        parts = [mats.C1, mats.C2, mats.C3]
+        parts[i] = M + dM
+        error += np.abs(_sigma(tuple(parts), K) - sigma)
+    return sigma, np.maximum(error, 64 * np.finfo(float).eps * np.abs(sigma))
+
+
+def cnce_matrices_coarse(model, theta, noise) -> tuple[Array, Array, Array]:
+    """(C1, C2, C3) on the coarse rule only (no refinement, no error estimate): for plots."""
+    theta = _check_inputs(model, theta, noise)
+    return _matrices_at_level(model, theta, noise.bind(model, theta), 0)[:3]
+
+
+def sigma_from_matrices(matrices, K: int = 1) -> Array:
+    r""":math:`\Sigma_K = \tfrac1K C_1^{-1}C_2C_1^{-1} + (1-\tfrac1K)C_1^{-1}C_3C_1^{-1}` from (C1, C2, C3) or a CNCEMatrices."""
+    if isinstance(matrices, CNCEMatrices):
+        matrices = (matrices.C1, matrices.C2, matrices.C3)
+    if isinstance(K, bool) or int(K) != K or K < 1:
+        raise ValueError(f"K={K!r} must be a positive integer (noise points per data point)")
+    return _sigma(tuple(np.asarray(m, dtype=float) for m in matrices), int(K))
+
+
+@functools.lru_cache(maxsize=256)
+def _fisher_cached(model, theta_key):
+    theta = np.array(theta_key)
+    results = []
+    for level in (0, 1):
+        nodes, weights = _x_rule(model, theta, level)
+        g = model.grad_theta(nodes[:, None], theta)
+        mean = weights @ g
+        centred = g - mean
+        results.append((np.einsum("n,np,nq->pq", weights, centred, centred), np.einsum("n,np,nq->pq", weights, np.abs(g), np.abs(g))))
+    (coarse, _), (fine, size) = results
+    return fine, np.maximum(np.abs(fine - coarse), 64 * np.finfo(float).eps * size)
+
+
+def fisher_information(model, theta) -> Array:
+    r"""Fisher information :math:`I_F(\theta) = \operatorname{Var}_{x\sim p_\theta}[\nabla_\theta \log f(x;\theta)]`, (p, p).
+
+    Seed 004, Lemma 3 (eq. 14): computed from the *unnormalized* model; no :math:`Z(\theta)` needed.
+    """
+    return fisher_information_with_error(model, theta)[0]
+
+
+def fisher_information_with_error(model, theta) -> tuple[Array, Array]:
+    """:func:`fisher_information` and its quadrature error estimate."""
+    theta = _check_inputs(model, theta)
+    return _fisher_cached(model, tuple(theta.tolist()))
+
+
+def sandwich_covariance(unit_gradients, unit_hessians, weights=None) -> Array:
+    r""":math:`H^{-1} V H^{-1}` for an M-estimator whose empirical loss is a mean of i.i.d. unit losses.
+
+    Parameters
+    ----------
+    unit_gradients : array (n, p)
+        Gradient of one unit's loss (e.g. for CNCE, :math:`\frac1K\sum_j s(x_i, y_{ij})`) at θ*,
+        at quadrature nodes or Monte Carlo draws of the unit.
+    unit_hessians : array (n, p, p)
+        Hessian of one unit's loss at the same points.
+    weights : array (n,), optional
+        Quadrature weights summing to 1 (default: equal weights, Monte Carlo).
+
+    Returns
+    -------
+    array (p, p)
+        :math:`H^{-1}VH^{-1}` with :math:`H = \mathbb{E}[\nabla^2\ell]`,
+        :math:`V = \operatorname{Var}[\nabla\ell]`: the asymptotic covariance of
+        :math:`\sqrt{n}(\hat\theta - \theta^*)` (seed 004, eq. 23, per unit).
+    """
+    gradients = np.asarray(unit_gradients, dtype=float)
+    hessians = np.asarray(unit_hessians, dtype=float)
+    if gradients.ndim != 2 or hessians.shape != gradients.shape + (gradients.shape[1],):
+        raise ValueError(
+            f"unit_gradients must be (n, p) and unit_hessians (n, p, p); got {gradients.shape} and {hessians.shape}"
+        )
+    n = gradients.shape[0]
+    if weights is None:
+        weights = np.full(n, 1.0 / n)
+    weights = np.asarray(weights, dtype=float)
+    if weights.shape != (n,) or np.any(weights < 0) or not np.isclose(weights.sum(), 1.0):
+        raise ValueError(f"weights must be (n,) = ({n},), non-negative, summing to 1; got shape {weights.shape}")
+    H = np.einsum("n,npq->pq", weights, hessians)
+    mean = weights @ gradients
+    centred = gradients - mean
+    V = np.einsum("n,np,nq->pq", weights, centred, centred)
+    if not np.all(np.isfinite(H)) or np.linalg.matrix_rank(H) < H.shape[0]:
+        raise ValueError(f"the mean Hessian is singular or not finite:\n{H}")
+    inverse = np.linalg.inv(H)
+    return inverse @ V @ inverse
+
+
+def efficiency(covariance, fisher) -> float:
+    r""":math:`\operatorname{tr}\Sigma / \operatorname{tr} I_F^{-1}`: 1 at the Cramér–Rao bound."""
+    return float(np.trace(covariance) / np.trace(np.linalg.inv(fisher)))

@@ -1,0 +1,184 @@
+r"""Noise-contrastive estimation with a learned log-normalizer (seed 000, "Noise Contrastive Estimation").
+
+The model is :math:`\log p_{\theta,c}(x) = \log f_\theta(x) + c`, with :math:`c = -\log Z` a free
+parameter (seed 000 treats :math:`Z` as trainable). With a noise density :math:`p_n` (normalized,
+log-density ``log_noise``) and :math:`\nu = m/n` noise samples per data sample, the logit is
+
+.. math:: h(x) = \log f_\theta(x) + c - \log p_n(x) - \log\nu
+
+(seed 000: :math:`h_{\theta,Z} = f_\theta - \log p_n - \log Z` with :math:`\nu = 1`), and the
+empirical loss — the negative of seed 000's :math:`\mathcal L_{NCE}` for :math:`\nu = 1` — is
+
+.. math:: J(\theta, c) = \frac1n\Big[\sum_{i=1}^n \operatorname{softplus}(-h(x_i))
+          + \sum_{j=1}^m \operatorname{softplus}(h(y_j))\Big].
+
+Per-sample derivatives with :math:`D = \sigma(h)` and :math:`\partial h = (\nabla_\theta\log f_\theta, 1)`:
+data terms have gradient :math:`-(1-D)\,\partial h`, noise terms :math:`D\,\partial h`, and both
+have Hessian :math:`D(1-D)\,\partial h\,\partial h^\top \mp (\cdot)\,\partial^2 h` with
+:math:`\partial^2 h = \operatorname{diag}(\nabla^2_\theta \log f_\theta, 0)`.
+
+Parameters are packed as ``params = (θ, c)``, shape (..., p + 1). Every function broadcasts
+leading axes, so replicates are an array axis: ``x`` (R, n, d), ``y`` (R, m, d), ``params``
+(R, p + 1). :func:`fit` minimizes :math:`J` for all replicates at once by damped Newton.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+from scipy import special
+
+LogDensity = Callable[[np.ndarray], np.ndarray]  # x (..., d) -> (...)
+
+
+class Terms(NamedTuple):
+    """Per-sample loss, gradient and Hessian with respect to ``params = (θ, c)``."""
+
+    loss: np.ndarray  # (..., n)
+    grad: np.ndarray  # (..., n, P)
+    hess: np.ndarray  # (..., n, P, P)
+
+
+class Objective(NamedTuple):
+    """The empirical NCE loss J, its gradient and Hessian, per replicate."""
+
+    loss: np.ndarray  # (...)
+    grad: np.ndarray  # (..., P)
+    hess: np.ndarray  # (..., P, P)
+
+
+class Fit(NamedTuple):
+    """Result of :func:`fit` for every replicate."""
+
+    params: np.ndarray  # (R, P)
+    converged: np.ndarray  # (R,) bool: Newton decrement below tolerance
+    iterations: int
+    grad_norm: np.ndarray  # (R,)
+
+
+def _check(model, params, x) -> tuple[np.ndarray, np.ndarray]:
+    params = np.asarray(params, dtype=float)
+    x = np.asarray(x, dtype=float)
+    if params.ndim == 0 or params.shape[-1] != model.num_params + 1:
+        raise ValueError(
+            f"params must have trailing dimension p + 1 = {model.num_params + 1} (θ of {model.name} then c), "
+            f"got shape {params.shape}"
+        )
+    if x.ndim < 2 or x.shape[-1] != model.dim:
+        raise ValueError(f"samples must have shape (..., n, {model.dim}), got {x.shape}")
+    if not np.all(np.isfinite(params)):
+        raise ValueError(f"params must be finite, got {params}")
+    return params, x
+
+
+def logit(model, params, x, log_noise: LogDensity, noise_ratio: float = 1.0) -> np.ndarray:
+    r""":math:`h(x) = \log f_\theta(x) + c - \log p_n(x) - \log\nu`, shape (..., n)."""
+    params, x = _check(model, params, x)
+    if not noise_ratio > 0:
+        raise ValueError(f"noise_ratio={noise_ratio} must be > 0")
+    theta = params[..., None, :-1]
+    return model.log_f(x, theta) + params[..., None, -1] - log_noise(x) - np.log(noise_ratio)
+
+
+def _terms(model, params, x, log_noise, noise_ratio, label: int) -> Terms:
+    params, x = _check(model, params, x)
+    theta = params[..., None, :-1]
+    h = logit(model, params, x, log_noise, noise_ratio)
+    grad_h = np.concatenate([model.grad_theta(x, theta), np.ones(h.shape + (1,))], axis=-1)
+    p = model.num_params
+    hess_h = np.zeros(h.shape + (p + 1, p + 1))
+    hess_h[..., :p, :p] = model.hess_theta(x, theta)
+    sign = -1.0 if label == 1 else 1.0  # data: softplus(−h); noise: softplus(h)
+    loss = np.logaddexp(0.0, sign * h)
+    first = sign * special.expit(sign * h)  # d loss / dh: −(1 − D) for data, D for noise
+    second = special.expit(h) * special.expit(-h)
+    grad = first[..., None] * grad_h
+    hess = second[..., None, None] * grad_h[..., :, None] * grad_h[..., None, :] + first[..., None, None] * hess_h
+    return Terms(loss, grad, hess)
+
+
+def data_terms(model, params, x, log_noise: LogDensity, noise_ratio: float = 1.0) -> Terms:
+    r"""Per-data-sample :math:`-\log D(x_i) = \operatorname{softplus}(-h(x_i))` with gradient and Hessian."""
+    return _terms(model, params, x, log_noise, noise_ratio, 1)
+
+
+def noise_terms(model, params, y, log_noise: LogDensity, noise_ratio: float = 1.0) -> Terms:
+    r"""Per-noise-sample :math:`-\log(1 - D(y_j)) = \operatorname{softplus}(h(y_j))` with gradient and Hessian."""
+    return _terms(model, params, y, log_noise, noise_ratio, 0)
+
+
+def objective(model, params, x, y, log_noise: LogDensity) -> Objective:
+    r"""The empirical NCE loss :math:`J` (module docstring) with :math:`\nu = m/n`, its gradient and Hessian."""
+    params, x = _check(model, params, x)
+    _, y = _check(model, params, y)
+    n, m = x.shape[-2], y.shape[-2]
+    ratio = m / n
+    data, noise = data_terms(model, params, x, log_noise, ratio), noise_terms(model, params, y, log_noise, ratio)
+    return Objective(
+        (data.loss.sum(-1) + noise.loss.sum(-1)) / n,
+        (data.grad.sum(-2) + noise.grad.sum(-2)) / n,
+        (data.hess.sum(-3) + noise.hess.sum(-3)) / n,
+    )
+
+
+def fit(
+    model,
+    x,
+    y,
+    log_noise: LogDensity,
+    init,
+    *,
+    max_iterations: int = 100,
+    tolerance: float = 1e-10,
+    fixed_normalizer: float | None = None,
+) -> Fit:
+    r"""Minimize :math:`J` for all replicates at once by damped (Levenberg–Marquardt) Newton.
+
+    Parameters
+    ----------
+    x, y : array, shape (R, n, d) and (R, m, d)
+        Data and noise samples of R replicates.
+    init : array, shape (P,) or (R, P)
+        Starting ``params = (θ, c)``.
+    fixed_normalizer : float, optional
+        Hold :math:`c` at this value (NCE *without* a learned normalizer) and fit θ only.
+
+    A step :math:`-(H + \lambda I)^{-1} g` is accepted per replicate when it lowers :math:`J`
+    (λ shrinks), else rejected (λ grows). A replicate has converged when its Newton decrement
+    :math:`g^\top H^{-1} g` is below ``tolerance`` with :math:`H` positive definite; the others are
+    reported in ``converged`` — never silently returned as fits.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    replicates = x.shape[0]
+    size = model.num_params + 1
+    params = np.broadcast_to(np.asarray(init, dtype=float), (replicates, size)).copy()
+    if fixed_normalizer is not None:
+        params[:, -1] = fixed_normalizer
+    free = np.ones(size, dtype=bool)
+    if fixed_normalizer is not None:
+        free[-1] = False
+    damping = np.full(replicates, 1e-3)
+    current = objective(model, params, x, y, log_noise)
+    converged = np.zeros(replicates, dtype=bool)
+    iteration = 0
+    for iteration in range(1, max_iterations + 1):
+        grad = current.grad[:, free]
+        hess = current.hess[:, free][:, :, free]
+        with np.errstate(all="ignore"):
+            eigen_min = np.linalg.eigvalsh(hess)[:, 0]
+            decrement = np.einsum("ri,ri->r", grad, np.linalg.solve(hess + 1e-300 * np.eye(free.sum()), grad[..., None])[..., 0])
+        converged = (eigen_min > 0) & (np.abs(decrement) < tolerance) & np.isfinite(current.loss)
+        if converged.all():
+            break
+        scale = np.maximum(np.abs(np.diagonal(hess, axis1=1, axis2=2)), 1e-12)
+        step = -np.linalg.solve(hess + damping[:, None, None] * np.einsum("ri,ij->rij", scale, np.eye(free.sum())), grad[..., None])[..., 0]
+        trial = params.copy()
+        trial[:, free] = params[:, free] + np.where(converged[:, None], 0.0, step)
+        candidate = objective(model, trial, x, y, log_noise)
+        better = np.isfinite(candidate.loss) & (candidate.loss <= current.loss) & ~converged
+        params = np.where(better[:, None], trial, params)
+        current = Objective(*(np.where(better.reshape((-1,) + (1,) * (new.ndim - 1)), new, old) for new, old in zip(candidate, current)))
+        damping = np.where(better, np.maximum(damping / 10, 1e-12), np.minimum(damping * 10, 1e12))
+    return Fit(params, converged, iteration, np.linalg.norm(current.grad[:, free], axis=-1))

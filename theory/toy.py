@@ -1,0 +1,498 @@
+r"""The slides' two-mode toy model as gradient flows (seed 002, "getting insight from toy models").
+
+The model (seed 002, slide "Training procedures III") is the 1-D mixture
+
+.. math:: f_\theta(x) = e^{-U_\theta(x)} = e^{-(x-a)^2/2} + e^{-\theta} e^{-(x-b)^2/2},\qquad
+          Z_\theta = (1 + e^{-\theta})\sqrt{2\pi},
+
+so :math:`\theta` is the log-weight of mode :math:`b` relative to mode :math:`a` and mode
+:math:`b` carries mass :math:`q(\theta) = e^{-\theta}/(1+e^{-\theta})`. The target is
+:math:`\rho_* = \rho_{\theta_*}`. Sign convention of the suite: :math:`\log f = -U` and the
+score is :math:`s_\theta = \nabla_x \log f_\theta = -\nabla_x U_\theta`; the slides write their
+flows with :math:`U`, which this module keeps in the names (``responsibility`` is
+:math:`\partial_\theta U_\theta`).
+
+Every closed form used here is a consequence of that definition and is derived and checked by
+SymPy in :mod:`derivations.toy` (and compared with the symbolic model
+:func:`theory.models.two_mode_mixture` in ``tests/test_toy.py``). With :math:`L = b - a`,
+:math:`m = (a+b)/2` and :math:`\ell(x) = L(x - m)` (the log-ratio of the two unit Gaussians):
+
+.. math:: \partial_\theta U_\theta(x) = r_\theta(x) = \sigma(\ell(x) - \theta), \qquad
+          s_\theta(x) = -(x - a) + L\, r_\theta(x),
+
+with :math:`\sigma` the logistic function. They are evaluated in the stable logistic form (no
+ratio of underflowing exponentials), so any finite :math:`a < b` works in float64.
+
+Population flows :math:`\dot\theta = -\nabla_\theta\,\mathrm{loss}(\theta)` use the *exact*
+densities and composite Gauss–Legendre quadrature on :math:`[a - 14, b + 14]` (the Gaussian
+tails beyond 14 standard deviations weigh below :math:`10^{-44}`); the quadrature error is the
+difference between the rule and the rule with half the panels, floored at
+:math:`64\,\epsilon\,\mathbb{E}|g|`. Every flow returns ``(value, error)``.
+
+- ML: :math:`\mathrm{KL}(\rho_*\|\rho_\theta)`, :math:`\dot\theta = \mathbb{E}_\theta[r_\theta] - \mathbb{E}_*[r_\theta]`.
+- SM: :math:`\mathbb{E}_*|s_\theta - s_*|^2` (the slide's convention, no ½),
+  :math:`\dot\theta = 2L^2\,\mathbb{E}_*[(r_\theta - r_*)\, r_\theta (1 - r_\theta)]`.
+- NCE with noise :math:`\rho_\mu` (a member of the family) and the slide's discriminator
+  :math:`D = e^{-U_\theta}/(e^{-U_\theta} + e^{-U_\mu})`, optionally with a learned
+  log-normalizer :math:`c` (:math:`e^{-U_\theta} \to e^{c - U_\theta}`) and optionally with the
+  normalized noise density :math:`\rho_\mu` in place of :math:`e^{-U_\mu}`:
+  loss :math:`-\mathbb{E}_*\log D - \mathbb{E}_\mu \log(1 - D)`,
+  :math:`\dot\theta = \mathbb{E}_\mu[D\, r_\theta] - \mathbb{E}_*[(1-D)\, r_\theta]`,
+  :math:`\dot c = \mathbb{E}_*[1 - D] - \mathbb{E}_\mu[D]`.
+- PCD: walkers moved by the unadjusted Langevin algorithm under the current model, the
+  negative phase :math:`\mathbb{E}_\theta[r_\theta]` replaced by the walkers' average.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+from scipy import integrate, optimize, special
+
+from theory.quadrature import gauss_legendre
+
+LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+TAIL = 14.0  # standard deviations of quadrature range beyond each mode
+EPS = np.finfo(float).eps
+
+
+def _finite(name: str, value) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}={value!r} must be a finite real number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name}={value} must be a finite real number")
+    return value
+
+
+def _finite_array(name: str, value) -> np.ndarray:
+    array = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name}={value!r} must be finite")
+    return array
+
+
+def _log_phi(z):
+    """Log of the standard normal density."""
+    return -0.5 * z**2 - LOG_SQRT_2PI
+
+
+class Flow(NamedTuple):
+    """A population flow value :math:`\\dot\\theta` and its quadrature error (same shape)."""
+
+    value: np.ndarray
+    error: np.ndarray
+
+
+class Trajectories(NamedTuple):
+    """Solutions of a flow from several starts, with an ODE + quadrature error budget."""
+
+    t: np.ndarray  # (num_times,)
+    theta: np.ndarray  # (num_starts, num_times)
+    error: np.ndarray  # (num_starts, num_times): |tol − tol/100| + quadrature error × t
+
+
+class PCDRun(NamedTuple):
+    """A persistent-contrastive-divergence simulation, recorded every ``record_every`` steps."""
+
+    t: np.ndarray  # (num_records,)
+    theta: np.ndarray  # (num_replicates, num_records)
+    fraction_b: np.ndarray  # (num_replicates, num_records): walkers on the b side of the midpoint
+    walkers: np.ndarray  # (num_replicates, num_walkers) at the end
+
+
+@dataclass(frozen=True)
+class ToyModel:
+    r"""The two-mode model with modes at ``a`` < ``b`` (the slides: a = −10, b = 10).
+
+    Parameters
+    ----------
+    a, b : float
+        Mode locations, finite, ``a < b``.
+    panels, order : int
+        Composite Gauss–Legendre rule on :math:`[a-14, b+14]`: ``panels`` panels of ``order``
+        nodes (the error estimate uses ``panels // 2``).
+    """
+
+    a: float = -10.0
+    b: float = 10.0
+    panels: int = 240
+    order: int = 16
+
+    def __post_init__(self):
+        a, b = _finite("a", self.a), _finite("b", self.b)
+        if not a < b:
+            raise ValueError(f"need a < b for two distinct modes, got a={a}, b={b}")
+        if int(self.panels) != self.panels or self.panels < 2 or int(self.order) != self.order or self.order < 2:
+            raise ValueError(f"panels={self.panels} and order={self.order} must be integers >= 2")
+        object.__setattr__(self, "a", a)
+        object.__setattr__(self, "b", b)
+
+    # ---- the model ------------------------------------------------------------------------
+    @property
+    def separation(self) -> float:
+        """:math:`L = b - a`."""
+        return self.b - self.a
+
+    @property
+    def midpoint(self) -> float:
+        """:math:`m = (a + b)/2`."""
+        return 0.5 * (self.a + self.b)
+
+    def log_ratio(self, x):
+        r""":math:`\ell(x) = \log[\varphi(x-b)/\varphi(x-a)] = L(x - m)`."""
+        return self.separation * (np.asarray(x, dtype=float) - self.midpoint)
+
+    def log_f(self, x, theta):
+        r""":math:`\log f_\theta(x) = -U_\theta(x) = -(x-a)^2/2 + \log(1 + e^{\ell(x) - \theta})`."""
+        x = np.asarray(x, dtype=float)
+        return -0.5 * (x - self.a) ** 2 + np.logaddexp(0.0, self.log_ratio(x) - theta)
+
+    def energy(self, x, theta):
+        """:math:`U_\\theta(x) = -\\log f_\\theta(x)` (the slides' energy)."""
+        return -self.log_f(x, theta)
+
+    @staticmethod
+    def log_partition(theta):
+        r""":math:`\log Z_\theta = \log(1 + e^{-\theta}) + \tfrac12\log 2\pi` (claim toy-partition-function)."""
+        return np.logaddexp(0.0, -np.asarray(theta, dtype=float)) + LOG_SQRT_2PI
+
+    @staticmethod
+    def weight_b(theta):
+        r""":math:`q(\theta) = e^{-\theta}/(1+e^{-\theta})`, the mass of mode :math:`b`."""
+        return special.expit(-np.asarray(theta, dtype=float))
+
+    def log_density(self, x, theta):
+        """:math:`\\log\\rho_\\theta(x) = \\log f_\\theta(x) - \\log Z_\\theta`."""
+        return self.log_f(x, theta) - self.log_partition(theta)
+
+    def responsibility(self, x, theta):
+        r""":math:`\partial_\theta U_\theta(x) = r_\theta(x) = \sigma(\ell(x) - \theta)` (= −∂θ log f)."""
+        return special.expit(self.log_ratio(x) - theta)
+
+    def score(self, x, theta):
+        r""":math:`s_\theta(x) = \nabla_x\log f_\theta(x) = -(x-a) + L\,r_\theta(x)`."""
+        x = np.asarray(x, dtype=float)
+        return -(x - self.a) + self.separation * self.responsibility(x, theta)
+
+    def sample(self, theta: float, shape, rng: np.random.Generator) -> np.ndarray:
+        """Exact samples from :math:`\\rho_\\theta`, array of the given shape."""
+        theta = _finite("theta", theta)
+        in_b = rng.random(shape) < self.weight_b(theta)
+        return np.where(in_b, self.b, self.a) + rng.standard_normal(shape)
+
+    # ---- quadrature ---------------------------------------------------------------------------
+    def _rule(self, panels: int):
+        return gauss_legendre(self.a - TAIL, self.b + TAIL, panels, self.order)
+
+    def expect(self, func: Callable[[np.ndarray], np.ndarray], theta) -> Flow:
+        r"""Return :math:`\mathbb{E}_{\rho_\theta}[g(X)]` by quadrature on the exact density.
+
+        ``func`` maps nodes of shape (n, 1) to values of shape (n, k) (or (n, 1)); ``theta``
+        (the density's parameter) broadcasts against k. Returns (value, error), shape (k,).
+        """
+        theta = np.atleast_1d(np.asarray(theta, dtype=float))
+        results = []
+        for panels in (self.panels // 2, self.panels):
+            nodes, weights = self._rule(panels)
+            x = nodes[:, None]
+            weighted = weights[:, None] * np.exp(self.log_density(x, theta[None, :]))
+            values = np.asarray(func(x), dtype=float)
+            results.append(((weighted * values).sum(0), (weighted * np.abs(values)).sum(0)))
+        (coarse, _), (fine, size) = results
+        return Flow(fine, np.maximum(np.abs(fine - coarse), 64 * EPS * np.maximum(size, 1e-300)))
+
+    # ---- objectives and flows -------------------------------------------------------------------
+    def ml_loss(self, theta, theta_star) -> Flow:
+        r""":math:`\mathrm{KL}(\rho_*\|\rho_\theta) = \mathbb{E}_*[\log\rho_* - \log\rho_\theta]`."""
+        theta = np.atleast_1d(_finite_array("theta", theta))
+        theta_star = _finite("theta_star", theta_star)
+        return self.expect(lambda x: self.log_density(x, theta_star) - self.log_density(x, theta), theta_star)
+
+    def ml_flow(self, theta, theta_star) -> Flow:
+        r"""Exact ML flow :math:`\dot\theta = -\partial_\theta\mathrm{KL} = \mathbb{E}_\theta[r_\theta] - \mathbb{E}_*[r_\theta]`.
+
+        :math:`\mathbb{E}_\theta[r_\theta] = q(\theta)` holds exactly (derivations.toy), so only
+        the data term needs quadrature. Seed 002, slide "Success of max-likelihood".
+        """
+        theta = np.atleast_1d(_finite_array("theta", theta))
+        theta_star = _finite("theta_star", theta_star)
+        data = self.expect(lambda x: self.responsibility(x, theta[None, :]), theta_star)
+        return Flow(self.weight_b(theta) - data.value, data.error)
+
+    def sm_loss(self, theta, theta_star) -> Flow:
+        r""":math:`SM(\theta) = \mathbb{E}_*|s_\theta - s_*|^2 = L^2\,\mathbb{E}_*(r_\theta - r_*)^2` (seed 002, no ½)."""
+        theta = np.atleast_1d(_finite_array("theta", theta))
+        theta_star = _finite("theta_star", theta_star)
+        L = self.separation
+        return self.expect(
+            lambda x: L**2 * (self.responsibility(x, theta[None, :]) - self.responsibility(x, theta_star)) ** 2, theta_star
+        )
+
+    def sm_flow(self, theta, theta_star) -> Flow:
+        r"""Exact SM flow :math:`\dot\theta = -\partial_\theta SM = 2L^2\,\mathbb{E}_*[(r_\theta - r_*)\,r_\theta(1-r_\theta)]`.
+
+        Seed 002, slide "Failure of score matching". :math:`r(1-r)` is evaluated as
+        :math:`\sigma(z)\sigma(-z)`, accurate where it is tiny, so the flow keeps its relative
+        accuracy when it is of order :math:`e^{-L^2/8}`.
+        """
+        theta = np.atleast_1d(_finite_array("theta", theta))
+        theta_star = _finite("theta_star", theta_star)
+        L = self.separation
+
+        def integrand(x):
+            z = self.log_ratio(x) - theta[None, :]
+            r = special.expit(z)
+            return 2 * L**2 * (r - self.responsibility(x, theta_star)) * r * special.expit(-z)
+
+        return self.expect(integrand, theta_star)
+
+    def _nce_logit(self, x, theta, mu, log_normalizer, normalized_noise: bool):
+        r""":math:`\log D - \log(1-D) = c + \log f_\theta - \log f_\mu\ (+\log Z_\mu)`."""
+        logit = log_normalizer + np.logaddexp(0.0, self.log_ratio(x) - theta) - np.logaddexp(0.0, self.log_ratio(x) - mu)
+        return logit + self.log_partition(mu) if normalized_noise else logit
+
+    def nce_loss(self, theta, theta_star, mu, log_normalizer=0.0, normalized_noise: bool = False) -> Flow:
+        r"""Population NCE loss :math:`-\mathbb{E}_*\log D - \mathbb{E}_\mu\log(1-D)`.
+
+        :math:`D = e^{c}f_\theta/(e^{c}f_\theta + g)` with :math:`g = f_\mu` (the slide's
+        discriminator, seed 002 "NCE fails") or :math:`g = \rho_\mu` (``normalized_noise``);
+        ``log_normalizer`` is :math:`c` (0 on the slide). ``theta`` and ``log_normalizer``
+        broadcast to shape (k,).
+        """
+        theta, c = np.broadcast_arrays(np.atleast_1d(_finite_array("theta", theta)), _finite_array("log_normalizer", log_normalizer))
+        theta_star, mu = _finite("theta_star", theta_star), _finite("mu", mu)
+        logit = lambda x: self._nce_logit(x, theta[None, :], mu, c[None, :], normalized_noise)  # noqa: E731
+        data = self.expect(lambda x: np.logaddexp(0.0, -logit(x)), theta_star)
+        noise = self.expect(lambda x: np.logaddexp(0.0, logit(x)), mu)
+        return Flow(data.value + noise.value, data.error + noise.error)
+
+    def nce_flow(self, theta, theta_star, mu, log_normalizer=0.0, normalized_noise: bool = False) -> tuple[Flow, Flow]:
+        r"""Exact NCE flows :math:`(\dot\theta, \dot c)` = minus the gradient of :meth:`nce_loss`.
+
+        .. math:: \dot\theta = \mathbb{E}_\mu[D\,r_\theta] - \mathbb{E}_*[(1-D)\,r_\theta],\qquad
+                  \dot c = \mathbb{E}_*[1-D] - \mathbb{E}_\mu[D].
+
+        With ``log_normalizer`` fixed at 0 only :math:`\dot\theta` is the slide's flow; the
+        slide writes the objective in place of its gradient (seed 002, "NCE fails").
+        """
+        theta, c = np.broadcast_arrays(np.atleast_1d(_finite_array("theta", theta)), _finite_array("log_normalizer", log_normalizer))
+        theta_star, mu = _finite("theta_star", theta_star), _finite("mu", mu)
+
+        def parts(x, sign):
+            logit = self._nce_logit(x, theta[None, :], mu, c[None, :], normalized_noise)
+            # data: (1 − D) = σ(−logit); noise: D = σ(logit)
+            weight = special.expit(sign * logit)
+            return np.concatenate([weight * self.responsibility(x, theta[None, :]), weight], axis=1)
+
+        k = theta.size
+        data = self.expect(lambda x: parts(x, -1.0), theta_star)
+        noise = self.expect(lambda x: parts(x, 1.0), mu)
+        theta_dot = Flow(noise.value[:k] - data.value[:k], noise.error[:k] + data.error[:k])
+        c_dot = Flow(data.value[k:] - noise.value[k:], data.error[k:] + noise.error[k:])
+        return theta_dot, c_dot
+
+    def flow(self, kind: str, theta_star: float, mu: float | None = None) -> Callable[[np.ndarray], Flow]:
+        """The exact θ-flow of ``kind`` in {'ml', 'sm', 'nce'} as a function of θ (vectorised)."""
+        if kind == "ml":
+            return lambda theta: self.ml_flow(theta, theta_star)
+        if kind == "sm":
+            return lambda theta: self.sm_flow(theta, theta_star)
+        if kind == "nce":
+            if mu is None:
+                raise ValueError("the NCE flow needs the noise parameter mu")
+            return lambda theta: self.nce_flow(theta, theta_star, mu)[0]
+        raise ValueError(f"kind={kind!r}; choose one of 'ml', 'sm', 'nce'")
+
+    # ---- PCD ------------------------------------------------------------------------------------
+    def pcd(
+        self,
+        theta0: float,
+        theta_star: float,
+        *,
+        num_walkers: int,
+        num_replicates: int,
+        step_size: float,
+        num_steps: int,
+        rng: np.random.Generator,
+        record_every: int = 10,
+    ) -> PCDRun:
+        r"""Persistent contrastive divergence with ULA walkers (seed 002, "Mode collapse in PCD").
+
+        Walkers start from :math:`\rho_{\theta_0}` (exact samples). Each step, for all replicates
+        at once (arrays (num_replicates, num_walkers)):
+
+        .. math:: \theta_{k+1} = \theta_k + h\Big(\tfrac1N\sum_i r_{\theta_k}(X^i_k)
+                  - \mathbb{E}_*[r_{\theta_k}]\Big),\qquad
+                  X_{k+1} = X_k + h\, s_{\theta_{k+1}}(X_k) + \sqrt{2h}\,\xi_k,
+
+        the slide's order (θ first, then the walkers under :math:`U_{\theta_{k+1}}`). The positive
+        phase :math:`\mathbb{E}_*[r_\theta]` is exact (quadrature), so any departure from the ML
+        flow comes from the walkers alone.
+        """
+        theta0, theta_star = _finite("theta0", theta0), _finite("theta_star", theta_star)
+        step_size = _finite("step_size", step_size)
+        if not 0 < step_size < 1:
+            raise ValueError(f"step_size={step_size} is outside (0, 1): ULA on the unit-curvature modes is unstable for h >= 2")
+        for name, value in (("num_walkers", num_walkers), ("num_replicates", num_replicates), ("num_steps", num_steps), ("record_every", record_every)):
+            if int(value) != value or value < 1:
+                raise ValueError(f"{name}={value!r} must be a positive integer")
+        nodes, weights = self._rule(self.panels // 2)
+        data_weights = weights * np.exp(self.log_density(nodes, theta_star))
+        walkers = self.sample(theta0, (num_replicates, num_walkers), rng)
+        theta = np.full(num_replicates, theta0)
+        times, thetas, fractions = [0.0], [theta.copy()], [np.mean(walkers > self.midpoint, axis=1)]
+        noise_scale = math.sqrt(2 * step_size)
+        for step in range(1, num_steps + 1):
+            positive = special.expit(self.log_ratio(nodes)[:, None] - theta[None, :]).T @ data_weights
+            negative = self.responsibility(walkers, theta[:, None]).mean(axis=1)
+            theta = theta + step_size * (negative - positive)
+            walkers = walkers + step_size * self.score(walkers, theta[:, None]) + noise_scale * rng.standard_normal(walkers.shape)
+            if step % record_every == 0 or step == num_steps:
+                times.append(step * step_size)
+                thetas.append(theta.copy())
+                fractions.append(np.mean(walkers > self.midpoint, axis=1))
+        return PCDRun(np.array(times), np.stack(thetas, axis=1), np.stack(fractions, axis=1), walkers)
+
+
+# =============================================================================================
+# Trajectories and fixed points of the exact flows
+# =============================================================================================
+
+
+def solve_flow(
+    flow: Callable[[np.ndarray], Flow],
+    theta0,
+    t_end: float,
+    *,
+    num_times: int = 201,
+    rtol: float = 1e-9,
+    atol: float = 1e-11,
+) -> Trajectories:
+    r"""Integrate :math:`\dot\theta = F(\theta)` from every start in ``theta0`` (one vectorised system).
+
+    The error budget per point is :math:`|\theta_{\text{tol}} - \theta_{\text{tol}/100}| +
+    \max|\delta F|\,t + 64\epsilon\max(1,|\theta|)`: the ODE error estimated by repeating at a
+    100× tighter tolerance (DOP853), plus the flow's quadrature error integrated over time
+    (a bound for contracting flows), floored at rounding.
+    """
+    theta0 = np.atleast_1d(_finite_array("theta0", theta0))
+    t_end = _finite("t_end", t_end)
+    if t_end <= 0:
+        raise ValueError(f"t_end={t_end} must be > 0")
+    times = np.linspace(0.0, t_end, num_times)
+    max_quadrature_error = [0.0]
+
+    def rhs(t, y):
+        value, error = flow(y)
+        max_quadrature_error[0] = max(max_quadrature_error[0], float(np.max(error)))
+        return value
+
+    solutions = []
+    for tol in (1.0, 0.01):
+        solution = integrate.solve_ivp(rhs, (0.0, t_end), theta0, method="DOP853", t_eval=times, rtol=rtol * tol, atol=atol * tol)
+        if not solution.success:
+            return Trajectories(times, np.full((theta0.size, num_times), np.nan), np.full((theta0.size, num_times), np.nan))
+        solutions.append(solution.y)
+    coarse, fine = solutions
+    error = np.abs(fine - coarse) + max_quadrature_error[0] * times[None, :] + 64 * EPS * np.maximum(1.0, np.abs(fine))
+    return Trajectories(times, fine, error)
+
+
+class FixedPoint(NamedTuple):
+    """A root of a flow with its error: quadrature error of the flow / |slope| + root tolerance."""
+
+    theta: float
+    error: float
+    slope: float  # dF/dθ at the root; < 0 means stable
+
+
+def find_fixed_point(flow: Callable[[np.ndarray], Flow], lo: float, hi: float, xtol: float = 1e-13) -> FixedPoint:
+    """The root of a scalar flow in [lo, hi] (Brent's method); ``ValueError`` if it is not bracketed."""
+    lo, hi = _finite("lo", lo), _finite("hi", hi)
+    f_lo, f_hi = (float(flow(np.array([v])).value[0]) for v in (lo, hi))
+    if not f_lo * f_hi < 0:
+        raise ValueError(f"the flow does not change sign on [{lo}, {hi}] (F = {f_lo:.3g}, {f_hi:.3g}): no bracketed fixed point")
+    root = optimize.brentq(lambda t: float(flow(np.array([t])).value[0]), lo, hi, xtol=xtol, rtol=4 * EPS)
+    step = 1e-4 * max(1.0, abs(root))
+    values = flow(np.array([root - step, root, root + step]))
+    slope = float((values.value[2] - values.value[0]) / (2 * step))
+    error = float(values.error[1]) / abs(slope) + 2 * xtol + 4 * EPS * abs(root)
+    return FixedPoint(float(root), error, slope)
+
+
+def _bracket(flow: Callable[[np.ndarray], Flow], guess: float, width: float = 30.0) -> tuple[float, float]:
+    """A sign-change bracket of a decreasing flow around ``guess``."""
+    grid = guess + np.linspace(-width, width, 31)
+    values, errors = flow(grid)
+    sign = np.where(np.abs(values) > 10 * errors, np.sign(values), 0.0)  # 0: indistinguishable from zero
+    keep = sign != 0
+    grid, sign = grid[keep], sign[keep]
+    changes = np.nonzero(sign[:-1] != sign[1:])[0]
+    if changes.size != 1:
+        raise ValueError(f"expected one fixed point within ±{width} of {guess}, found {changes.size}")
+    return float(grid[changes[0]]), float(grid[changes[0] + 1])
+
+
+def nce_fixed_point(theta_star: float, mu: float, a: float = -10.0, b: float = 10.0) -> FixedPoint:
+    r"""The fixed point of the exact population NCE flow with the slide's discriminator.
+
+    .. math:: \mathbb{E}_\mu[D_\theta\, r_\theta] = \mathbb{E}_*[(1 - D_\theta)\, r_\theta],\qquad
+              D_\theta = \frac{e^{-U_\theta}}{e^{-U_\theta} + e^{-U_\mu}},
+
+    found by quadrature and Brent's method (seed 002, "NCE fails"). For well-separated modes it
+    approaches :math:`\theta_* + \log\frac{1 + e^{-\mu}}{1 + e^{-\theta_*}}`, not the slide's
+    :math:`\mu + \log\frac{1 + e^{-\theta_*}}{1 + e^{-\mu}}` (claim toy-nce-fixed-point).
+
+    Raises ``ValueError`` for non-finite inputs or ``a >= b``.
+    """
+    theta_star, mu = _finite("theta_star", theta_star), _finite("mu", mu)
+    model = ToyModel(a, b)
+    flow = model.flow("nce", theta_star, mu)
+    return find_fixed_point(flow, *_bracket(flow, theta_star))
+
+
+def ml_fixed_point(theta_star: float, a: float = -10.0, b: float = 10.0) -> FixedPoint:
+    """The fixed point of the exact population ML flow (θ* for every separation)."""
+    theta_star = _finite("theta_star", theta_star)
+    flow = ToyModel(a, b).flow("ml", theta_star)
+    return find_fixed_point(flow, *_bracket(flow, theta_star))
+
+
+def nce_normalizer_fixed_point(theta_star: float, mu: float, a: float = -10.0, b: float = 10.0, normalized_noise: bool = True):
+    r"""The fixed point :math:`(\theta, c)` of the exact NCE flow with a learned log-normalizer.
+
+    Newton's method on :math:`(\dot\theta, \dot c) = 0` with a central-difference Jacobian of the
+    quadrature flows, started at the no-normalizer fixed point. Returns
+    ``(theta, c, error_theta, error_c, converged)``; the errors propagate the flows' quadrature
+    errors through the inverse Jacobian.
+    """
+    theta_star, mu = _finite("theta_star", theta_star), _finite("mu", mu)
+    model = ToyModel(a, b)
+
+    def residual(point):
+        theta_dot, c_dot = model.nce_flow(point[0], theta_star, mu, point[1], normalized_noise)
+        return np.array([theta_dot.value[0], c_dot.value[0]]), np.array([theta_dot.error[0], c_dot.error[0]])
+
+    point = np.array([theta_star + 1.0, 0.0])
+    converged = False
+    for _ in range(60):
+        value, _ = residual(point)
+        jacobian = np.empty((2, 2))
+        for j in range(2):
+            shift = np.zeros(2)
+            shift[j] = 1e-5
+            jacobian[:, j] = (residual(point + shift)[0] - residual(point - shift)[0]) / 2e-5
+        step = np.linalg.solve(jacobian, -value)
+        point = point + step
+        if np.max(np.abs(step)) < 1e-13 * max(1.0, np.max(np.abs(point))):
+            converged = True
+            break
+    _, errors = residual(point)
+    propagated = np.abs(np.linalg.inv(jacobian)) @ errors + 8 * EPS * np.maximum(1.0, np.abs(point))
+    return float(point[0]), float(point[1]), float(propagated[0]), float(propagated[1]), converged
