@@ -20,7 +20,8 @@ Every noise here has
 Kinds: :class:`LocalGaussian` (:math:`y = x + \varepsilon z`, symmetric, the paper's "CNCE
 local"), :class:`Oracle` (:math:`y \sim p_d` independent of :math:`x`, Corollary 2),
 :class:`KDE` (a Gaussian kernel density estimate on fixed centres, "CNCE global"), and
-:class:`Mixture` (draws from ``a`` with probability ``weight``, else from ``b``; "CNCE mix").
+:class:`Mixture` (draws from ``a`` with probability ``weight``, else from ``b``; "CNCE mix"), and
+:class:`Autoregressive` (an asymmetric AR(1) jump, to exercise the log-ratio term of :math:`F_\theta`).
 
 Note: the paper writes :math:`\mathcal N(y \mid x, \varepsilon I)`; here :math:`\varepsilon` is the
 *standard deviation* of the jump.
@@ -258,6 +259,47 @@ class KDE(_Unconditional):
         index = rng.integers(0, self.centres.shape[0], size=shape)
         draws = self.centres[index] + self.bandwidth * rng.standard_normal(shape + (self.centres.shape[1],))
         return xp.asarray(draws)
+
+
+@dataclass(frozen=True)
+class Autoregressive:
+    r"""Asymmetric AR(1) jump towards 0: :math:`y = \rho x + \sqrt{1-\rho^2}\,s\,z`, :math:`z \sim \mathcal N(0, I_d)`.
+
+    .. math:: \log p_n(y\mid x) = -\frac{|y-\rho x|^2}{2(1-\rho^2)s^2} - \frac d2\log\big(2\pi(1-\rho^2)s^2\big),
+
+    so that :math:`\log p_n(y\mid x) - \log p_n(x\mid y) = (|x|^2 - |y|^2)/(2s^2)`, since
+    :math:`|x-\rho y|^2 - |y-\rho x|^2 = (1-\rho^2)(|x|^2-|y|^2)`. Not symmetric: CNCE is
+    consistent with it only with the log-ratio term kept in :math:`F_\theta`.
+    """
+
+    rho: float = 0.5
+    scale: float = 2.0
+    symmetric: bool = field(default=False, init=False)
+
+    def __post_init__(self):
+        if not (np.isfinite(self.rho) and -1 < self.rho < 1):
+            raise ValueError(f"rho={self.rho!r} must lie in (-1, 1) (the AR(1) coefficient)")
+        object.__setattr__(self, "scale", _check_positive("scale", self.scale))
+
+    def _spread(self) -> float:
+        return float(np.sqrt(1 - self.rho**2) * self.scale)
+
+    def sample(self, x, K: int, rng, xp=np):
+        x = _check_x(x, xp)
+        K = _check_K(K)
+        z = rng.standard_normal(x.shape[:-1] + (K, x.shape[-1]))
+        return self.rho * x[..., None, :] + self._spread() * z
+
+    def log_prob(self, y, x, xp=np):
+        y, x = _check_x(y, xp), _check_x(x, xp)
+        spread2 = self._spread() ** 2
+        return -xp.sum((y - self.rho * x) ** 2, axis=-1) / (2 * spread2) - y.shape[-1] / 2 * np.log(2 * np.pi * spread2)
+
+    def bind(self, model, theta) -> Autoregressive:
+        return self
+
+    def __str__(self) -> str:
+        return f"ar1(ρ={self.rho:g}, s={self.scale:g})"
 
 
 @dataclass(frozen=True)

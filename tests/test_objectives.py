@@ -1,0 +1,253 @@
+"""The property harness tested on deliberately broken objectives, each caught by the property it
+breaks (scikit-learn's meta-tests of check_estimator), plus the objectives, the batched fit and
+the README example."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp, softmax
+
+from checks.properties import DEFAULT_FAMILIES, PropertyFailure, check_objective, family, run_property
+from theory import models
+from theory.fitting import fit_mean_loss, newton
+from theory.noise import Autoregressive, LocalGaussian, Oracle
+from theory.objectives import (
+    CNCE,
+    NCE,
+    FiniteDifferenceObjective,
+    GaussianNoise,
+    MaximumLikelihood,
+    ScoreMatching,
+    built_in_objectives,
+    reference,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ---- broken objectives ------------------------------------------------------------------------
+class NCEWithoutNormalizer(NCE):
+    """NCE with c fixed at 0: inconsistent wherever Z(θ) depends on θ."""
+
+    extra_names = ()
+
+    def __init__(self):
+        super().__init__(num_noise=1)
+        self.name = "broken: nce without normalizer"
+
+
+class SignFlippedScoreMatching(ScoreMatching):
+    """½|s|² − Δ log f: the Laplacian with the wrong sign."""
+
+    laplacian_weight = -1
+    name = "broken: score matching, Laplacian sign flipped"
+
+
+class CNCEWithoutRatio(CNCE):
+    """CNCE with log p_n(y|x) − log p_n(x|y) dropped, on an asymmetric noise."""
+
+    def __init__(self):
+        super().__init__(Autoregressive(0.5, 2.0), num_noise=1)
+        self.name = "broken: cnce without noise ratio"
+
+    def draw(self, model, x, rng, reference):
+        batch = super().draw(model, x, rng, reference)
+        return batch | {"log_ratio": np.zeros_like(batch["log_ratio"])}
+
+
+class ImportanceSampledML(MaximumLikelihood):
+    r"""ML with log Z replaced by log of a 2-sample importance-sampling average: the population
+    loss is ML (exact, Fisher consistent), the minibatch gradient (self-normalized weights) is biased."""
+
+    name = "broken: ml with biased minibatch log Z"
+    derivatives = "symbolic model derivatives"
+    num_samples = 2
+
+    def draw(self, model, x, rng, reference):
+        noise = GaussianNoise(1.5)
+        y = noise.sample(reference, x.shape[:-1] + (self.num_samples,), rng)
+        return {"x": x, "y": y, "log_q": noise.log_density(reference, y)}
+
+    def _weights(self, model, params, batch):
+        theta = params[:, None, None, :]
+        log_w = model.log_f(batch["y"], theta) - batch["log_q"]
+        return log_w, softmax(log_w, axis=-1), model.grad_theta(batch["y"], theta)
+
+    def losses(self, model, params, batch):
+        log_w, _, _ = self._weights(model, params, batch)
+        return -model.log_f(batch["x"], params[:, None, :]) + logsumexp(log_w, axis=-1) - np.log(self.num_samples)
+
+    def gradients(self, model, params, batch):
+        _, w, g = self._weights(model, params, batch)
+        return -model.grad_theta(batch["x"], params[:, None, :]) + np.einsum("rnm,rnmp->rnp", w, g)
+
+    def hessians(self, model, params, batch):
+        _, w, g = self._weights(model, params, batch)
+        mean = np.einsum("rnm,rnmp->rnp", w, g)
+        second = np.einsum("rnm,rnmp,rnmq->rnpq", w, g, g) - mean[..., :, None] * mean[..., None, :]
+        h = np.einsum("rnm,rnmpq->rnpq", w, model.hess_theta(batch["y"], params[:, None, None, :]))
+        return -model.hess_theta(batch["x"], params[:, None, :]) + h + second
+
+    def population_gradients(self, model, params, x, reference):
+        return MaximumLikelihood.gradients(self, model, params, {"x": x})
+
+    def population_hessians(self, model, params, x, reference):
+        return MaximumLikelihood.hessians(self, model, params, {"x": x})
+
+
+BROKEN = [
+    (NCEWithoutNormalizer(), "fisher-consistency", "population gradient is not zero"),
+    (SignFlippedScoreMatching(), "fisher-consistency", "Fisher consistency fails"),
+    (CNCEWithoutRatio(), "fisher-consistency", "population gradient is not zero"),
+    (ImportanceSampledML(), "unbiased-gradient", "biased minibatch gradient"),
+]
+
+
+@pytest.mark.parametrize(("objective", "prop", "message"), BROKEN, ids=[b[0].name for b in BROKEN])
+def test_broken_objective_fails_the_property_it_breaks(objective, prop, message):
+    with pytest.raises(PropertyFailure, match=message) as caught:
+        run_property(objective, prop)
+    text = str(caught.value)
+    # The shrunk counterexample is the simplest case: the first family with its first parameter.
+    assert "on gaussian-1d at (mu1=0, Lambda11=1" in text, text
+    assert "z = " in text and "threshold" in text, text
+
+
+def test_biased_minibatch_estimator_still_has_a_consistent_population_loss():
+    """The two properties are separate: the IS-ML population loss is ML, only its minibatch is biased."""
+    run_property(ImportanceSampledML(), "fisher-consistency", max_examples=2)
+
+
+def test_wrong_hessian_breaks_the_sandwich():
+    """Hessians twice too large: Newton still finds the root, but H⁻¹VH⁻¹ is 4× too small."""
+
+    class DoubleHessianML(MaximumLikelihood):
+        name = "broken: ml with twice the hessian"
+
+        def hessians(self, model, params, batch):
+            return 2 * super().hessians(model, params, batch)
+
+    with pytest.raises(PropertyFailure, match=r"asymptotic normality .* n·Var"):
+        run_property(DoubleHessianML(), "asymptotic-normality", max_examples=1)
+
+
+# ---- expected failures are strict ---------------------------------------------------------------
+def test_expected_failure_is_reported_as_expected():
+    outcomes = check_objective(
+        NCEWithoutNormalizer(), properties=("fisher-consistency",), expected_failures={"fisher-consistency": "c is fixed"}
+    )
+    assert [(o.property, o.status) for o in outcomes] == [("fisher-consistency", "expected-failure")]
+    assert "known failure (c is fixed)" in outcomes[0].message
+
+
+def test_expected_failure_that_passes_is_an_error():
+    with pytest.raises(AssertionError, match="unexpected-pass"):
+        check_objective(ScoreMatching(), properties=("invariances",), expected_failures={"invariances": "wrongly declared"})
+
+
+def test_stated_efficiency_bound_is_tested():
+    """Oracle CNCE reaches 2× the Cramér–Rao bound (seed 004, Corollary 2); a bound of 1.5 is refuted."""
+    precision = family("gaussian-precision", models.gaussian_precision, [(1.0,)])
+    oracle = CNCE(Oracle(), num_noise=1)
+    message = run_property(oracle, "efficiency", (precision,), efficiency_bound=2.0, max_examples=1)
+    ratio = float(re.search(r"generalized eigenvalues \(([\d.]+)\)", message).group(1))
+    assert abs(ratio - 2.0) < 0.1, message
+    with pytest.raises(PropertyFailure, match="efficiency bound exceeded"):
+        run_property(oracle, "efficiency", (precision,), efficiency_bound=1.5, max_examples=1)
+
+
+# ---- objectives, fit and inputs -----------------------------------------------------------------
+@pytest.mark.parametrize("objective", built_in_objectives(), ids=lambda o: o.name)
+def test_symbolic_derivatives_match_finite_differences(objective):
+    for fam in DEFAULT_FAMILIES:
+        model = fam.model()
+        if objective.supports(model):
+            continue
+        theta = np.array(fam.thetas[1])
+        ref = reference(model, theta)
+        x = model.sample(theta, 60, np.random.default_rng(0)).reshape(2, 30, model.dim)
+        batch = objective.draw(model, x, np.random.default_rng(1), ref)
+        params = np.tile(objective.true_params(model, theta), (2, 1)) + 0.01
+        numeric = FiniteDifferenceObjective()
+        numeric.losses = objective.losses
+        gradient, hessian = objective.gradients(model, params, batch), objective.hessians(model, params, batch)
+        np.testing.assert_allclose(gradient, numeric.gradients(model, params, batch), rtol=1e-6, atol=1e-6 * (1 + np.abs(gradient).max()))
+        np.testing.assert_allclose(hessian, numeric.hessians(model, params, batch), rtol=1e-4, atol=1e-5 * (1 + np.abs(hessian).max()))
+
+
+def test_batched_newton_converges_per_replicate_and_reports_failures():
+    target = np.random.default_rng(0).normal(size=(6, 2))
+
+    def loss_grad_hess(params, rows):
+        d = params - target[rows]
+        return np.sum(d**2 / 2 + d**4 / 4, -1), d + d**3, np.einsum("ri,ij->rij", 1 + 3 * d**2, np.eye(2))
+
+    fit = newton(loss_grad_hess, lambda p, rows: loss_grad_hess(p, rows)[0], np.zeros((6, 2)))
+    assert fit.converged.all() and np.abs(fit.params - target).max() < 1e-6
+
+    def nan_in_row_2(params, rows):
+        value, g, h = loss_grad_hess(params, rows)
+        return np.where(rows == 2, np.nan, value), g, h
+
+    fit = newton(nan_in_row_2, lambda p, rows: nan_in_row_2(p, rows)[0], np.zeros((6, 2)))
+    assert fit.converged.tolist() == [True, True, False, True, True, True]
+    assert "5/6 replicates converged" in fit.summary()
+
+
+def test_fit_mean_loss_recovers_gaussian_maximum_likelihood():
+    model = models.gaussian_precision()
+    x = model.sample(np.array([2.0]), 3 * 500, np.random.default_rng(3)).reshape(3, 500, 1)
+    ml = MaximumLikelihood()
+    batch = {"x": x}
+    fit = fit_mean_loss(
+        lambda p, rows: ml.losses(model, p, {"x": x[rows]}),
+        lambda p, rows: ml.gradients(model, p, {"x": x[rows]}),
+        lambda p, rows: ml.hessians(model, p, {"x": x[rows]}),
+        np.ones((3, 1)),
+    )
+    assert fit.converged.all()
+    np.testing.assert_allclose(fit.params[:, 0], 1 / np.mean(batch["x"][..., 0] ** 2, axis=1), rtol=1e-8)
+
+
+def test_invalid_inputs_raise_clear_errors():
+    with pytest.raises(ValueError, match="num_noise=0"):
+        NCE(num_noise=0)
+    with pytest.raises(ValueError, match="unknown property 'speed'"):
+        run_property(ScoreMatching(), "speed")
+    with pytest.raises(ValueError, match="efficiency_bound=0.5"):
+        run_property(ScoreMatching(), "efficiency", efficiency_bound=0.5)
+    with pytest.raises(ValueError, match="expected_failures names unknown"):
+        check_objective(ScoreMatching(), expected_failures={"speed": "?"})
+    with pytest.raises(ValueError, match="initial must have shape"):
+        newton(None, None, np.zeros(3))
+    with pytest.raises(ValueError, match="positive definite"):
+        family("bad", lambda: models.gaussian(1), [(0.0, -1.0)])
+    assert "noise=local(ε=0.5)" in CNCE(LocalGaussian(0.5)).name
+    with pytest.raises(ValueError, match="not a theory.noise distribution"):
+        CNCE("local")
+    with pytest.raises(ValueError, match="rho=1.5"):
+        Autoregressive(1.5, 1.0)
+
+
+# ---- the README section runs ----------------------------------------------------------------------
+def test_readme_example_runs():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Test your own objective", 1)[1].split("\n## ", 1)[0]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert len(code.strip().splitlines()) <= 20
+    exec(compile(code, "README.md (Test your own objective)", "exec"), {})
+
+
+def test_autoregressive_noise_log_ratio_has_the_closed_form():
+    """log p_n(y|x) − log p_n(x|y) = (|x|² − |y|²)/(2s²) for the AR(1) noise (theory.noise docstring)."""
+    from theory.cnce import noise_log_ratio  # noqa: PLC0415
+
+    noise = Autoregressive(0.6, 1.5)
+    x = np.random.default_rng(0).normal(size=(4, 7, 2))
+    y = noise.sample(x, 3, np.random.default_rng(1))
+    expected = (np.sum(x[..., None, :] ** 2, -1) - np.sum(y**2, -1)) / (2 * 1.5**2)
+    np.testing.assert_allclose(noise_log_ratio(noise, x, y), expected, rtol=1e-12, atol=1e-12)
