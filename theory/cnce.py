@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from theory import fitting
+
 Array = np.ndarray
 
 
@@ -171,15 +173,6 @@ class CNCEFit:
         return int(np.size(self.converged) - np.count_nonzero(self.converged))
 
 
-def _solve_newton(hessian, gradient, xp):
-    """Newton direction −H⁻¹G; where H is not positive definite, use |eigenvalues| (floored)."""
-    eigenvalues, vectors = xp.linalg.eigh(hessian)
-    scale = xp.maximum(xp.max(xp.abs(eigenvalues), axis=-1, keepdims=True), 1e-300)
-    eigenvalues = xp.maximum(xp.abs(eigenvalues), 1e-10 * scale)
-    coefficients = xp.einsum("...pq,...p->...q", vectors, gradient) / eigenvalues
-    return -xp.einsum("...pq,...q->...p", vectors, coefficients)
-
-
 def fit_cnce(
     model,
     theta0,
@@ -187,11 +180,11 @@ def fit_cnce(
     y,
     noise,
     *,
-    tol: float = 1e-10,
+    tol: float = 1e-14,
     max_iter: int = 50,
     xp=np,
 ) -> CNCEFit:
-    r"""Minimise the empirical CNCE loss (eq. 13) for every replicate at once by damped Newton.
+    r"""Minimise the empirical CNCE loss (eq. 13) for every replicate at once (:func:`theory.fitting.newton`).
 
     Parameters
     ----------
@@ -204,8 +197,7 @@ def fit_cnce(
         K noise points per data point (from ``noise.sample(x, K, rng)``).
     noise : a :mod:`theory.noise` distribution, bound to the data distribution if it refers to it.
     tol : float
-        Convergence: the last Newton step (accepted in full) is below
-        ``tol·(1 + |θ|)`` in every coordinate.
+        Convergence: squared Newton decrement below ``tol·(1 + |loss|)``.
     max_iter : int
 
     Returns
@@ -216,11 +208,9 @@ def fit_cnce(
 
     Notes
     -----
-    Each iteration evaluates :func:`loss_gradient_hessian` on the active replicates only
-    (replicates form an array axis; no Python loop over replicates), takes the Newton step
-    (eigenvalues made positive where the Hessian is indefinite), and backtracks by halving
-    where the Armijo condition fails. The noise log-ratio does not depend on θ and is
-    computed once.
+    Replicates form an array axis (no Python loop over replicates); each iteration evaluates
+    :func:`loss_gradient_hessian` on the active replicates only. The noise log-ratio does not
+    depend on θ and is computed once.
     """
     if not (float(tol) > 0):
         raise ValueError(f"tol={tol!r} must be > 0")
@@ -233,44 +223,23 @@ def fit_cnce(
     if y.ndim != 4 or y.shape[:2] != x.shape[:2]:
         raise ValueError(f"y must have shape (R, n, K, d) = ({x.shape[0]}, {x.shape[1]}, K, {x.shape[2]}), got {tuple(y.shape)}")
     replicates = x.shape[0]
-    theta = xp.array(xp.broadcast_to(xp.asarray(theta0, dtype=float), (replicates, model.num_params)))
+    theta = xp.broadcast_to(xp.asarray(theta0, dtype=float), (replicates, model.num_params))
     _prepare(model, theta, x, y, xp)
     noise_term = noise_log_ratio(noise, x, y, xp)
-    converged = np.zeros(replicates, dtype=bool)
-    iterations = np.zeros(replicates, dtype=int)
-    active = np.arange(replicates)
-    for _ in range(int(max_iter)):
-        if active.size == 0:
-            break
-        index = xp.asarray(active)
-        th, xa, ya, na = theta[index], x[index], y[index], noise_term[index]
-        with np.errstate(over="ignore", invalid="ignore"):
-            value, gradient, hessian = loss_gradient_hessian(model, th, xa, ya, noise_term=na, xp=xp)
-            step = _solve_newton(hessian, gradient, xp)
-            slope = xp.sum(gradient * step, axis=-1)
-            t = xp.ones(active.size)
-            for _halving in range(40):
-                trial = loss(model, th + t[:, None] * step, xa, ya, noise_term=na, xp=xp)
-                ok = xp.isfinite(trial) & (trial <= value + 1e-4 * t * slope + 1e-15 * xp.abs(value))
-                if bool(xp.all(ok)):
-                    break
-                t = xp.where(ok, t, t / 2)
-        moved = t[:, None] * step
-        theta[index] = th + moved
-        iterations[active] += 1
-        size = xp.max(xp.abs(moved) / (1 + xp.abs(th)), axis=-1)
-        done = np.asarray((size <= tol) & (t == 1.0) & xp.all(xp.isfinite(th + moved), axis=-1))
-        if hasattr(done, "get"):  # cupy → host
-            done = done.get()
-        converged[active[done]] = True
-        active = active[~done]
+
+    def loss_grad_hess(th, rows):
+        return loss_gradient_hessian(model, th, x[rows], y[rows], noise_term=noise_term[rows], xp=xp)
+
+    def loss_only(th, rows):
+        return loss(model, th, x[rows], y[rows], noise_term=noise_term[rows], xp=xp)
+
+    result = fitting.newton(loss_grad_hess, loss_only, theta, tolerance=tol, max_iterations=max_iter, xp=xp)
     with np.errstate(over="ignore", invalid="ignore"):
-        value, gradient, _ = loss_gradient_hessian(model, theta, x, y, noise_term=noise_term, xp=xp)
-    to_host = (lambda a: a.get()) if hasattr(theta, "get") else np.asarray
+        _, gradient, _ = loss_grad_hess(xp.asarray(result.params), np.arange(replicates))
     return CNCEFit(
-        theta=to_host(theta),
-        converged=converged,
-        iterations=iterations,
-        gradient_norm=to_host(xp.max(xp.abs(gradient), axis=-1)),
-        loss=to_host(value),
+        theta=result.params,
+        converged=result.converged,
+        iterations=result.iterations,
+        gradient_norm=fitting.to_host(xp.max(xp.abs(gradient), axis=-1)),
+        loss=result.loss,
     )

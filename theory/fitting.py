@@ -59,6 +59,7 @@ def newton(
     tolerance: float = 1e-14,
     max_iterations: int = 60,
     max_halvings: int = 30,
+    xp=np,
 ) -> FitResult:
     r"""Minimise R losses at once by damped, modified Newton iterations.
 
@@ -75,10 +76,13 @@ def newton(
         Convergence when :math:`g^\top \tilde H^{-1} g \le \text{tolerance}\,(1 + |L|)`.
     max_iterations, max_halvings : int
         Iteration limits; a replicate that hits them is reported as not converged.
+    xp : module
+        Array backend of the parameters and of what the callables return (numpy or cupy); the
+        per-replicate bookkeeping (``rows``, convergence flags) stays on the host.
     """
-    params = np.array(initial, dtype=float, copy=True)
+    params = xp.array(xp.asarray(initial, dtype=float), copy=True)
     if params.ndim != 2 or params.shape[0] < 1 or params.shape[1] < 1:
-        raise ValueError(f"initial must have shape (R, q) with R, q >= 1, got shape {params.shape}")
+        raise ValueError(f"initial must have shape (R, q) with R, q >= 1, got shape {tuple(params.shape)}")
     if not tolerance > 0:
         raise ValueError(f"tolerance={tolerance!r} must be > 0")
     if int(max_iterations) != max_iterations or max_iterations < 1:
@@ -94,36 +98,38 @@ def newton(
         if not active.any():
             break
         index = np.flatnonzero(active)
-        value, gradient, hessian = loss_grad_hess(params[index], index)
-        finite = np.isfinite(value) & np.all(np.isfinite(gradient), axis=-1) & np.all(np.isfinite(hessian), axis=(-2, -1))
+        with np.errstate(all="ignore"):
+            value, gradient, hessian = loss_grad_hess(params[index], index)
+        finite = to_host(xp.isfinite(value) & xp.all(xp.isfinite(gradient), axis=-1) & xp.all(xp.isfinite(hessian), axis=(-2, -1)))
         failed[index[~finite]] = True
         index, value, gradient, hessian = index[finite], value[finite], gradient[finite], hessian[finite]
         if index.size == 0:
             continue
-        current_loss[index] = value
-        direction, lam2 = _modified_newton_direction(gradient, hessian)
-        decrement[index] = lam2
-        done = lam2 <= tolerance * (1 + np.abs(value))
+        current_loss[index] = to_host(value)
+        direction, lam2 = _modified_newton_direction(gradient, hessian, xp)
+        decrement[index] = to_host(lam2)
+        done = decrement[index] <= tolerance * (1 + np.abs(current_loss[index]))
         converged[index[done]] = True
         # The last Newton step is tiny (decrement below tolerance) and squares the error: take it.
         params[index[done]] = params[index[done]] + direction[done]
-        index, value, gradient, direction = index[~done], value[~done], gradient[~done], direction[~done]
+        keep = ~done
+        index, value, gradient, direction = index[keep], value[keep], gradient[keep], direction[keep]
         if index.size == 0:
             continue
         iterations[index] += 1
-        slope = np.sum(gradient * direction, axis=-1)  # < 0: a descent direction
-        step = np.ones(index.size)
+        slope = xp.sum(gradient * direction, axis=-1)  # < 0: a descent direction
+        step = xp.ones(index.size)
         accepted = np.zeros(index.size, dtype=bool)
         for _ in range(int(max_halvings)):
-            todo = ~accepted
+            todo = np.flatnonzero(~accepted)
             trial = params[index[todo]] + step[todo, None] * direction[todo]
             with np.errstate(all="ignore"):  # outside the domain the loss may overflow: rejected below
                 trial_loss = loss(trial, index[todo])
-            ok = np.isfinite(trial_loss) & (trial_loss <= value[todo] + 1e-4 * step[todo] * slope[todo])
-            accepted[np.flatnonzero(todo)[ok]] = True
+                ok = to_host(xp.isfinite(trial_loss) & (trial_loss <= value[todo] + 1e-4 * step[todo] * slope[todo]))
+            accepted[todo[ok]] = True
             if accepted.all():
                 break
-            step[~accepted] /= 2
+            step[np.flatnonzero(~accepted)] /= 2
         moved = index[accepted]
         params[moved] = params[moved] + step[accepted, None] * direction[accepted]
         # No decrease along a descent direction: at the loss's rounding floor. Accept as converged
@@ -133,20 +139,25 @@ def newton(
         converged[stuck[tiny]] = True
         failed[stuck[~tiny]] = True
     with np.errstate(all="ignore"):
-        final = loss(params, np.arange(num_replicates))
-    return FitResult(params, converged & ~failed, iterations, decrement, final)
+        final = to_host(loss(params, np.arange(num_replicates)))
+    return FitResult(to_host(params), converged & ~failed, iterations, decrement, final)
 
 
-def _modified_newton_direction(gradient: np.ndarray, hessian: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def to_host(array) -> np.ndarray:
+    """A numpy copy of a numpy or cupy array."""
+    return array.get() if hasattr(array, "get") else np.asarray(array)
+
+
+def _modified_newton_direction(gradient, hessian, xp=np):
     """Newton direction with |eigenvalues| (floored) and the squared Newton decrement."""
-    symmetric = (hessian + np.swapaxes(hessian, -1, -2)) / 2
-    eigenvalues, vectors = np.linalg.eigh(symmetric)
-    scale = np.max(np.abs(eigenvalues), axis=-1, keepdims=True)
-    floor = np.maximum(1e-10 * scale, 1e-300)
-    modified = np.maximum(np.abs(eigenvalues), floor)
-    projected = np.einsum("rji,rj->ri", vectors, gradient)
-    direction = -np.einsum("rij,rj->ri", vectors, projected / modified)
-    lam2 = np.sum(projected**2 / modified, axis=-1)
+    symmetric = (hessian + xp.swapaxes(hessian, -1, -2)) / 2
+    eigenvalues, vectors = xp.linalg.eigh(symmetric)
+    scale = xp.max(xp.abs(eigenvalues), axis=-1, keepdims=True)
+    floor = xp.maximum(1e-10 * scale, 1e-300)
+    modified = xp.maximum(xp.abs(eigenvalues), floor)
+    projected = xp.einsum("rji,rj->ri", vectors, gradient)
+    direction = -xp.einsum("rij,rj->ri", vectors, projected / modified)
+    lam2 = xp.sum(projected**2 / modified, axis=-1)
     return direction, lam2
 
 

@@ -30,6 +30,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy import special
 
+from theory import fitting
+
 LogDensity = Callable[[np.ndarray], np.ndarray]  # x (..., d) -> (...)
 
 
@@ -131,10 +133,10 @@ def fit(
     init,
     *,
     max_iterations: int = 100,
-    tolerance: float = 1e-10,
+    tolerance: float = 1e-12,
     fixed_normalizer: float | None = None,
 ) -> Fit:
-    r"""Minimize :math:`J` for all replicates at once by damped (Levenberg–Marquardt) Newton.
+    r"""Minimize :math:`J` for all replicates at once (batched modified Newton, :func:`theory.fitting.newton`).
 
     Parameters
     ----------
@@ -144,41 +146,32 @@ def fit(
         Starting ``params = (θ, c)``.
     fixed_normalizer : float, optional
         Hold :math:`c` at this value (NCE *without* a learned normalizer) and fit θ only.
-
-    A step :math:`-(H + \lambda I)^{-1} g` is accepted per replicate when it lowers :math:`J`
-    (λ shrinks), else rejected (λ grows). A replicate has converged when its Newton decrement
-    :math:`g^\top H^{-1} g` is below ``tolerance`` with :math:`H` positive definite; the others are
-    reported in ``converged`` — never silently returned as fits.
+    tolerance, max_iterations
+        Convergence when the squared Newton decrement :math:`g^\top H^{-1} g` is below
+        ``tolerance·(1 + |J|)``; replicates that do not converge are reported in ``converged`` —
+        never silently returned as fits.
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     replicates = x.shape[0]
     size = model.num_params + 1
-    params = np.broadcast_to(np.asarray(init, dtype=float), (replicates, size)).copy()
+    full = np.broadcast_to(np.asarray(init, dtype=float), (replicates, size)).copy()
+    free = np.arange(size) if fixed_normalizer is None else np.arange(size - 1)
     if fixed_normalizer is not None:
-        params[:, -1] = fixed_normalizer
-    free = np.ones(size, dtype=bool)
-    if fixed_normalizer is not None:
-        free[-1] = False
-    damping = np.full(replicates, 1e-3)
-    current = objective(model, params, x, y, log_noise)
-    converged = np.zeros(replicates, dtype=bool)
-    iteration = 0
-    for iteration in range(1, max_iterations + 1):
-        grad = current.grad[:, free]
-        hess = current.hess[:, free][:, :, free]
-        with np.errstate(all="ignore"):
-            eigen_min = np.linalg.eigvalsh(hess)[:, 0]
-            decrement = np.einsum("ri,ri->r", grad, np.linalg.solve(hess + 1e-300 * np.eye(free.sum()), grad[..., None])[..., 0])
-        converged = (eigen_min > 0) & (np.abs(decrement) < tolerance) & np.isfinite(current.loss)
-        if converged.all():
-            break
-        scale = np.maximum(np.abs(np.diagonal(hess, axis1=1, axis2=2)), 1e-12)
-        step = -np.linalg.solve(hess + damping[:, None, None] * np.einsum("ri,ij->rij", scale, np.eye(free.sum())), grad[..., None])[..., 0]
-        trial = params.copy()
-        trial[:, free] = params[:, free] + np.where(converged[:, None], 0.0, step)
-        candidate = objective(model, trial, x, y, log_noise)
-        better = np.isfinite(candidate.loss) & (candidate.loss <= current.loss) & ~converged
-        params = np.where(better[:, None], trial, params)
-        current = Objective(*(np.where(better.reshape((-1,) + (1,) * (new.ndim - 1)), new, old) for new, old in zip(candidate, current)))
-        damping = np.where(better, np.maximum(damping / 10, 1e-12), np.minimum(damping * 10, 1e12))
-    return Fit(params, converged, iteration, np.linalg.norm(current.grad[:, free], axis=-1))
+        full[:, -1] = fixed_normalizer
+
+    def evaluate(params, rows):
+        complete = full[rows].copy()
+        complete[:, free] = params
+        return objective(model, complete, x[rows], y[rows], log_noise)
+
+    def loss_grad_hess(params, rows):
+        value = evaluate(params, rows)
+        return value.loss, value.grad[:, free], value.hess[:, free][:, :, free]
+
+    result = fitting.newton(
+        loss_grad_hess, lambda params, rows: evaluate(params, rows).loss, full[:, free],
+        tolerance=tolerance, max_iterations=max_iterations,
+    )
+    full[:, free] = result.params
+    _, grad, _ = loss_grad_hess(result.params, np.arange(replicates))
+    return Fit(full, result.converged, int(result.iterations.max()), np.linalg.norm(grad, axis=-1))

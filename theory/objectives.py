@@ -197,30 +197,23 @@ class FiniteDifferenceObjective(BaseObjective):
     def losses(self, model, params, batch):  # pragma: no cover - the user's part
         raise NotImplementedError
 
-    def _steps(self, params):
-        return self.relative_step * (1 + np.abs(np.asarray(params, dtype=float)))
-
-    def gradients(self, model, params, batch):
+    def _central_difference(self, function, model, params, batch):
+        """∂/∂ϑ_j of ``function(model, params, batch)`` for every j, stacked on a new last axis."""
         params = np.asarray(params, dtype=float)
-        steps = self._steps(params)
+        steps = self.relative_step * (1 + np.abs(params))
         columns = []
         for j in range(params.shape[-1]):
             shift = np.zeros_like(params)
             shift[:, j] = steps[:, j]
-            difference = self.losses(model, params + shift, batch) - self.losses(model, params - shift, batch)
-            columns.append(difference / (2 * steps[:, j, None]))
+            difference = function(model, params + shift, batch) - function(model, params - shift, batch)
+            columns.append(difference / steps[:, j].reshape((-1,) + (1,) * (difference.ndim - 1)) / 2)
         return np.stack(columns, axis=-1)
 
+    def gradients(self, model, params, batch):
+        return self._central_difference(self.losses, model, params, batch)
+
     def hessians(self, model, params, batch):
-        params = np.asarray(params, dtype=float)
-        steps = self._steps(params)
-        columns = []
-        for j in range(params.shape[-1]):
-            shift = np.zeros_like(params)
-            shift[:, j] = steps[:, j]
-            difference = self.gradients(model, params + shift, batch) - self.gradients(model, params - shift, batch)
-            columns.append(difference / (2 * steps[:, j, None, None]))
-        hessian = np.stack(columns, axis=-1)
+        hessian = self._central_difference(self.gradients, model, params, batch)
         return (hessian + np.swapaxes(hessian, -1, -2)) / 2
 
 
