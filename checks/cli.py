@@ -1,4 +1,4 @@
-"""The ``ebmcheck`` command line: list, verify, report.
+"""The ``ebmcheck`` command line: list, verify, report, objectives.
 
 Exit codes: 0 all verdicts as recorded; 1 a verdict differs from its recorded expected verdict
 (or ``report --check`` found a difference); 2 usage error (unknown claim id, bad option);
@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 import click
+from tqdm import tqdm
 
 from checks import registry
 from checks.anatomy import PROFILES
@@ -138,6 +139,25 @@ def _sweep(claims, seeds, profile, backend) -> int:
         if false_alarms[key] or controls_survived[key]:
             click.echo(f"  {key}: {false_alarms[key]} false alarms, {controls_survived[key]} surviving controls")
     return 0
+
+
+@main.command()
+@profile_option
+@click.option("--seed", "seed_text", help=SEED_HELP)
+def objectives(profile, seed_text) -> None:
+    """Property-test the built-in objectives (checks.properties) over seeds: the harness's false-alarm rate."""
+    from checks.properties import sweep
+    from theory.objectives import built_in_objectives
+
+    seeds = parse_seeds(seed_text)
+    click.echo(f"ebmcheck objectives: seeds {seeds[0]}..{seeds[-1]}, profile {profile}", err=True)
+    tally = sweep(built_in_objectives(), tqdm(seeds, desc="seeds", unit="seed", file=sys.stderr), profile)
+    runs = sum(r for r, _, _ in tally.values())
+    failures = sum(f for _, f, _ in tally.values())
+    click.echo(f"{len(seeds)} seeds: {failures} failed property runs of {runs} (every objective is correct: each is a false alarm)")
+    for (name, prop), (count, failed, first) in sorted(tally.items()):
+        click.echo(f"  {name} :: {prop}: {failed}/{count}" + (f"  first: {first.splitlines()[0]}" if failed else ""))
+    sys.exit(1 if failures else 0)
 
 
 @main.command()

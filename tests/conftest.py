@@ -31,6 +31,13 @@ def root_seed(request) -> int:
     return seed if seed is not None else int(os.environ.get("EBMCHECK_SEED", DEFAULT_SEED))
 
 
+def pytest_configure(config):
+    """Hand --profile and --seed to code that is not a fixture user (checks.properties' pytest items)."""
+    os.environ["EBMCHECK_PROFILE"] = config.getoption("--profile")
+    if config.getoption("--seed") is not None:
+        os.environ["EBMCHECK_SEED"] = str(config.getoption("--seed"))
+
+
 def pytest_report_header(config):
     seed = config.getoption("--seed") or os.environ.get("EBMCHECK_SEED", DEFAULT_SEED)
     return f"ebmcheck: profile {config.getoption('--profile')}, root seed {seed}"

@@ -136,20 +136,34 @@ def loss_gradient_hessian(model, theta, x, y, noise=None, *, noise_term=None, xp
     th = theta[..., None, None, :]
     F = model.log_f(x[..., :, None, :], th, xp) - model.log_f(y, th, xp) + noise_term
     count = F.shape[-1] * F.shape[-2]
-    grad_F = _grad_F(model, theta, x, y, xp)
+    grad_F = _grad_F(model, theta, x, y, xp)  # (*B, n, K, p)
     log_sigma_minus = softplus(-F, xp)  # −log σ(F), once; σ(F) = e^{−it}, σ(−F) = e^{−(it + F)}
     sigma_plus, sigma_minus = xp.exp(-log_sigma_minus), xp.exp(-(log_sigma_minus + F))
     first = -2.0 * sigma_minus  # ℓ'(F)
     second = 2.0 * sigma_plus * sigma_minus  # ℓ''(F)
     loss = xp.sum(2.0 * log_sigma_minus, axis=(-2, -1)) / count
-    gradient = xp.einsum("...nk,...nkp->...p", first, grad_F) / count
-    hess_F_x = model.hess_theta(x[..., :, None, :], th, xp)  # (*B, n, 1, p, p)
-    hess_F_y = model.hess_theta(y, th, xp)  # (*B, n, K, p, p)
-    hessian = (
-        xp.einsum("...nk,...nkpq->...pq", first, xp.broadcast_to(hess_F_x, hess_F_y.shape) - hess_F_y)
-        + xp.einsum("...nk,...nkp,...nkq->...pq", second, grad_F, grad_F)
-    ) / count
+    # Sums over the (n, K) pairs as batched matrix products: g is (*B, nK, p).
+    p = grad_F.shape[-1]
+    pairs = grad_F.shape[:-3] + (count,)
+    g = xp.reshape(grad_F, pairs + (p,))
+    gradient = _weighted_sum(xp.reshape(first, pairs), g, xp) / count
+    hessian = xp.matmul(xp.swapaxes(g * xp.reshape(second, pairs)[..., None], -1, -2), g)
+    if not model.hess_theta_expr.is_zero_matrix:  # log f linear in θ (exponential family): ∇²F = 0
+        # Σ_{n,k} ℓ'(F)(∇²log f(x_n) − ∇²log f(y_nk)) = Σ_n (Σ_k ℓ'(F)) ∇²log f(x_n) − Σ_{n,k} ℓ'(F) ∇²log f(y_nk)
+        hess_x = model.hess_theta(x, theta[..., None, :], xp)  # (*B, n, p, p)
+        hess_y = model.hess_theta(y, th, xp)  # (*B, n, K, p, p)
+        hessian = hessian + xp.reshape(
+            _weighted_sum(xp.sum(first, axis=-1), xp.reshape(hess_x, hess_x.shape[:-2] + (p * p,)), xp)
+            - _weighted_sum(xp.reshape(first, pairs), xp.reshape(hess_y, pairs + (p * p,)), xp),
+            hessian.shape,
+        )
+    hessian = hessian / count
     return loss, gradient, hessian
+
+
+def _weighted_sum(weights, values, xp):
+    r""":math:`\sum_m w_m v_m` over the second-to-last axis of ``values`` (*B, M, q), as a matrix product."""
+    return xp.matmul(weights[..., None, :], values)[..., 0, :]
 
 
 def loss(model, theta, x, y, noise=None, *, noise_term=None, xp=np):
@@ -235,7 +249,7 @@ def fit_cnce(
 
     result = fitting.newton(loss_grad_hess, loss_only, theta, tolerance=tol, max_iterations=max_iter, xp=xp)
     with np.errstate(over="ignore", invalid="ignore"):
-        _, gradient, _ = loss_grad_hess(xp.asarray(result.params), np.arange(replicates))
+        gradient = xp.mean(per_sample_gradient(model, xp.asarray(result.params), x, y, noise_term=noise_term, xp=xp), axis=(-3, -2))
     return CNCEFit(
         theta=result.params,
         converged=result.converged,

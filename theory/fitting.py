@@ -4,7 +4,9 @@ All replicates are fitted at once: the parameters have shape ``(R, q)`` and ever
 evaluates the loss, its gradient and its Hessian for all replicates in one vectorised call. The
 Newton direction is modified where the Hessian is not positive definite (eigenvalues replaced by
 their absolute values, floored), and each replicate takes its own backtracking step (Armijo), so
-a replicate whose data give an awkward loss does not slow the others down. Convergence is
+a replicate whose data give an awkward loss does not slow the others down. The full step is
+evaluated with its gradient and Hessian; where it is accepted (the usual case) that evaluation is
+the next iteration's, so a replicate costs one evaluation per Newton step, plus one. Convergence is
 decided per replicate; a replicate that does not converge is *reported* in
 :class:`FitResult.converged`, never dropped silently.
 
@@ -35,9 +37,9 @@ class FitResult(NamedTuple):
 
     params: np.ndarray  # (R, q)
     converged: np.ndarray  # (R,) bool
-    iterations: np.ndarray  # (R,) Newton iterations used
+    iterations: np.ndarray  # (R,) Newton steps taken (the final, tiny one included)
     decrement: np.ndarray  # (R,) final squared Newton decrement
-    loss: np.ndarray  # (R,) final loss
+    loss: np.ndarray  # (R,) loss at the last evaluation (for a converged replicate: before its final, tiny step)
 
     @property
     def num_failed(self) -> int:
@@ -87,60 +89,92 @@ def newton(
         raise ValueError(f"tolerance={tolerance!r} must be > 0")
     if int(max_iterations) != max_iterations or max_iterations < 1:
         raise ValueError(f"max_iterations={max_iterations!r} must be a positive integer")
-    num_replicates = params.shape[0]
-    converged = np.zeros(num_replicates, dtype=bool)
-    failed = np.zeros(num_replicates, dtype=bool)  # the loss is not finite or no step decreases it
-    iterations = np.zeros(num_replicates, dtype=int)
-    decrement = np.full(num_replicates, np.inf)
-    current_loss = np.full(num_replicates, np.nan)
+    num_replicates, q = params.shape
+    state = _State(num_replicates, q, xp)
+    state.evaluate(loss_grad_hess, params, np.arange(num_replicates))
     for _ in range(int(max_iterations)):
-        active = ~(converged | failed)
-        if not active.any():
-            break
-        index = np.flatnonzero(active)
-        with np.errstate(all="ignore"):
-            value, gradient, hessian = loss_grad_hess(params[index], index)
-        finite = to_host(xp.isfinite(value) & xp.all(xp.isfinite(gradient), axis=-1) & xp.all(xp.isfinite(hessian), axis=(-2, -1)))
-        failed[index[~finite]] = True
-        index, value, gradient, hessian = index[finite], value[finite], gradient[finite], hessian[finite]
+        index = np.flatnonzero(~(state.converged | state.failed))
         if index.size == 0:
-            continue
-        current_loss[index] = to_host(value)
-        direction, lam2 = _modified_newton_direction(gradient, hessian, xp)
-        decrement[index] = to_host(lam2)
-        done = decrement[index] <= tolerance * (1 + np.abs(current_loss[index]))
-        converged[index[done]] = True
+            break
+        direction, lam2 = _modified_newton_direction(state.gradient[index], state.hessian[index], xp)
+        state.decrement[index] = to_host(lam2)
+        done = state.decrement[index] <= tolerance * (1 + np.abs(state.loss[index]))
+        state.converged[index[done]] = True
+        state.iterations[index] += 1  # every active replicate takes a Newton step, the last one included
         # The last Newton step is tiny (decrement below tolerance) and squares the error: take it.
         params[index[done]] = params[index[done]] + direction[done]
-        keep = ~done
-        index, value, gradient, direction = index[keep], value[keep], gradient[keep], direction[keep]
+        index, direction = index[~done], direction[~done]
         if index.size == 0:
             continue
-        iterations[index] += 1
-        slope = xp.sum(gradient * direction, axis=-1)  # < 0: a descent direction
-        step = xp.ones(index.size)
-        accepted = np.zeros(index.size, dtype=bool)
-        for _ in range(int(max_halvings)):
-            todo = np.flatnonzero(~accepted)
-            trial = params[index[todo]] + step[todo, None] * direction[todo]
-            with np.errstate(all="ignore"):  # outside the domain the loss may overflow: rejected below
-                trial_loss = loss(trial, index[todo])
-                ok = to_host(xp.isfinite(trial_loss) & (trial_loss <= value[todo] + 1e-4 * step[todo] * slope[todo]))
-            accepted[todo[ok]] = True
-            if accepted.all():
-                break
-            step[np.flatnonzero(~accepted)] /= 2
-        moved = index[accepted]
-        params[moved] = params[moved] + step[accepted, None] * direction[accepted]
-        # No decrease along a descent direction: at the loss's rounding floor. Accept as converged
-        # when the decrement is tiny, otherwise report as failed.
-        stuck = index[~accepted]
-        tiny = decrement[stuck] <= 1e-12 * (1 + np.abs(current_loss[stuck]))
-        converged[stuck[tiny]] = True
-        failed[stuck[~tiny]] = True
-    with np.errstate(all="ignore"):
-        final = to_host(loss(params, np.arange(num_replicates)))
-    return FitResult(to_host(params), converged & ~failed, iterations, decrement, final)
+        slope = xp.sum(state.gradient[index] * direction, axis=-1)  # < 0: a descent direction
+        # The full step, evaluated with gradient and Hessian: where it is accepted (the usual case
+        # near the optimum) that evaluation is the next iteration's, so a step costs one evaluation.
+        trial = params[index] + direction
+        accepted = state.evaluate(loss_grad_hess, trial, index, armijo=slope)
+        params[index[accepted]] = trial[accepted]
+        rejected = ~accepted
+        if rejected.any():
+            _backtrack(loss, loss_grad_hess, params, state, index[rejected], direction[rejected], slope[rejected], max_halvings, xp)
+    return FitResult(to_host(params), state.converged & ~state.failed, state.iterations, state.decrement, to_host(state.loss_xp))
+
+
+class _State:
+    """Per-replicate loss, gradient and Hessian at the current iterate, with the bookkeeping flags."""
+
+    def __init__(self, num_replicates: int, q: int, xp):
+        self.xp = xp
+        self.loss_xp = xp.full(num_replicates, np.nan)
+        self.gradient = xp.full((num_replicates, q), np.nan)
+        self.hessian = xp.full((num_replicates, q, q), np.nan)
+        self.loss = np.full(num_replicates, np.nan)  # host copy, for the convergence tests
+        self.converged = np.zeros(num_replicates, dtype=bool)
+        self.failed = np.zeros(num_replicates, dtype=bool)  # non-finite loss, or no step decreases it
+        self.iterations = np.zeros(num_replicates, dtype=int)
+        self.decrement = np.full(num_replicates, np.inf)
+
+    def evaluate(self, loss_grad_hess, params, rows, armijo=None) -> np.ndarray:
+        """Evaluate at ``params`` for ``rows`` and store where finite (and, given the slopes
+        ``armijo``, where the Armijo condition holds against the stored loss). Returns the mask
+        of stored rows; without ``armijo`` the other rows are marked failed."""
+        xp = self.xp
+        with np.errstate(all="ignore"):  # outside the domain the loss may overflow: rejected here
+            value, gradient, hessian = loss_grad_hess(params, rows)
+            ok = xp.isfinite(value) & xp.all(xp.isfinite(gradient), axis=-1) & xp.all(xp.isfinite(hessian), axis=(-2, -1))
+            if armijo is not None:
+                ok &= value <= self.loss_xp[rows] + 1e-4 * armijo
+        ok = to_host(ok)
+        if armijo is None:
+            self.failed[rows[~ok]] = True
+        stored = rows[ok]
+        self.loss_xp[stored], self.gradient[stored], self.hessian[stored] = value[ok], gradient[ok], hessian[ok]
+        self.loss[stored] = to_host(value[ok])
+        return ok
+
+
+def _backtrack(loss, loss_grad_hess, params, state, rows, direction, slope, max_halvings, xp):
+    """Halve the step of ``rows`` until the Armijo condition holds (loss-only evaluations), then
+    evaluate the accepted points in full. A replicate with no acceptable step is at its loss's
+    rounding floor: converged if its Newton decrement is tiny, otherwise failed."""
+    step = xp.full(rows.size, 0.5)
+    accepted = np.zeros(rows.size, dtype=bool)
+    for _ in range(int(max_halvings)):
+        todo = np.flatnonzero(~accepted)
+        trial = params[rows[todo]] + step[todo, None] * direction[todo]
+        with np.errstate(all="ignore"):
+            trial_loss = loss(trial, rows[todo])
+            ok = to_host(xp.isfinite(trial_loss) & (trial_loss <= state.loss_xp[rows[todo]] + 1e-4 * step[todo] * slope[todo]))
+        accepted[todo[ok]] = True
+        if accepted.all():
+            break
+        step[np.flatnonzero(~accepted)] /= 2
+    moved = rows[accepted]
+    params[moved] = params[moved] + step[accepted, None] * direction[accepted]
+    if moved.size:
+        state.evaluate(loss_grad_hess, params[moved], moved)
+    stuck = rows[~accepted]
+    tiny = state.decrement[stuck] <= 1e-12 * (1 + np.abs(state.loss[stuck]))
+    state.converged[stuck[tiny]] = True
+    state.failed[stuck[~tiny]] = True
 
 
 def to_host(array) -> np.ndarray:

@@ -202,8 +202,12 @@ def evaluate(expr, x_symbols, theta_symbols, x, theta, xp: ModuleType = np):
     args = [x[..., i] for i in range(len(x_symbols))] + [theta[..., j] for j in range(len(theta_symbols))]
     batch = np.broadcast_shapes(x.shape[:-1], theta.shape[:-1])
     if isinstance(expr, sp.MatrixBase):
-        rows = [[xp.broadcast_to(xp.asarray(value, dtype=float), batch) for value in row] for row in func(*args)]
-        return xp.stack([xp.stack(row, axis=-1) for row in rows], axis=-2)
+        # Entry by entry into one array: constants (e.g. zeros of a Hessian) fill by broadcasting.
+        out = xp.empty(batch + expr.shape)
+        for i, row in enumerate(func(*args)):
+            for j, value in enumerate(row):
+                out[..., i, j] = value
+        return out
     return xp.broadcast_to(xp.asarray(func(*args), dtype=float), batch)
 
 
