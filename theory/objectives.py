@@ -266,7 +266,22 @@ class _SymbolicObjective(BaseObjective):
         return self._compiled(model).evaluate("hessian", self._data(batch), _theta(params, model))
 
 
-class ScoreMatching(_SymbolicObjective):
+class _NoiseFreeObjective(_SymbolicObjective):
+    """A symbolic loss of the data alone: its population integrand is the per-sample loss itself,
+    and it sees f only through scores or with its normalizer, so scaling f changes nothing."""
+
+    def population_gradients(self, model, params, x, reference):
+        return self.gradients(model, params, {"x": x})
+
+    def population_hessians(self, model, params, x, reference):
+        return self.hessians(model, params, {"x": x})
+
+    @property
+    def invariances(self):
+        return (scale_of_f(),)
+
+
+class ScoreMatching(_NoiseFreeObjective):
     r"""Score matching in Hyvärinen's form (seed 003 eq. 54 with the ½ restored; seed 000).
 
     .. math:: \ell(\theta; x) = \tfrac12\,|s_\theta(x)|^2 + \Delta_x \log f(x;\theta),
@@ -284,18 +299,8 @@ class ScoreMatching(_SymbolicObjective):
         loss = sp.Rational(1, 2) * sum(s**2 for s in score) + self.laplacian_weight * model.laplacian_expr
         return _symbolic(loss, model.x, model.theta)
 
-    def population_gradients(self, model, params, x, reference):
-        return self.gradients(model, params, {"x": x})
 
-    def population_hessians(self, model, params, x, reference):
-        return self.hessians(model, params, {"x": x})
-
-    @property
-    def invariances(self):
-        return (scale_of_f(),)
-
-
-class MaximumLikelihood(_SymbolicObjective):
+class MaximumLikelihood(_NoiseFreeObjective):
     r"""Maximum likelihood with the normalizer the model declares in closed form.
 
     .. math:: \ell(\theta; x) = -\log f(x;\theta) + \log Z(\theta).
@@ -310,16 +315,6 @@ class MaximumLikelihood(_SymbolicObjective):
 
     def _build(self, model):
         return _symbolic(-model.log_f_expr + model.log_normalizer_expr, model.x, model.theta)
-
-    def population_gradients(self, model, params, x, reference):
-        return self.gradients(model, params, {"x": x})
-
-    def population_hessians(self, model, params, x, reference):
-        return self.hessians(model, params, {"x": x})
-
-    @property
-    def invariances(self):
-        return (scale_of_f(),)
 
 
 class DenoisingScoreMatching(_SymbolicObjective):
