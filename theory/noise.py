@@ -19,7 +19,7 @@ Every noise here has
 
 Kinds: :class:`LocalGaussian` (:math:`y = x + \varepsilon z`, symmetric, the paper's "CNCE
 local"), :class:`Oracle` (:math:`y \sim p_d` independent of :math:`x`, Corollary 2),
-:class:`KDE` (a Gaussian kernel density estimate on fixed centres, "CNCE global"), and
+:class:`KDE` (a Gaussian kernel density estimate on fixed centres, "CNCE global"),
 :class:`Mixture` (draws from ``a`` with probability ``weight``, else from ``b``; "CNCE mix"), and
 :class:`Autoregressive` (an asymmetric AR(1) jump, to exercise the log-ratio term of :math:`F_\theta`).
 
@@ -297,6 +297,12 @@ class Autoregressive:
 
     def bind(self, model, theta) -> Autoregressive:
         return self
+
+    def quadrature_rule(self, x_nodes, level: int = 0):
+        """Gauss–Hermite in z: y = ρx + √(1−ρ²) s z_j."""
+        z, w = _hermite(_HERMITE_ORDER[level])
+        x_nodes = np.asarray(x_nodes, dtype=float).reshape(-1)
+        return (self.rho * x_nodes[:, None] + self._spread() * z[None, :])[..., None], np.broadcast_to(w, (x_nodes.size, z.size))
 
     def __str__(self) -> str:
         return f"ar1(ρ={self.rho:g}, s={self.scale:g})"
