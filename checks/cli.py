@@ -187,11 +187,6 @@ def report(out, profile, backend, seed_text, check_only, rtol) -> None:
             sys.exit(2)
     results = run_claims(registry.CLAIMS, profile=profile, backend=backend, seed=seeds[0])
     if check_only:
-        import matplotlib.pyplot as plt
-
-        for result in results:  # nothing is written: free the figures
-            for _, figure, _ in result.figures:
-                plt.close(figure)
         fresh = json.loads(json.dumps(results_document(results, profile, backend, seeds[0])))
         try:
             recorded = json.loads(committed.read_text(encoding="utf-8"))
