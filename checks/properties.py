@@ -42,6 +42,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from checks.anatomy import ALPHA, critical_z
+from checks.runner import DEFAULT_SEED
 from theory import asymptotics, models, quadrature
 from theory.backend import derive_seed
 from theory.fitting import FitResult, fit_mean_loss
@@ -79,7 +80,6 @@ EXAMPLES: dict[str, dict[str, int]] = {
     "quick": {"fisher-consistency": 6, "unbiased-gradient": 5, "asymptotic-normality": 2, "efficiency": 3, "invariances": 6},
     "full": {"fisher-consistency": 30, "unbiased-gradient": 30, "asymptotic-normality": 10, "efficiency": 10, "invariances": 30},
 }
-DEFAULT_SEED = 20261123
 
 
 class PropertyFailure(AssertionError):
