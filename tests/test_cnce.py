@@ -44,6 +44,72 @@ def test_gradient_and_hessian_match_finite_differences(precision, mean, eps):
     np.testing.assert_allclose(mean_hess, hess.mean(axis=(-4, -3)), rtol=1e-12, atol=1e-14)
 
 
+_FAST_PATH_CASES = [
+    (PRECISION, np.array([2.0]), nz.LocalGaussian(0.8)),
+    (GAUSS1, GAUSS1.pack([0.3], [[1.5]]), nz.Autoregressive(0.5, 1.2)),
+    (models.gaussian(2), models.gaussian(2).pack([0.2, -0.1], [[1.5, 0.3], [0.3, 0.8]]), nz.LocalGaussian(0.6)),
+    (models.quartic(), np.array([0.5, -1.0, 0.5]), nz.Mixture(nz.LocalGaussian(0.5), nz.KDE(0.4, [[-1.0], [1.0]]), 0.5)),
+    (models.two_mode_mixture(-2, 2), np.array([0.4]), nz.Autoregressive(0.3, 2.0)),
+]
+
+
+@pytest.mark.parametrize("model, theta, noise", _FAST_PATH_CASES, ids=lambda c: getattr(c, "name", ""))
+def test_compiled_pair_path_matches_per_sample_reference(model, theta, noise):
+    """loss / loss_and_gradient / loss_gradient_hessian (compiled F(x,y) differences, one-exp
+    logistic terms, grouped logs) equal the means of the per-sample reference functions, also
+    with a replicate axis, several θ, and more than one 512-pair group per row."""
+    rng = np.random.default_rng(5)
+    x = model.sample(theta, 3 * 400, rng).reshape(3, 400, model.dim)
+    y = noise.sample(x, 3, rng)
+    thetas = theta * np.array([[1.0], [1.1], [0.9]])  # a different θ per replicate
+    reference = (
+        cnce.per_sample_loss(model, thetas, x, y, noise).mean(axis=(-2, -1)),
+        cnce.per_sample_gradient(model, thetas, x, y, noise).mean(axis=(-3, -2)),
+        cnce.per_sample_hessian(model, thetas, x, y, noise).mean(axis=(-4, -3)),
+    )
+    value, gradient, hessian = cnce.loss_gradient_hessian(model, thetas, x, y, noise)
+    for fast, slow in zip((value, gradient, hessian), reference):
+        np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(hessian, np.swapaxes(hessian, -1, -2))
+    value_only = cnce.loss(model, thetas, x, y, noise)
+    value_g, gradient_g = cnce.loss_and_gradient(model, thetas, x, y, noise)
+    # The line search compares these with each other: equal to rounding (the compiled functions
+    # for each order share subexpressions differently).
+    np.testing.assert_allclose(value_only, value, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(value_g, value, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(gradient_g, gradient, rtol=1e-12, atol=1e-15)
+
+
+def test_pair_derivatives_keep_only_entries_that_depend_on_x():
+    """F⁰ = log f(x) − log f(y): parts of ∇²θ log f free of x cancel symbolically, before any arithmetic."""
+    assert cnce.pair_derivatives(PRECISION, 2)[1] == ()  # log f linear in θ
+    assert cnce.pair_derivatives(GAUSS1, 2)[1] == ((0, 1),)  # ∂μ∂Λ F⁰ = x − y; ∂²μ F⁰ = −Λ + Λ = 0
+    function, _ = cnce.pair_derivatives(GAUSS1, 2)
+    F, d_mu, d_lambda, d_mu_lambda = function(1.5, 0.5, 0.2, 2.0)  # x, y, μ, Λ
+    np.testing.assert_allclose([F, d_mu, d_lambda, d_mu_lambda], [-2.0 * (1.3**2 - 0.3**2) / 2, 2.0, -(1.3**2 - 0.3**2) / 2, 1.0])
+    with pytest.raises(ValueError, match="order=3"):
+        cnce.pair_derivatives(GAUSS1, 3)
+
+
+def test_logistic_terms_are_exact_for_extreme_F():
+    """One exponential per pair and one log per 512 pairs: no overflow, and the values of
+    −log σ(F), σ(−F), σ(F)σ(−F) agree with 50-digit arithmetic."""
+    import mpmath
+
+    mpmath.mp.dps = 50
+    F = np.concatenate([[-800.0, -40.0, -1e-12, 0.0, 1e-12, 3.0, 40.0, 800.0], np.linspace(-30, 30, 1500)])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # e^{-800} underflows to 0, correctly
+        total, sigma_minus, product = cnce._logistic_terms(F, np)
+
+    def sigma(u):
+        return 1 / (1 + mpmath.exp(-mpmath.mpf(u)))
+
+    exact_total = sum(-mpmath.log(sigma(f)) for f in F)
+    assert abs(total - float(exact_total)) <= 1e-13 * float(exact_total)
+    np.testing.assert_allclose(sigma_minus, [float(sigma(-f)) for f in F], rtol=1e-14, atol=0)
+    np.testing.assert_allclose(product, [float(sigma(f) * sigma(-f)) for f in F], rtol=1e-14, atol=0)
+
+
 @settings(max_examples=15, deadline=None)
 @given(st.floats(0.3, 4.0), st.floats(0.1, 2.0))
 def test_lemma4_pointwise(theta_value, eps):
@@ -67,7 +133,9 @@ def test_fit_converges_and_reports_failures():
     y = noise.sample(x, 2, rng)
     fit = cnce.fit_cnce(PRECISION, theta, x, y, noise)
     assert fit.converged.all() and fit.num_failed == 0
-    assert np.all(fit.gradient_norm < 1e-8)
+    assert np.all(fit.decrement <= 1e-14 * (1 + fit.loss))
+    _, gradient = cnce.loss_and_gradient(PRECISION, fit.theta, x, y, noise)  # at the returned estimates
+    assert np.all(np.abs(gradient) < 1e-8)
     short = cnce.fit_cnce(PRECISION, np.array([0.5]), x, y, noise, max_iter=1)
     assert short.num_failed > 0  # one Newton step from far away is not convergence; reported, not dropped
     assert short.theta.shape == (40, 1)
