@@ -300,12 +300,8 @@ def in_blocks(function, model, theta, x, y, noise_term, *, xp=np):
     first, are concatenated.
     """
     block = max(1, _block_pairs(xp) // (y.shape[1] * y.shape[2]))
-
-    def rows(array, i):
-        return array[i : i + block] if xp.ndim(array) else array
-
     parts = [
-        function(model, theta[i : i + block], x[i : i + block], y[i : i + block], noise_term=rows(noise_term, i), xp=xp)
+        function(model, theta[i : i + block], x[i : i + block], y[i : i + block], noise_term=_rows(noise_term, slice(i, i + block), xp), xp=xp)
         for i in range(0, x.shape[0], block)
     ]
     if isinstance(parts[0], tuple):
