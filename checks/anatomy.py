@@ -232,7 +232,8 @@ class ClaimResult:
             "sources": [vars(s) for s in self.claim.sources],
             "corrected": self.claim.corrected,
             "steps": [
-                {"latex": r.step.latex(), "justification": r.step.justification, "status": r.status, "detail": r.detail}
+                {"latex": r.step.latex(), "justification": r.step.justification, "status": r.status, "detail": r.detail,
+                 "erratum": r.step.erratum}
                 for r in self.steps
             ],
             "checks": [c.to_json() for c in self.checks],

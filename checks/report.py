@@ -4,7 +4,8 @@ What is written (``ebmcheck report --out OUT``)::
 
     OUT/index.md, OUT/index.html        every claim: id, title, source, verdict badge, link
     OUT/claims/<id>.md, .html           one page per claim
-    OUT/errata.md, OUT/errata.html      every statement of a source that the evidence refutes
+    OUT/errata.md, OUT/errata.html      every statement of a source that the evidence refutes, and
+                                        every printed step a derivation shows wrong
     OUT/results.json                    every number; no timings (reproducible byte for byte)
     OUT/figures/<claim id>-<name>.png   the checks' figures (style: :mod:`checks.figures`)
 
@@ -510,9 +511,12 @@ def _write(results: list[ClaimResult], out: Path, profile: str, backend: str, se
         (out / "claims" / f"{view['id']}.html").write_text(page.get_template("claim.html.j2").render(context), encoding="utf-8")
 
     refuted = [v for v in views if v["verdict"] == "refuted"]
+    # Printed intermediate steps shown wrong inside claims that are not refuted as a whole.
+    step_errata = [v for v in views if v["verdict"] != "refuted" and v["errata_steps"]]
     counts = {verdict: sum(v["verdict"] == verdict for v in views) for verdict in VERDICT_MARKS}
     num_checks = sum(len(v["checks"]) for v in views)
-    context = {**common, "claims": views, "refuted": refuted, "counts": counts, "num_checks": num_checks, "root": ""}
+    context = {**common, "claims": views, "refuted": refuted, "step_errata": step_errata, "counts": counts,
+               "num_checks": num_checks, "root": ""}
     for name in ("index", "errata"):
         (out / f"{name}.md").write_text(markdown.get_template(f"{name}.md.j2").render(context), encoding="utf-8")
         (out / f"{name}.html").write_text(page.get_template(f"{name}.html.j2").render(context), encoding="utf-8")
@@ -556,6 +560,7 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
             "status": r.status,
             "detail": r.detail,
             "assumptions": [a.name for a in r.step.assumptions],
+            "erratum": r.step.erratum,
         }
         for index, r in enumerate(result.steps, start=1)
     ]
@@ -573,6 +578,7 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
         "derivation_title": derivation.title,
         "derivation_notes": derivation.notes,
         "steps": steps,
+        "errata_steps": [s for s in steps if s["erratum"]],
         "steps_proved": sum(s["status"] == "symbolic" for s in steps),
         "steps_numeric": sum(s["status"] == "numeric" for s in steps),
         "checks": checks,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 
 import sympy as sp
+from sympy import stats
 
 from derivations.steps import Assumption, Derivation, Step
 
@@ -128,6 +129,7 @@ def theorem1() -> Derivation:
     hessF = sp.hessian(F, (t1, t2))
     u = sp.Symbol("u", real=True)
     C1, C2 = _matrix("C1"), _matrix("C2")
+    Z, scale = stats.Normal("Z", 0, 1), sp.Symbol("v", positive=True)
     steps = (
         Step(sp.diff(-2 * sp.log(sigma(u)), u), -2 * sp.diff(sigma(u), u) / sigma(u), "eq. 25: d log σ = dσ/σ"),
         Step(sp.diff(sigma(u), u), sigma(u) * (1 - sigma(u)), "eq. 26–27: σ' = σ(1−σ)"),
@@ -139,8 +141,14 @@ def theorem1() -> Derivation:
              "eqs. 60–62, 64: Σ = (2C1)⁻¹ (4/N_d) C2 (2C1)⁻¹ = C1⁻¹C2C1⁻¹/N_d", (REGULARITY,)),
         Step((sp.Rational(1, 2) * C1.inv()) * (4 / N * C2) * (sp.Rational(1, 2) * C1), C1.inv() * C2 * C1.inv() / N,
              "eq. 63 as printed (last factor ½C1 instead of ½C1⁻¹) is not eq. 62 — a typo; eq. 64 is right",
-             relation="≠"),
+             relation="≠", erratum="appendix B.2, eq. 63"),
         Step((C1.inv() * C1 * C1.inv()), C1.inv(), "with C2 = C1 (symmetry iii) the sandwich collapses: Σ = C1⁻¹/N_d"),
+        Step(stats.Expectation(scale * Z**2), scale,
+             "the mean-squared error: with √N_d(θ̂ − θ*) → √v Z (p = 1 shown), E[N_d‖θ̂ − θ*‖²] → v = tr(N_d Σ)"),
+        Step(stats.Variance(scale * Z**2), 0,
+             "eqs. 4 and 22 as printed equate the random ‖θ̂ − θ*‖² itself with tr Σ + o(1/N_d): N_d‖θ̂ − θ*‖² tends "
+             "to v χ²₁, whose variance 2v² is not 0, so the statement holds for the expectation E‖θ̂ − θ*‖² only",
+             relation="≠", erratum="Theorem 1, eq. 4, and appendix B.2, eq. 22"),
     )
     return Derivation("Theorem 1 (K = 1): the CNCE sandwich", steps, exports={"sigma_K1": C1.inv() * C2 * C1.inv()})
 
@@ -165,10 +173,12 @@ def cnce_any_k() -> Derivation:
     steps = (
         Step(correct, second_moment, "eqs. 45–47: K diagonal terms + (K²−K) ordered off-diagonal pairs j≠k", (CONDITIONALLY_IID,)),
         Step(printed_47_49, second_moment,
-             "eqs. 47–49 as printed count the off-diagonal term twice (eqs. 48 and 49 are the same term)", relation="≠"),
+             "eqs. 47–49 as printed count the off-diagonal term twice (eqs. 48 and 49 are the same term)", relation="≠",
+             erratum="appendix B.2, eqs. 47–49"),
         Step(4 * (K**2 - K) * 0, 4 * (K**2 - K) * m**2,
              "eqs. 51–54 as printed: E_x[E_y[∇F P0]] = E[s] = 0 at θ* (symmetry i), so the printed cross terms "
-             "vanish; the correct cross term is E_x[m(x) m(x)ᵀ] ≥ 0 (here m²)", relation="≠"),
+             "vanish; the correct cross term is E_x[m(x) m(x)ᵀ] ≥ 0 (here m²)", relation="≠",
+             erratum="appendix B.2, eqs. 51–54"),
         Step(sigma_K, closed, "Σ_K = E[H]⁻¹ Var[J] E[H]⁻¹ with E[H] = 2C1 (any K) and Var J = 4(C2 + (K−1)C3)/(N_d K)",
              (REGULARITY, CONDITIONALLY_IID)),
         Step(closed.subs(K, 1), C1.inv() * C2 * C1.inv() / N, "K = 1 recovers Theorem 1"),
@@ -206,7 +216,7 @@ def corollary2() -> Derivation:
     steps = (
         Step(sp.integrate(p_d_x, (y, -L, L)), 1,
              "Corollary 2 as printed: p_n(y|x) = p_d(x) is not a density in y (∫ dy over [−L, L] = 2L p_d(x)); "
-             "the proof (B.3) uses p_n(y|x) = p_d(y)", relation="≠"),
+             "the proof (B.3) uses p_n(y|x) = p_d(y)", relation="≠", erratum="Corollary 2 (statement)"),
         Step(sigma(sp.log(p_d_x) - sp.log(p_d_x)), half, "eq. 65: oracle ⇒ F* = 0 ⇒ P(Y=0) = P(Y=1) = ½", (WELL_SPECIFIED,)),
         Step(2 * (half * half * M), half * M, "eq. 66: E[H] = 2C1 = ½M"),
         Step(4 / N * (half**2 * M), M / N, "eqs. 67–68: Var J = (4/N_d)C2 = M/N_d"),

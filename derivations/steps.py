@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import sympy as sp
+from sympy import stats
 
 SYMPY_TIME_LIMIT_S = 20
 NUMERIC_DIGITS = 50
@@ -45,13 +46,18 @@ class Assumption:
 
 @dataclass(frozen=True)
 class Step:
-    """One step ``lhs (relation) rhs``, justified, relying on ``assumptions``."""
+    """One step ``lhs (relation) rhs``, justified, relying on ``assumptions``.
+
+    ``erratum`` names where a source prints what this step shows to be wrong (e.g.
+    ``"appendix B.2, eq. 63"``, in the claim's first source); the errata page lists every such step.
+    """
 
     lhs: sp.Basic
     rhs: sp.Basic
     justification: str
     assumptions: tuple[Assumption, ...] = ()
     relation: Literal["=", "≠"] = "="
+    erratum: str = ""
 
     def latex(self) -> str:
         symbol = "=" if self.relation == "=" else r"\neq"
@@ -120,9 +126,22 @@ class Derivation:
 
 
 def _difference(lhs, rhs):
+    lhs, rhs = _evaluate_random(lhs), _evaluate_random(rhs)
     if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
         return sp.Matrix(lhs) - sp.Matrix(rhs)
     return sp.sympify(lhs) - sp.sympify(rhs)
+
+
+_RANDOM_OPERATORS = (stats.Expectation, stats.Variance, stats.Covariance, stats.Probability)
+
+
+def _evaluate_random(expr):
+    """Unevaluated ``sympy.stats`` expectations, variances, ... (kept so that a report prints
+    E[·] and Var(·)) replaced by their values; ``doit`` leaves a Variance unevaluated."""
+    expr = sp.sympify(expr) if not isinstance(expr, sp.MatrixBase) else expr
+    if not expr.has(*_RANDOM_OPERATORS):
+        return expr
+    return expr.replace(lambda e: isinstance(e, _RANDOM_OPERATORS), lambda e: e.evaluate_integral())
 
 
 def _entries(expr) -> list:

@@ -225,7 +225,8 @@ def mala() -> Derivation:
     x, xp = sp.symbols("x x'", real=True)
     steps = (
         Step(sp.integrate(correct, (y, -sp.oo, sp.oo)), 1, "the ULA move's density (4πh)^{-1/2}e^{−y²/(4h)}, y = x' − x + hU'(x), integrates to 1"),
-        Step(sp.integrate(printed, (y, -sp.oo, sp.oo)), sp.sqrt(2), "eq. 95's prefactor (2πh)^{-d/2} gives ∫g = 2^{d/2} (d = 1 shown): not a density; it cancels in the MH ratio"),
+        Step(sp.integrate(printed, (y, -sp.oo, sp.oo)), sp.sqrt(2), "eq. 95's prefactor (2πh)^{-d/2} gives ∫g = 2^{d/2} (d = 1 shown): not a density; it cancels in the MH ratio",
+             erratum="Section 4, Definition 4.4, eq. 95 (prefactor)"),
         Step(
             sp.diff(-(xp - x + h * sp.Function("U")(x)) ** 2 / (4 * h), sp.Symbol("c")).subs(sp.Symbol("c"), 0)
             + sp.diff(-(xp - x + h * (sp.Function("U")(x) + sp.Symbol("c"))) ** 2 / (4 * h), sp.Symbol("c")),
@@ -233,6 +234,7 @@ def mala() -> Derivation:
             "eq. 95 with U(x) in place of ∇U(x) changes when a constant c is added to U: the printed "
             "proposal depends on the arbitrary normalization of the energy",
             relation="≠",
+            erratum="Section 4, Definition 4.4, eq. 95 (U(x) for ∇U(x))",
         ),
     )
     return Derivation("MALA's proposal density (eq. 95)", steps, exports={"proposal_1d": correct, "printed_1d": printed})

@@ -64,3 +64,15 @@ def test_step_symbolic_numeric_and_failed():
 def test_inequation_step():
     assert Step(sp.diff(y**2, y), 0, "nonzero", relation="≠").check().status == "symbolic"
     assert Step(x - x, 0, "zero", relation="≠").check().status == "failed"
+
+
+def test_steps_with_unevaluated_expectations_and_variances():
+    """E[·] and Var(·) stay unevaluated in a step (so a report prints them) and are evaluated to check it."""
+    from sympy import stats
+
+    Z, v = stats.Normal("Z", 0, 1), sp.Symbol("v", positive=True)
+    assert Step(stats.Expectation(v * Z**2), v, "mean").check().status == "symbolic"
+    assert Step(stats.Variance(v * Z**2), 2 * v**2, "variance").check().status == "symbolic"
+    assert Step(stats.Variance(v * Z**2), 0, "not a constant", relation="≠").check().status == "symbolic"
+    assert Step(stats.Variance(v * Z**2), v**2, "wrong").check().status == "failed"
+    assert r"\operatorname{Var}" in Step(stats.Variance(v * Z**2), 0, "", relation="≠").latex()

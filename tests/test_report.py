@@ -49,8 +49,9 @@ def _toy_derivation() -> Derivation:
         (
             Step(sp.log(x**2), 2 * sp.log(x), "logarithm of a square", (positive,)),
             Step(sp.diff(x**3, x), 3 * x**2, "power rule"),
+            Step(sp.log(x**2), sp.log(x) ** 2, "the printed log x² = (log x)² is wrong", relation="≠", erratum="eq. (2)"),
         ),
-        notes="Two steps, both symbolic.",
+        notes="Three steps, all symbolic; the last shows a printed step wrong.",
     )
 
 
@@ -244,9 +245,24 @@ def test_errata_lists_every_refuted_claim_with_evidence_links(written, results):
                 assert f"claims/{cid}.md#check-{index})" in markdown and f'claims/{cid}.html#check-{index}"' in page
             for source in result.claim.sources:
                 assert source.location in markdown and source.statement in markdown
-        else:
+        elif not any(r.step.erratum for r in result.steps):
             assert f"claims/{cid}.md" not in markdown and f"claims/{cid}.html" not in page
     assert any(r.verdict == "refuted" for r in results)
+
+
+def test_errata_list_every_printed_step_a_derivation_shows_wrong(written, results):
+    """Steps marked ``erratum`` appear on the errata page (with a link to the step), also for a
+    claim that is not refuted, and are flagged on the claim's own page."""
+    out, _ = written
+    markdown, page = (out / "errata.md").read_text(), (out / "errata.html").read_text()
+    marked = [(result, index, r.step) for result in results for index, r in enumerate(result.steps, start=1) if r.step.erratum]
+    assert any(result.verdict != "refuted" for result, _, _ in marked)
+    for result, index, step in marked:
+        cid = result.claim.id
+        assert f"- {step.erratum}: {step.justification}" in markdown
+        assert f'href="claims/{cid}.html#step-{index}"' in page and step.erratum in page
+        assert f"{step.erratum} as printed is wrong" in (out / "claims" / f"{cid}.md").read_text()
+    assert "Printed steps that are wrong inside claims that hold" in markdown
 
 
 # ---- results.json and reproducibility --------------------------------------------------------------
