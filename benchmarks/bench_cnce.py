@@ -17,7 +17,7 @@ replicate data sets (local Gaussian noise, ε = 1) are fitted four ways, all fro
     included) × the time of one vectorised evaluation of the loss, gradient and Hessian over all
     replicates (``cnce.in_blocks``, the evaluation the fit itself uses).
 
-(a) and the single evaluation in (d) are the fastest of 3 and 5 runs; the loops (b), (c) run once.
+(a) and (b) are the fastest of 3 runs, the single evaluation in (d) of 5; the loop (c) runs once.
 
 Every fit must reach the common tolerance max|∇L_N(θ̂)| ≤ 1e-6 (the analytic gradient of the
 empirical loss, evaluated afterwards for every method); the table reports how many did and the
@@ -107,7 +107,7 @@ def run(replicates: int, seed: int = 0) -> list[dict]:
                 start = 1.2 * theta
                 cnce.fit_cnce(model, start, x[:2], y[:2], noise)  # warm-up (lambdified functions)
                 batched, t_a = _timed(lambda: cnce.fit_cnce(model, start, x, y, noise, tol=NEWTON_TOL), repeats=3)
-                with_gradient, t_b = _timed(lambda: _loop(model, start, x, y, noise_term, True))
+                with_gradient, t_b = _timed(lambda: _loop(model, start, x, y, noise_term, True), repeats=3)
                 without_gradient, t_c = _timed(lambda: _loop(model, start, x, y, noise_term, False))
                 _, t_eval = _timed(lambda: cnce.in_blocks(cnce.loss_gradient_hessian, model, np.tile(theta, (replicates, 1)), x, y, noise_term), repeats=5)
                 iterations = int(batched.iterations.max())

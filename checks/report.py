@@ -511,7 +511,8 @@ def _write(results: list[ClaimResult], out: Path, profile: str, backend: str, se
         (out / "claims" / f"{view['id']}.html").write_text(page.get_template("claim.html.j2").render(context), encoding="utf-8")
 
     refuted = [v for v in views if v["verdict"] == "refuted"]
-    # Printed intermediate steps shown wrong inside claims that are not refuted as a whole.
+    # Printed intermediate steps shown wrong inside claims that are not refuted as a whole
+    # (a refuted claim's own entry lists its steps).
     step_errata = [v for v in views if v["verdict"] != "refuted" and v["errata_steps"]]
     counts = {verdict: sum(v["verdict"] == verdict for v in views) for verdict in VERDICT_MARKS}
     num_checks = sum(len(v["checks"]) for v in views)

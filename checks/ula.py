@@ -13,8 +13,9 @@ Power: a check is only built where the predicted gap between prediction and nega
 exceeds :data:`POWER_Z` predicted standard errors (a power analysis done before the data are
 drawn, never after); the rest are omitted and listed in the first check's ``details``. With
 :math:`z_{\alpha/2} + z_{\beta}` standard errors, a wrong control survives a built check with
-probability at most β = 1e-4 (the earlier 6 SE allowed up to 1.7 %: a seed sweep of 2478 checks
-found one surviving control, an off-diagonal entry of the d = 10 covariance).
+probability about β = 1e-4 (normal approximation, estimated SE ≈ predicted SE). The earlier
+6 SE allowed up to 1.7 %: a seed sweep of 2478 checks found one surviving control, an
+off-diagonal entry of the d = 10 covariance.
 """
 
 from __future__ import annotations

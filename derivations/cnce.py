@@ -144,7 +144,8 @@ def theorem1() -> Derivation:
              relation="≠", erratum="appendix B.2, eq. 63"),
         Step((C1.inv() * C1 * C1.inv()), C1.inv(), "with C2 = C1 (symmetry iii) the sandwich collapses: Σ = C1⁻¹/N_d"),
         Step(stats.Expectation(scale * Z**2), scale,
-             "the mean-squared error: with √N_d(θ̂ − θ*) → √v Z (p = 1 shown), E[N_d‖θ̂ − θ*‖²] → v = tr(N_d Σ)"),
+             "the mean-squared error: with √N_d(θ̂ − θ*) → √v Z (p = 1 shown) and uniform integrability, "
+             "E[N_d‖θ̂ − θ*‖²] → E[vZ²] = v = tr(N_d Σ)"),
         Step(stats.Variance(scale * Z**2), 0,
              "eqs. 4 and 22 as printed equate the random ‖θ̂ − θ*‖² itself with tr Σ + o(1/N_d): N_d‖θ̂ − θ*‖² tends "
              "to v χ²₁, whose variance 2v² is not 0, so the statement holds for the expectation E‖θ̂ − θ*‖² only",

@@ -262,7 +262,7 @@ def test_errata_list_every_printed_step_a_derivation_shows_wrong(written, result
         assert f"- {step.erratum}: {step.justification}" in markdown
         assert f'href="claims/{cid}.html#step-{index}"' in page and step.erratum in page
         assert f"{step.erratum} as printed is wrong" in (out / "claims" / f"{cid}.md").read_text()
-    assert "Printed steps that are wrong inside claims that hold" in markdown
+    assert "Printed steps that are wrong inside claims not refuted" in markdown
 
 
 # ---- results.json and reproducibility --------------------------------------------------------------
