@@ -102,6 +102,20 @@ def test_blocks_and_replicate_subsets_give_the_same_fit(monkeypatch):
         np.testing.assert_allclose(fit_blocked.theta, fit_whole.theta, rtol=1e-10)
 
 
+def test_noise_term_with_its_own_batch_axes_broadcasts():
+    """A precomputed noise term may carry batch axes that x, y and θ lack (as in the reference)."""
+    rng = np.random.default_rng(2)
+    noise = nz.Autoregressive(0.5, 1.0)
+    x = GAUSS1.sample(GAUSS1.pack([0.0], [[1.0]]), 2 * 30, rng).reshape(2, 30, 1)
+    y = noise.sample(x, 2, rng)
+    term = np.stack([cnce.noise_log_ratio(noise, x[0], y[0]), cnce.noise_log_ratio(noise, x[0], y[0]) + 0.3])
+    theta = GAUSS1.pack([0.1], [[1.2]])
+    fast = cnce.loss_gradient_hessian(GAUSS1, theta, x[0], y[0], noise_term=term)
+    assert fast[0].shape == (2,) and fast[2].shape == (2, 2, 2)
+    np.testing.assert_allclose(fast[0], cnce.per_sample_loss(GAUSS1, theta, x[0], y[0], noise_term=term).mean(axis=(-2, -1)), rtol=1e-12)
+    np.testing.assert_allclose(fast[1], cnce.per_sample_gradient(GAUSS1, theta, x[0], y[0], noise_term=term).mean(axis=(-3, -2)), rtol=1e-10, atol=1e-14)
+
+
 def test_pair_derivatives_keep_only_entries_that_depend_on_x():
     """F⁰ = log f(x) − log f(y): parts of ∇²θ log f free of x cancel symbolically, before any arithmetic."""
     assert cnce.pair_derivatives(PRECISION, 2)[1] == ()  # log f linear in θ
