@@ -332,25 +332,22 @@ def sandwich(objective, model, truth, ref, rng, num_samples: int, num_batches: i
     r"""The sandwich :math:`H^{-1} V H^{-1}` at ``truth`` with a batch-means standard error per entry.
 
     :math:`H = \mathbb E[\nabla^2\ell]`, :math:`V = \mathrm{Var}[\nabla\ell]` over one sample
-    unit (a data point with its noise). The estimate uses all samples; the error is the spread
-    of the sandwich computed on ``num_batches`` disjoint batches, divided by
-    :math:`\sqrt{\text{num\_batches}}`. Returns (Σ, SE(Σ), H, V).
+    unit (a data point with its noise), by :func:`theory.asymptotics.sandwich_covariance`. The
+    estimate uses all samples; the error is the spread of the sandwiches of ``num_batches``
+    disjoint batches, divided by :math:`\sqrt{\text{num\_batches}}`. Returns (Σ, SE(Σ), the
+    per-batch sandwiches (num_batches, q, q)).
     """
     x = _data(model, ref.theta, (num_batches, num_samples // num_batches), rng)
     batch = objective.draw(model, x, rng, ref)
     params = np.broadcast_to(truth, (num_batches, truth.size))
     gs, hs = objective.gradients(model, params, batch), objective.hessians(model, params, batch)
-
-    def compute(g, h):
-        centred = g - g.mean(axis=-2, keepdims=True)
-        v = np.einsum("...ni,...nj->...ij", centred, centred) / (g.shape[-2] - 1)
-        hinv = np.linalg.inv(h.mean(axis=-3))
-        return hinv @ v @ np.swapaxes(hinv, -1, -2), h.mean(axis=-3), v
-
-    per_batch, _, _ = compute(gs, hs)
-    full, h, v = compute(gs.reshape(-1, truth.size), hs.reshape(-1, truth.size, truth.size))
+    try:
+        per_batch = asymptotics.sandwich_covariance(gs, hs)
+        full = asymptotics.sandwich_covariance(gs.reshape(-1, truth.size), hs.reshape(-1, truth.size, truth.size))
+    except ValueError as error:  # a singular or non-finite mean Hessian: no prediction, not a verdict
+        raise ExperimentDiverged(f"sandwich at θ = {_fmt(truth)}: {error}") from error
     se = per_batch.std(axis=0, ddof=1) / math.sqrt(num_batches)
-    return full, se, h, v
+    return full, se, per_batch
 
 
 def replicate_size(sigma: np.ndarray, truth: np.ndarray, base: int) -> int:
@@ -394,7 +391,7 @@ def _asymptotic_normality(setting: _Setting, case: Case) -> str:
     model, theta, truth, ref = setting.unpack(case)
     objective, q = setting.objective, truth.size
     where = setting.where(model, truth)
-    sigma, sigma_se, _, _ = sandwich(
+    sigma, sigma_se, _ = sandwich(
         objective, model, truth, ref, _rng(setting.seed, objective, "asymptotic-normality", case, "sandwich"),
         setting.size("sandwich_samples"), setting.size("sandwich_batches"),
     )
@@ -457,12 +454,9 @@ def _efficiency(setting: _Setting, case: Case) -> str:
     rng = _rng(setting.seed, objective, "efficiency", case)
     num_batches = setting.size("sandwich_batches")
     x_count = setting.size("sandwich_samples")
-    sigma, _, _, _ = sandwich(objective, model, truth, ref, rng, x_count, num_batches)
+    # Batch-means error of the efficiency eigenvalues: the sandwiches of the disjoint batches.
+    sigma, _, batch_sigmas = sandwich(objective, model, truth, ref, rng, x_count, num_batches)
     info, _ = fisher_information(model, theta, rng, x_count)
-    # Batch-means error of the efficiency eigenvalues: recompute on disjoint batches.
-    batch_sigmas = [
-        sandwich(objective, model, truth, ref, rng, x_count // num_batches, 2)[0][:p, :p] for _ in range(num_batches)
-    ]
 
     def ratios(s):
         # Generalized eigenvalues of Σ against I_F^{-1}: eigenvalues of I_F^{1/2} Σ I_F^{1/2}.
@@ -473,7 +467,7 @@ def _efficiency(setting: _Setting, case: Case) -> str:
     if not _finite(sigma, info):
         raise ExperimentDiverged(f"{where}: non-finite sandwich or Fisher information")
     lam = ratios(sigma[:p, :p])
-    lam_se = np.std([ratios(s) for s in batch_sigmas], axis=0, ddof=1) / math.sqrt(num_batches)
+    lam_se = np.std([ratios(s[:p, :p]) for s in batch_sigmas], axis=0, ddof=1) / math.sqrt(num_batches)
     trace_ratio = np.trace(sigma[:p, :p]) / np.trace(np.linalg.inv(info))
     report = (
         f"{where}: Σ relative to the Cramér–Rao bound I_F⁻¹ has generalized eigenvalues {_fmt(lam)} ± {_fmt(lam_se)} "

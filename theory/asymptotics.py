@@ -206,41 +206,41 @@ def sandwich_covariance(unit_gradients, unit_hessians, weights=None) -> Array:
 
     Parameters
     ----------
-    unit_gradients : array (n, p)
+    unit_gradients : array (..., n, p)
         Gradient of one unit's loss (e.g. for CNCE, :math:`\frac1K\sum_j s(x_i, y_{ij})`) at θ*,
-        at quadrature nodes or Monte Carlo draws of the unit.
-    unit_hessians : array (n, p, p)
+        at quadrature nodes or Monte Carlo draws of the unit; leading axes are batches (e.g.
+        disjoint Monte Carlo batches), each with its own sandwich.
+    unit_hessians : array (..., n, p, p)
         Hessian of one unit's loss at the same points.
     weights : array (n,), optional
         Quadrature weights summing to 1 (default: equal weights, Monte Carlo).
 
     Returns
     -------
-    array (p, p)
+    array (..., p, p)
         :math:`H^{-1}VH^{-1}` with :math:`H = \mathbb{E}[\nabla^2\ell]`,
         :math:`V = \operatorname{Var}[\nabla\ell]`: the asymptotic covariance of
         :math:`\sqrt{n}(\hat\theta - \theta^*)` (seed 004, eq. 23, per unit).
     """
     gradients = np.asarray(unit_gradients, dtype=float)
     hessians = np.asarray(unit_hessians, dtype=float)
-    if gradients.ndim != 2 or hessians.shape != gradients.shape + (gradients.shape[1],):
+    if gradients.ndim < 2 or hessians.shape != gradients.shape + (gradients.shape[-1],):
         raise ValueError(
-            f"unit_gradients must be (n, p) and unit_hessians (n, p, p); got {gradients.shape} and {hessians.shape}"
+            f"unit_gradients must be (..., n, p) and unit_hessians (..., n, p, p); got {gradients.shape} and {hessians.shape}"
         )
-    n = gradients.shape[0]
+    n = gradients.shape[-2]
     if weights is None:
         weights = np.full(n, 1.0 / n)
     weights = np.asarray(weights, dtype=float)
     if weights.shape != (n,) or np.any(weights < 0) or not np.isclose(weights.sum(), 1.0):
         raise ValueError(f"weights must be (n,) = ({n},), non-negative, summing to 1; got shape {weights.shape}")
-    H = np.einsum("n,npq->pq", weights, hessians)
-    mean = weights @ gradients
-    centred = gradients - mean
-    V = np.einsum("n,np,nq->pq", weights, centred, centred)
-    if not np.all(np.isfinite(H)) or np.linalg.matrix_rank(H) < H.shape[0]:
+    H = np.einsum("n,...npq->...pq", weights, hessians)
+    centred = gradients - np.einsum("n,...np->...p", weights, gradients)[..., None, :]
+    V = np.einsum("n,...np,...nq->...pq", weights, centred, centred)
+    if not np.all(np.isfinite(H)) or np.any(np.linalg.matrix_rank(H) < H.shape[-1]):
         raise ValueError(f"the mean Hessian is singular or not finite:\n{H}")
     inverse = np.linalg.inv(H)
-    return inverse @ V @ inverse
+    return inverse @ V @ np.swapaxes(inverse, -1, -2)
 
 
 def efficiency(covariance, fisher) -> float:

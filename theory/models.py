@@ -135,6 +135,11 @@ class Model:
         """:math:`\\nabla_\\theta \\Delta_x \\log f(x;\\theta)`, shape (..., p)."""
         return self._evaluate("laplacian_grad_theta_expr", x, theta, xp)[..., 0]
 
+    @property
+    def has_log_normalizer(self) -> bool:
+        """Whether :meth:`log_normalizer` has a closed form (declared, or the family's own)."""
+        return self.log_normalizer_expr is not None
+
     def log_normalizer(self, theta, xp: ModuleType = np):
         """:math:`\\log Z(\\theta)` from the closed form in the model's definition."""
         if self.log_normalizer_expr is None:
@@ -290,6 +295,10 @@ class GaussianModel(Model):
         for k, (i, j) in enumerate(self._upper):
             precision[..., i, j] = precision[..., j, i] = theta[..., d + k]
         return theta[..., :d], precision
+
+    @property
+    def has_log_normalizer(self) -> bool:
+        return True  # in closed form for any d (below), symbolic only for d <= 3
 
     def log_normalizer(self, theta, xp: ModuleType = np):
         # Closed form for any d: the symbolic determinant is only built for d <= 3.

@@ -171,7 +171,7 @@ class Oracle(_Unconditional):
 
     def _log_normalizer(self) -> float:
         if self._log_z is None:
-            if self.model.log_normalizer_expr is not None or hasattr(self.model, "precision_matrix"):
+            if self.model.has_log_normalizer:
                 self._log_z = float(self.model.log_normalizer(self.theta))
             else:
                 self._log_z = quadrature.log_normalizer_1d(self.model, self.theta)[0]

@@ -410,7 +410,7 @@ class GaussianNoise:
 
 def _log_normalizer(model: models.Model, theta) -> float:
     """:math:`\\log Z(\\theta)`: closed form when the model declares one, else 1-D quadrature."""
-    if model.log_normalizer_expr is not None or isinstance(model, models.GaussianModel):
+    if model.has_log_normalizer:
         return float(model.log_normalizer(theta))
     if model.dim == 1:
         return quadrature.log_normalizer_1d(model, theta)[0]
@@ -445,7 +445,7 @@ class NCE(BaseObjective):
         self.name = f"nce(K={self.num_noise}, noise=gaussian x{self.noise.scale:g})"
 
     def supports(self, model):
-        if model.log_normalizer_expr is None and not isinstance(model, models.GaussianModel) and model.dim > 1:
+        if not model.has_log_normalizer and model.dim > 1:
             return f"{model.name}: the true log-normalizer c* = -log Z(θ*) cannot be computed"
         return None
 
@@ -577,10 +577,9 @@ def scaled_model(model: models.Model, log_kappa: float) -> models.Model:
     shifted.log_f_expr = model.log_f_expr + sp.nsimplify(log_kappa)
     if model.log_normalizer_expr is not None:
         shifted.log_normalizer_expr = model.log_normalizer_expr + sp.nsimplify(log_kappa)
-    if isinstance(model, models.GaussianModel):
-        # GaussianModel computes log Z numerically from the precision; keep the shift visible.
-        base = model.log_normalizer
-        shifted.log_normalizer = lambda theta, xp=np: base(theta, xp) + log_kappa  # noqa: E731
+    # log Z shifts with f for every model, also where a family computes it numerically (Gaussian).
+    base = model.log_normalizer
+    shifted.log_normalizer = lambda theta, xp=np: base(theta, xp) + log_kappa  # noqa: E731
     return shifted
 
 
