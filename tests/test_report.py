@@ -22,13 +22,11 @@ from checks import report as report_module
 from checks.anatomy import Check, Claim, Source, ZTest
 from checks.cli import main
 from checks.figures import new_figure, simulation_points, theory_line
+from checks.mathtext import MathRenderer, latex_strings, mathml_problem
 from checks.report import (
     CROSS_PLATFORM_RTOL,
-    MathRenderer,
     compare_documents,
     compare_results,
-    latex_strings,
-    mathml_problem,
     results_document,
     write_reports,
 )
