@@ -1,8 +1,10 @@
 """The ``ebmcheck`` command line: list, verify, report, objectives.
 
-Exit codes: 0 all verdicts as recorded; 1 a verdict differs from its recorded expected verdict
-(or ``report --check`` found a difference); 2 usage error (unknown claim id, bad option);
-3 the requested backend is unavailable.
+Exit codes (every subcommand): 0 success, every verdict as recorded; 1 a verdict differs from its
+recorded expected verdict (``verify``, ``report``), ``report --check`` found a difference, or
+``objectives`` saw a failed property; 2 usage error (unknown claim id, bad option or seed, an
+unusable ``--out`` folder, a dirty tree for the repository's reports); 3 the requested backend
+is unavailable.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -21,24 +24,45 @@ from checks.anatomy import PROFILES
 from checks.runner import DEFAULT_SEED, run_claims
 from theory.backend import BACKENDS, BackendUnavailable, get_backend
 
-SEED_HELP = "root seed S, or a range A-B for a false-alarm sweep (default: $EBMCHECK_SEED or %d)" % DEFAULT_SEED
+SEED_VARIABLE = "EBMCHECK_SEED"
+SEED_HELP = f"root seed S, or a range A-B for a false-alarm sweep (default: ${SEED_VARIABLE} or {DEFAULT_SEED})"
+EXIT_CODES = (
+    "Exit codes: 0 every verdict as recorded; 1 a verdict differs from the recorded one{extra}; "
+    "2 usage error (unknown claim id, bad option, seed or folder); 3 backend unavailable."
+)
+LARGE_SWEEP = 20  # seeds: above this, a sweep says up front how long it will take
 
 
-def parse_seeds(text: str | None) -> list[int]:
-    """'7' -> [7]; '0-99' -> [0, ..., 99]."""
-    text = text if text is not None else os.environ.get("EBMCHECK_SEED", str(DEFAULT_SEED))
+def parse_seeds(text: str | None) -> tuple[list[int], str]:
+    """The seeds to run and where they came from: '7' -> [7]; '0-99' -> [0, ..., 99].
+
+    Without ``text`` the seed comes from ``$EBMCHECK_SEED``, else the default; an error names
+    the option or the variable that held the bad value."""
+    origin = "--seed"
+    if text is None:
+        if os.environ.get(SEED_VARIABLE, "").strip():
+            text, origin = os.environ[SEED_VARIABLE].strip(), f"${SEED_VARIABLE}"
+        else:
+            return [DEFAULT_SEED], "default"
     try:
-        if "-" in text:
+        if "-" in text.strip()[1:]:
             first, last = (int(part) for part in text.split("-", 1))
-            if first < 0 or last < first:
-                raise ValueError
-            return list(range(first, last + 1))
-        seed = int(text)
-        if seed < 0:
+        else:
+            first = last = int(text)
+        if first < 0 or last < first:
             raise ValueError
-        return [seed]
     except ValueError:
-        raise click.BadParameter(f"{text!r}: expected a non-negative integer or a range A-B with A <= B", param_hint="--seed") from None
+        raise click.UsageError(
+            f"{origin}={text!r}: expected a non-negative integer seed (e.g. 7) or a range A-B with 0 <= A <= B (e.g. 0-99)"
+        ) from None
+    return list(range(first, last + 1)), origin
+
+
+def _describe_seeds(seeds: list[int], origin: str) -> str:
+    where = f" (from {origin})" if origin.startswith("$") else ""
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}{where}"
+    return f"seeds {seeds[0]}-{seeds[-1]} ({len(seeds)}-seed sweep){where}"
 
 
 def _select(claim_ids: tuple[str, ...]):
@@ -58,26 +82,42 @@ def _require_backend(name: str) -> None:
         sys.exit(3)
 
 
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
 profile_option = click.option("--profile", type=click.Choice(PROFILES), default="quick", show_default=True)
 backend_option = click.option("--backend", type=click.Choice(BACKENDS), default="numpy", show_default=True)
 
 
-@click.group()
+@click.group(epilog=EXIT_CODES.format(extra=", a report --check difference or a failed objective property"))
 @click.version_option(package_name="ebmcheck")
 def main() -> None:
     """Verify the analytical theory of training energy-based models."""
 
 
-@main.command("list")
-def list_claims() -> None:
-    """List the claims, their sources and their recorded verdicts."""
-    last = _last_verdicts(Path("reports/results.json"))
+def _default_results() -> Path | None:
+    from checks.report import repository_reports
+
+    folder = repository_reports()
+    return folder / "results.json" if folder is not None and (folder / "results.json").is_file() else None
+
+
+@main.command("list", epilog="Exit codes: 0 always (2 on a bad option).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="report folder whose results.json holds the last verdicts (default: the repository's reports/)")
+def list_claims(out) -> None:
+    """List the claims, their sources, recorded verdicts and the last reported verdicts."""
+    path = (out / "results.json") if out is not None else _default_results()
+    last = _last_verdicts(path) if path is not None else {}
+    click.echo(f"last verdicts from: {path if path is not None and path.is_file() else 'none (run ebmcheck report)'}", err=True)
     for claim in registry.CLAIMS:
         sources = ", ".join(f"seed {s.seed_file} {s.location}" for s in claim.sources)
         click.echo(f"{claim.id:34s} {claim.expected_verdict:26s} last: {last.get(claim.id, '-'):26s} {sources}")
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES.format(extra=""))
 @click.argument("claim_ids", nargs=-1)
 @profile_option
 @backend_option
@@ -87,10 +127,12 @@ def verify(claim_ids, profile, backend, seed_text, as_json) -> None:
     """Verify claims (all by default); exit 1 when a verdict differs from the recorded one."""
     claims = _select(claim_ids)
     _require_backend(backend)
-    seeds = parse_seeds(seed_text)
-    click.echo(f"ebmcheck verify: seed {seed_text or seeds[0]}, profile {profile}, backend {backend}", err=True)
+    seeds, origin = parse_seeds(seed_text)
+    click.echo(f"ebmcheck verify: {_describe_seeds(seeds, origin)}, profile {profile}, backend {backend}, "
+               f"{len(claims)} claims", err=True)
     if len(seeds) > 1:
         sys.exit(_sweep(claims, seeds, profile, backend))
+    start = time.perf_counter()
     results = run_claims(claims, profile=profile, backend=backend, seed=seeds[0])
     mismatched = [r for r in results if r.verdict != r.claim.expected_verdict]
     if as_json:
@@ -99,6 +141,7 @@ def verify(claim_ids, profile, backend, seed_text, as_json) -> None:
     else:
         for result in results:
             _print_result(result)
+    _summary(results, time.perf_counter() - start)
     sys.exit(1 if mismatched else 0)
 
 
@@ -119,29 +162,63 @@ def _print_result(result) -> None:
         click.echo(f"  ! {reason}")
 
 
+def _summary(results, seconds: float, reports: Path | None = None) -> None:
+    """The closing lines on stderr: verdict counts, verdicts that moved, where to look."""
+    counts = Counter(r.verdict for r in results)
+    checks = sum(len(r.checks) for r in results)
+    click.echo(
+        f"summary: {len(results)} claims, {checks} checks in {seconds:.0f} s: "
+        + ", ".join(f"{counts[v]} {v}" for v in ("verified", "verified-with-conditions", "refuted", "inconclusive") if counts[v]),
+        err=True,
+    )
+    for result in results:
+        if result.verdict != result.claim.expected_verdict:
+            click.echo(f"  verdict differs from the recorded one: {result.claim.id}: {result.verdict} "
+                       f"(recorded {result.claim.expected_verdict})", err=True)
+    if reports is not None:
+        click.echo(f"open {reports / 'index.html'} (or index.md); errata: {reports / 'errata.html'}", err=True)
+
+
 def _sweep(claims, seeds, profile, backend) -> int:
     """Run every seed and report how often each check's correct prediction was rejected."""
     from checks.anatomy import ALPHA
 
     false_alarms, controls_survived, totals = Counter(), Counter(), Counter()
-    for seed in seeds:
-        for result in run_claims(claims, profile=profile, backend=backend, seed=seed):
-            for check in result.checks:
-                key = f"{result.claim.id} / {check.name}"
-                totals[key] += 1
-                false_alarms[key] += not check.passed
-                controls_survived[key] += not check.control_rejected
+    first_failure: dict[str, int] = {}
+    if len(seeds) > LARGE_SWEEP:
+        click.echo(f"note: {len(seeds)} seeds x {len(claims)} claims; the time per seed is printed after the first "
+                   "seed, with an estimate of the whole sweep (interrupt with Ctrl-C)", err=True)
+    start = time.perf_counter()
+    interactive = sys.stderr.isatty()
+    with tqdm(seeds, desc="seeds", unit="seed", disable=not interactive, leave=True, file=sys.stderr) as bar:
+        for index, seed in enumerate(bar, start=1):
+            label = f"seed {seed} ({index}/{len(seeds)})"
+            for result in run_claims(claims, progress=not interactive, label=label, profile=profile, backend=backend, seed=seed):
+                for check in result.checks:
+                    key = f"{result.claim.id} / {check.name}"
+                    totals[key] += 1
+                    false_alarms[key] += not check.passed
+                    controls_survived[key] += not check.control_rejected
+                    if not check.passed:
+                        first_failure.setdefault(key, seed)
+            if index == 1 and len(seeds) > LARGE_SWEEP:
+                per_seed = time.perf_counter() - start
+                click.echo(f"first seed took {per_seed:.0f} s: the sweep needs about "
+                           f"{per_seed * len(seeds) / 60:.0f} min", err=True)
     num_checks = sum(totals.values())
-    rate = sum(false_alarms.values()) / num_checks
+    rate = sum(false_alarms.values()) / max(num_checks, 1)
     click.echo(f"{len(seeds)} seeds x {len(totals)} checks: false-alarm rate {rate:.2e} (nominal alpha {ALPHA:.0e})")
     click.echo(f"negative controls that survived: {sum(controls_survived.values())} of {num_checks}")
     for key in sorted(totals):
         if false_alarms[key] or controls_survived[key]:
-            click.echo(f"  {key}: {false_alarms[key]} false alarms, {controls_survived[key]} surviving controls")
+            claim_id = key.split(" / ", 1)[0]
+            again = f"; reproduce: ebmcheck verify {claim_id} --seed {first_failure[key]}" if key in first_failure else ""
+            click.echo(f"  {key}: {false_alarms[key]} false alarms, {controls_survived[key]} surviving controls{again}")
+    click.echo(f"sweep time: {time.perf_counter() - start:.0f} s", err=True)
     return 0
 
 
-@main.command()
+@main.command(epilog="Exit codes: 0 no property failed; 1 a property failed (a false alarm of the harness); 2 usage error.")
 @profile_option
 @click.option("--seed", "seed_text", help=SEED_HELP)
 def objectives(profile, seed_text) -> None:
@@ -149,8 +226,8 @@ def objectives(profile, seed_text) -> None:
     from checks.properties import sweep
     from theory.objectives import built_in_objectives
 
-    seeds = parse_seeds(seed_text)
-    click.echo(f"ebmcheck objectives: seeds {seeds[0]}..{seeds[-1]}, profile {profile}", err=True)
+    seeds, origin = parse_seeds(seed_text)
+    click.echo(f"ebmcheck objectives: {_describe_seeds(seeds, origin)}, profile {profile}", err=True)
     tally = sweep(built_in_objectives(), tqdm(seeds, desc="seeds", unit="seed", file=sys.stderr), profile)
     runs = sum(r for r, _, _ in tally.values())
     failures = sum(f for _, f, _ in tally.values())
@@ -160,40 +237,60 @@ def objectives(profile, seed_text) -> None:
     sys.exit(1 if failures else 0)
 
 
-@main.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
+@main.command(epilog=EXIT_CODES.format(extra=" or report --check found a difference"))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True,
+              help="report folder; a non-empty folder that is not an ebmcheck report folder needs --force")
 @profile_option
 @backend_option
-@click.option("--seed", "seed_text", help="root seed (default: $EBMCHECK_SEED or %d)" % DEFAULT_SEED)
+@click.option("--seed", "seed_text", help=f"root seed (default: ${SEED_VARIABLE} or {DEFAULT_SEED})")
 @click.option("--check", "check_only", is_flag=True, help="regenerate and compare with OUT/results.json; write nothing")
 @click.option(
     "--rtol", type=click.FloatRange(min=0.0), default=None,
-    help="tolerance of --check, as a fraction of each number's statistical resolution "
-    "(default: 0, exact, when results.json was written on this platform; 0.01 otherwise)",
+    help="tolerance of --check for Monte Carlo numbers, as a fraction of their check's standard error "
+    "(default: 0, exact, when results.json was written on this platform; 0.01 otherwise; see checks.compare)",
 )
-def report(out, profile, backend, seed_text, check_only, rtol) -> None:
+@click.option("--force", is_flag=True, help="write into a non-empty folder that is not an ebmcheck report folder "
+              "(its other files are kept)")
+@click.option("--allow-dirty", is_flag=True, help="write the repository's reports/ although the code has uncommitted changes")
+def report(out, profile, backend, seed_text, check_only, rtol, force, allow_dirty) -> None:
     """Verify every claim and write the reports (Markdown, HTML, figures, results.json)."""
-    from checks.report import compare_documents, results_document, write_reports
+    from checks.compare import compare_documents
+    from checks.destination import DestinationError, check_destination
+    from checks.report import code_state, repository_reports, results_document, write_reports
 
     _require_backend(backend)
-    seeds = parse_seeds(seed_text)
+    seeds, origin = parse_seeds(seed_text)
     if len(seeds) != 1:
-        raise click.BadParameter("a report is written for one seed", param_hint="--seed")
-    click.echo(f"ebmcheck report: seed {seeds[0]}, profile {profile}, backend {backend} -> {out}", err=True)
+        _fail(f"{origin} gives {len(seeds)} seeds: a report is written for one seed (use verify --seed A-B for a sweep)")
+    # Everything that can be wrong with the destination is found before the run, not after it.
     if check_only:
         committed = out / "results.json"
-        if not committed.exists():
-            click.echo(f"error: {committed} does not exist", err=True)
-            sys.exit(2)
+        try:
+            recorded = json.loads(committed.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            _fail(f"{committed} does not exist: nothing to check against (write it with: ebmcheck report --out {out})")
+        except (OSError, ValueError) as error:
+            _fail(f"cannot read {committed}: {error}")
+    else:
+        try:
+            check_destination(out, force)
+        except DestinationError as error:
+            _fail(str(error))
+        state = code_state()
+        own_reports = repository_reports()
+        if own_reports is not None and out.resolve() == own_reports and state.changed and not allow_dirty:
+            listed = ", ".join(state.changed[:5]) + (", ..." if len(state.changed) > 5 else "")
+            _fail(f"the code has uncommitted changes ({listed}): reports written into the repository's reports/ would "
+                  "name a commit that did not produce them. Commit first, or pass --allow-dirty")
+    click.echo(f"ebmcheck report: {_describe_seeds(seeds, origin)}, profile {profile}, backend {backend} -> {out}", err=True)
+    start = time.perf_counter()
     results = run_claims(registry.CLAIMS, profile=profile, backend=backend, seed=seeds[0])
     if check_only:
         fresh = json.loads(json.dumps(results_document(results, profile, backend, seeds[0])))
         try:
-            recorded = json.loads(committed.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            click.echo(f"error: cannot read {committed}: {error}", err=True)
-            sys.exit(2)
-        comparison = compare_documents(recorded, fresh, rtol)
+            comparison = compare_documents(recorded, fresh, rtol)
+        except ValueError as error:
+            _fail(f"{committed}: {error}")
         for note in comparison.platform_notes[:20]:
             click.echo(f"note: platform differs: {note}", err=True)
         for line in comparison.differences[:50]:
@@ -203,22 +300,22 @@ def report(out, profile, backend, seed_text, check_only, rtol) -> None:
         verdict = "reproduced" if comparison.reproduced else f"{len(comparison.differences)} differences"
         click.echo(f"{committed}: {verdict} ({comparison.describe()})", err=True)
         sys.exit(0 if comparison.reproduced else 1)
-    summary = write_reports(results, out, profile=profile, backend=backend, seed=seeds[0])
+    summary = write_reports(results, out, profile=profile, backend=backend, seed=seeds[0], force=force)
     for latex, why in summary.math_failures:
         click.echo(f"warning: LaTeX shown as source, not MathML ({why}): {latex[:100]}", err=True)
-    mismatched = [r.claim.id for r in results if r.verdict != r.claim.expected_verdict]
-    for claim_id in mismatched:
-        click.echo(f"verdict differs from the recorded one: {claim_id}", err=True)
     click.echo(
         f"wrote {out}/index.md, index.html, errata, {len(results)} claim pages (Markdown + HTML), "
         f"{summary.figures} figures; {summary.math_converted} formulas as MathML, {len(summary.math_failures)} not converted",
         err=True,
     )
-    sys.exit(1 if mismatched else 0)
+    _summary(results, time.perf_counter() - start, reports=out)
+    sys.exit(1 if any(r.verdict != r.claim.expected_verdict for r in results) else 0)
 
 
 def _last_verdicts(path: Path) -> dict[str, str]:
-    if not path.exists():
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return {}
-    document = json.loads(path.read_text())
-    return {claim["id"]: claim["verdict"] for claim in document.get("claims", [])}
+    claims = document.get("claims", []) if isinstance(document, dict) else []
+    return {claim["id"]: claim["verdict"] for claim in claims if isinstance(claim, dict) and "id" in claim}

@@ -21,15 +21,15 @@ Reproducibility
 ``results.json`` holds every number and is a pure function of (seed, profile, backend, code,
 library versions, platform): it carries no time stamps, timings or commit, so regenerating
 reproduces it byte for byte on the same platform. The *platform* includes the CPU features that
-numpy dispatches on: numpy's SIMD kernels (AVX2 vs AVX-512) round differently in the last bit,
-which moves numbers that are rounding noise (a quadrature residual of 1e-17). ``ebmcheck report
---check`` therefore compares exactly when the recorded platform is this one, and otherwise
-within :data:`CROSS_PLATFORM_RTOL` of each number's *statistical resolution* (see
-:func:`compare_results`); strings, flags and verdicts are always compared exactly.
+numpy dispatches on and the BLAS library's kernel ("core") and thread count: numpy's SIMD loops
+(AVX2 vs AVX-512) and OpenBLAS's cores (Haswell vs SkylakeX) round differently in the last bit.
+``ebmcheck report --check`` therefore compares exactly when the recorded platform is this one,
+and otherwise each number within its own resolution (:mod:`checks.compare`); strings, integers,
+flags and verdicts are always compared exactly.
 
-Run times and the commit go to the pages' provenance blocks only. Reports are written into a
-staging folder beside ``out`` that replaces ``out`` by renames, so an interrupted run never
-leaves a half-written folder (see :func:`write_reports`).
+The commit goes to the pages' provenance blocks; run times only to the terminal, so a re-run
+that changes nothing changes no file. How files reach ``out`` without touching anything else
+there: :mod:`checks.destination`.
 """
 
 from __future__ import annotations
@@ -37,20 +37,18 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
 import platform
 import shutil
 import struct
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
 from checks.anatomy import ALPHA, ClaimResult, critical_z
+from checks.destination import check_destination, install, new_staging
 from checks.figures import save
 from checks.mathtext import INLINE_MATH, MathRenderer
 
@@ -58,14 +56,6 @@ from checks.mathtext import INLINE_MATH, MathRenderer
 LIBRARIES = ("ebmcheck", "numpy", "scipy", "sympy", "mpmath")
 # Libraries that only shape the pages: shown in the provenance block, not in results.json.
 REPORT_LIBRARIES = ("matplotlib", "jinja2", "latex2mathml", "click")
-
-CROSS_PLATFORM_RTOL = 1e-2
-"""Default tolerance of ``report --check`` when the platform differs from the recorded one.
-
-A number agrees when it differs by at most 1 % of its statistical resolution (for a check's
-estimate: its standard error; for a z statistic: 1). Measured: running the quick profile with
-numpy's AVX-512 kernels disabled moves 87 numbers, the largest by 9e-4 of this scale.
-"""
 
 STATUS_WORDS = {
     "symbolic": "proved symbolically (SymPy)",
@@ -112,6 +102,22 @@ def _numpy_cpu_features() -> str:
     return " ".join(sorted(name for name, enabled in features.items() if enabled))
 
 
+def _blas_cores() -> str:
+    """The BLAS libraries loaded, with their kernel ("core") and thread count, e.g.
+    ``openblas 0.3.31 SkylakeX x2``: OpenBLAS picks its kernels from the CPU at load time
+    (``OPENBLAS_CORETYPE`` overrides), and both the kernel and the number of threads that split a
+    reduction change the last bits."""
+    import numpy  # noqa: F401  (load numpy's and scipy's BLAS before asking)
+    import scipy.linalg  # noqa: F401
+    from threadpoolctl import threadpool_info
+
+    cores = sorted({
+        f"{info.get('internal_api', '?')} {info.get('version') or '?'} {info.get('architecture') or '?'} x{info.get('num_threads', '?')}"
+        for info in threadpool_info() if info.get("user_api") == "blas"
+    })
+    return "; ".join(cores) or "unknown"
+
+
 def platform_fingerprint() -> dict[str, str]:
     """What, besides the code and the seed, decides the last bits of the numbers."""
     return {
@@ -119,6 +125,7 @@ def platform_fingerprint() -> dict[str, str]:
         "system": platform.system(),
         "machine": platform.machine(),
         "numpy_cpu_features": _numpy_cpu_features(),
+        "blas": _blas_cores(),
     }
 
 
@@ -145,130 +152,6 @@ def dump_results(document: dict) -> str:
     return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
 
 
-# ---- comparing results documents ----------------------------------------------------------------
-_STATISTICAL_KEYS = ("prediction", "estimate", "standard_error")
-
-
-def compare_results(committed: Any, fresh: Any, rtol: float = 0.0, path: str = "") -> list[str]:
-    """Paths where two results documents differ, one line each; ``[]`` when they agree.
-
-    With ``rtol = 0`` numbers must be equal. Otherwise a number agrees when
-    :math:`|a - b| \\le \\mathrm{rtol}\\cdot\\max(|a|, |b|, s)` where the scale ``s`` is its
-    statistical resolution: inside a test record (a dict with ``estimate`` and
-    ``standard_error``) the standard error for ``prediction``/``estimate``/``standard_error``
-    and 1 for the z ``statistic``; 0 elsewhere (a plain relative tolerance). Strings, booleans,
-    ``null`` and verdicts must be equal. Lists of records with unique ``id`` (claims) or
-    ``name`` (checks) are matched by that key, so a missing or extra claim is named.
-    """
-    if rtol < 0 or not math.isfinite(rtol):
-        raise ValueError(f"rtol={rtol!r} must be a finite number >= 0")
-    return list(_compare(committed, fresh, rtol, path or "", None))
-
-
-def _keyed(items: list) -> str | None:
-    for key in ("id", "name"):
-        if items and all(isinstance(i, dict) and isinstance(i.get(key), str) for i in items):
-            if len({i[key] for i in items}) == len(items):
-                return key
-    return None
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
-def _compare(committed, fresh, rtol, path, scale):
-    if isinstance(committed, dict) and isinstance(fresh, dict):
-        scales: dict[str, float] = {}
-        if "estimate" in committed and "standard_error" in committed:
-            errors = [abs(v) for v in (committed.get("standard_error"), fresh.get("standard_error")) if isinstance(v, (int, float))]
-            se = max(errors, default=0.0)
-            scales = {key: se for key in _STATISTICAL_KEYS} | {"statistic": 1.0}
-        for key in sorted(set(committed) | set(fresh)):
-            if key not in fresh:
-                yield f"{path}/{key}: committed {_short(committed[key])}, missing from the regenerated results"
-            elif key not in committed:
-                yield f"{path}/{key}: not in the committed results, regenerated {_short(fresh[key])}"
-            else:
-                yield from _compare(committed[key], fresh[key], rtol, f"{path}/{key}", scales.get(key))
-        return
-    if isinstance(committed, list) and isinstance(fresh, list):
-        key = _keyed(committed) if _keyed(committed) == _keyed(fresh) else None
-        if key is not None:
-            old = {item[key]: item for item in committed}
-            new = {item[key]: item for item in fresh}
-            for name in old.keys() - new.keys():
-                yield f"{path}[{name}]: committed, missing from the regenerated results"
-            for name in new.keys() - old.keys():
-                yield f"{path}[{name}]: regenerated, not in the committed results"
-            order_old = [n for n in old if n in new]
-            order_new = [n for n in new if n in old]
-            if order_old != order_new:
-                yield f"{path}: order differs: committed {order_old}, regenerated {order_new}"
-            for name in order_old:
-                yield from _compare(old[name], new[name], rtol, f"{path}[{name}]", None)
-            return
-        if len(committed) != len(fresh):
-            yield f"{path}: committed {len(committed)} items, regenerated {len(fresh)}"
-            return
-        for index, (a, b) in enumerate(zip(committed, fresh)):
-            yield from _compare(a, b, rtol, f"{path}[{index}]", None)
-        return
-    numbers = (int, float)
-    if (
-        isinstance(committed, numbers) and isinstance(fresh, numbers)
-        and not isinstance(committed, bool) and not isinstance(fresh, bool)
-    ):
-        if committed == fresh or abs(committed - fresh) <= rtol * max(abs(committed), abs(fresh), scale or 0.0):
-            return
-    elif committed == fresh:
-        return
-    yield f"{path}: committed {_short(committed)}, regenerated {_short(fresh)}"
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """The outcome of comparing a committed results document with a regenerated one."""
-
-    rtol: float
-    same_platform: bool
-    platform_notes: list[str]  # how the recorded platform differs from this one (not failures)
-    differences: list[str]  # numbers, flags or verdicts that differ (failures)
-
-    @property
-    def reproduced(self) -> bool:
-        return not self.differences
-
-    def describe(self) -> str:
-        if self.rtol == 0:
-            return "compared exactly" + (" (same platform)" if self.same_platform else "")
-        where = "" if self.same_platform else " (the platform differs from the recorded one)"
-        return f"compared within rtol {self.rtol:g} of each number's statistical resolution{where}"
-
-
-def compare_documents(committed: dict, fresh: dict, rtol: float | None = None) -> Comparison:
-    """Compare two results documents: numbers, verdicts and flags; provenance only as notes.
-
-    ``rtol=None`` picks the tolerance from the recorded platform: exact (0) when seed, profile,
-    backend, library versions and platform all match, :data:`CROSS_PLATFORM_RTOL` otherwise.
-    Seed, profile and backend must always match: a different run is not a reproduction.
-    """
-    old, new = committed.get("provenance", {}), fresh.get("provenance", {})
-    run_keys = ("seed", "profile", "backend")
-    run_differences = [
-        f"/provenance/{k}: committed {old.get(k)!r}, regenerated {new.get(k)!r}" for k in run_keys if old.get(k) != new.get(k)
-    ]
-    environment_old = {k: v for k, v in old.items() if k not in run_keys}
-    environment_new = {k: v for k, v in new.items() if k not in run_keys}
-    notes = compare_results(environment_old, environment_new, 0.0, "/provenance")
-    same_platform = not notes
-    if rtol is None:
-        rtol = 0.0 if same_platform else CROSS_PLATFORM_RTOL
-    differences = run_differences + compare_results(committed.get("claims"), fresh.get("claims"), rtol, "/claims")
-    return Comparison(rtol, same_platform, notes, differences)
-
-
 # ---- writing ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ReportSummary:
@@ -281,52 +164,27 @@ class ReportSummary:
     math_failures: list[tuple[str, str]]
 
 
-def write_reports(results: list[ClaimResult], out: Path, *, profile: str, backend: str, seed: int) -> ReportSummary:
-    """Write every report into ``out``, replacing it only once everything has been written.
+def write_reports(results: list[ClaimResult], out: Path, *, profile: str, backend: str, seed: int,
+                  force: bool = False) -> ReportSummary:
+    """Write every report into ``out`` without deleting or overwriting anything ebmcheck did not write.
 
-    Everything goes into a staging folder beside ``out`` (same file system); then ``out`` is
-    renamed away, the staging folder renamed to ``out``, and the old folder deleted. An error
-    while writing leaves ``out`` untouched. A process killed between the two renames leaves the
-    complete old reports in ``.<out>-old``, which the next run puts back before it starts.
+    ``out`` is checked first (:func:`checks.destination.check_destination`: a non-empty folder
+    that is not a report folder needs ``force``). Everything is written into a staging folder
+    inside ``out``; only when all of it has been written are the files moved into place
+    (:func:`checks.destination.install`). An error while writing leaves ``out`` as it was.
     """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    retired = out.with_name(f".{out.name}-old")
-    if not out.exists() and retired.is_dir():
-        retired.rename(out)  # a previous run died between its two renames
-    _remove_stale_staging(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-staging-{os.getpid()}-", dir=out.parent))
+    destination = check_destination(out, force)
+    staging = new_staging(destination.path)
     try:
         summary = _write(results, staging, profile, backend, seed)
-        _replace(staging, out)
-    finally:
+        install(staging, destination.path)
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-    return ReportSummary(out, summary.pages, summary.figures, summary.math_converted, summary.math_failures)
-
-
-def _remove_stale_staging(out: Path) -> None:
-    """Delete staging folders left by report runs that were killed (their process is gone)."""
-    for folder in out.parent.glob(f".{out.name}-staging-*"):
-        try:
-            pid = int(folder.name.split("-staging-", 1)[1].split("-", 1)[0])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
-        except (ValueError, IndexError, PermissionError, OSError):
-            continue
-
-
-def _replace(staging: Path, out: Path) -> None:
-    """Swap the staged folder in: at every moment ``out`` is the complete old or new folder,
-    except between the two renames, when the complete old one is ``.<out>-old``."""
-    if out.exists():
-        retired = out.with_name(f".{out.name}-old")
-        shutil.rmtree(retired, ignore_errors=True)
-        out.rename(retired)
-        staging.rename(out)
-        shutil.rmtree(retired, ignore_errors=True)
-    else:
-        staging.rename(out)
+        if destination.created:
+            shutil.rmtree(destination.path, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return ReportSummary(Path(out), summary.pages, summary.figures, summary.math_converted, summary.math_failures)
 
 
 @functools.lru_cache(maxsize=None)
@@ -469,7 +327,6 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
         "max_abs_z": max(finite, default=math.nan),
         "min_abs_control_z": min(controls, default=math.nan),
         "figures": figures,
-        "seconds": result.seconds,
     }
 
 
@@ -480,23 +337,48 @@ def _provenance_view(prov: dict, results: list[ClaimResult]) -> dict:
         "backend": prov["backend"],
         "python": prov["python"],
         "version": prov["versions"].get("ebmcheck", "unknown"),
-        "commit": _commit(),
+        "commit": code_state().describe(),
         "libraries": {k: v for k, v in prov["versions"].items() if k != "ebmcheck"} | _versions(REPORT_LIBRARIES),
         "platform": prov["platform"],
-        "seconds": sum(r.seconds for r in results),
     }
 
 
-def _commit() -> str:
-    """Short commit hash of the code, marked when the working tree has uncommitted changes."""
+CODE_PATHS = ("theory", "derivations", "checks", "pyproject.toml")
+"""What produces the numbers: a change here (committed or not) changes what the reports say."""
+
+
+@dataclass(frozen=True)
+class CodeState:
+    """The git commit of the code and the code files that differ from it (tracked or new)."""
+
+    commit: str | None  # None when the code is not a git checkout
+    changed: tuple[str, ...]
+
+    def describe(self) -> str:
+        if self.commit is None:
+            return "unknown (not a git checkout)"
+        return f"{self.commit} (with uncommitted changes)" if self.changed else self.commit
+
+
+def code_state() -> CodeState:
+    """The commit the package was loaded from and its uncommitted code changes (reports excluded)."""
     root = Path(__file__).resolve().parents[1]
+    run = functools.partial(subprocess.run, capture_output=True, text=True, check=True, timeout=10, cwd=root)
     try:
-        run = functools.partial(subprocess.run, capture_output=True, text=True, check=True, timeout=10, cwd=root)
+        if run(["git", "rev-parse", "--show-toplevel"]).stdout.strip() != str(root):
+            return CodeState(None, ())  # installed into site-packages, inside someone else's repository
         commit = run(["git", "rev-parse", "--short", "HEAD"]).stdout.strip()
-        dirty = run(["git", "status", "--porcelain", "--untracked-files=no"]).stdout.strip()
+        status = run(["git", "status", "--porcelain", "--untracked-files=all", "--", *CODE_PATHS]).stdout
     except (OSError, subprocess.SubprocessError):
-        return "unknown (not a git checkout)"
-    return f"{commit} (with uncommitted changes)" if dirty else commit
+        return CodeState(None, ())
+    changed = tuple(line[3:] for line in status.splitlines() if line.strip() and not line.endswith(".pyc"))
+    return CodeState(commit, changed)
+
+
+def repository_reports() -> Path | None:
+    """The repository's own reports/ folder, when the package runs from a git checkout."""
+    state = code_state()
+    return Path(__file__).resolve().parents[1] / "reports" if state.commit is not None else None
 
 
 def _format(value: float | None) -> str:

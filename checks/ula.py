@@ -95,6 +95,13 @@ def _second_moments(x, mean, sigma):
     return entries, eigen, eigenvalues, eigenvectors
 
 
+def _omission(name: str, prediction: float, control: float, standard_error: float) -> dict:
+    """A check not built for lack of power: |prediction − control| < POWER_Z·SE (structured, so that
+    ``report --check`` compares its numbers within their resolution, not as text)."""
+    return {"label": name, "prediction": float(prediction), "control": float(control),
+            "gap": float(abs(prediction - control)), "standard_error": float(standard_error), "required_z": POWER_Z}
+
+
 def _covariance_checks(label, x, mean, sigma, predicted, control, control_label, num_chains, omitted, control_x=None, details=None):
     """z-tests of entries and eigen-variances of ``x`` against ``predicted``; ``control`` on the
     same data (or on ``control_x`` when the control is another chain's statistic)."""
@@ -116,7 +123,7 @@ def _covariance_checks(label, x, mean, sigma, predicted, control, control_label,
             se_predicted = pred_eig[key, key] * math.sqrt(2 / num_chains)
             name, quantity = f"{label} eigen-variance {key + 1}", rf"\mathrm{{Var}}(q_{key + 1}^\top X)"
         if control_x is None and abs(prediction - control_prediction) < POWER_Z * se_predicted:
-            omitted.append(f"{name}: |prediction − control| = {abs(prediction - control_prediction):.3g} < {POWER_Z:.2f}·SE")
+            omitted.append(_omission(name, prediction, control_prediction, se_predicted))
             continue
         estimate, error = mean_and_standard_error(values) if np.all(np.isfinite(values)) else (math.nan, math.nan)
         control_estimate, control_error = (
@@ -188,7 +195,7 @@ def _finite_step_checks(context: Context, omitted) -> list[Check]:
         for i in range(2):
             se_predicted = math.sqrt(cov_k[i, i] / num_chains)
             if abs(mean_k[i] - ou_mean[i]) < POWER_Z * se_predicted:
-                omitted.append(f"{name} mean {i + 1}")
+                omitted.append(_omission(f"{name} mean {i + 1}", mean_k[i], ou_mean[i], se_predicted))
                 continue
             checks.append(
                 Check(
@@ -262,8 +269,7 @@ def step_size_checks(context: Context) -> list[Check]:
         if fraction > 2:
             long_steps = 6000
             _, long_diverged_at, _ = _simulate(context, name + " long", model, theta, x0[:1000], h, long_steps)
-            details["long_run"] = f"{long_steps} steps, 1000 chains: all diverged (non-finite) at step {long_diverged_at}"
-            details["long_run_all_diverged_at"] = long_diverged_at
+            details |= {"long_run_steps": long_steps, "long_run_chains": 1000, "long_run_all_diverged_at": long_diverged_at}
         checks.append(
             Check(
                 name=name,

@@ -4,7 +4,6 @@ produces."""
 
 from __future__ import annotations
 
-import copy
 import html
 import json
 import math
@@ -12,7 +11,6 @@ import os
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 import sympy as sp
 from click.testing import CliRunner
@@ -23,13 +21,7 @@ from checks.anatomy import Check, Claim, Source, ZTest
 from checks.cli import main
 from checks.figures import new_figure, simulation_points, theory_line
 from checks.mathtext import MathRenderer, latex_strings, mathml_problem
-from checks.report import (
-    CROSS_PLATFORM_RTOL,
-    compare_documents,
-    compare_results,
-    results_document,
-    write_reports,
-)
+from checks.report import write_reports
 from checks.runner import run_claims
 from checks.score_matching import CLAIMS as SCORE_MATCHING
 from derivations.steps import Assumption, Derivation, Step
@@ -274,50 +266,6 @@ def test_results_json_has_no_timings_and_reproduces_byte_for_byte(written, resul
     assert sorted(p.name for p in (tmp_path / "again" / "figures").iterdir()) == sorted(p.name for p in (out / "figures").iterdir())
 
 
-def test_compare_exact_finds_a_modified_number(results):
-    committed = json.loads(json.dumps(results_document(results, **OPTIONS)))
-    fresh = copy.deepcopy(committed)
-    assert compare_documents(committed, fresh).reproduced
-    fresh["claims"][0]["checks"][3]["estimate"] = np.nextafter(fresh["claims"][0]["checks"][3]["estimate"], 1.0)
-    comparison = compare_documents(committed, fresh)
-    assert comparison.rtol == 0 and comparison.same_platform
-    assert len(comparison.differences) == 1
-    name = committed["claims"][0]["checks"][3]["name"]
-    assert comparison.differences[0].startswith(f"/claims[hyvarinen-identity]/checks[{name}]/estimate: committed")
-
-
-def test_compare_names_missing_and_extra_claims(results):
-    committed = json.loads(json.dumps(results_document(results, **OPTIONS)))
-    fresh = copy.deepcopy(committed)
-    removed = fresh["claims"].pop(0)
-    differences = compare_results(committed["claims"], fresh["claims"], 0.0, "/claims")
-    assert differences == [f"/claims[{removed['id']}]: committed, missing from the regenerated results"]
-    fresh["claims"][0]["verdict"] = "verified"
-    assert any(d.endswith("/verdict: committed 'refuted', regenerated 'verified'") for d in compare_documents(committed, fresh).differences)
-
-
-def test_compare_across_platforms_uses_the_statistical_resolution(results):
-    committed = json.loads(json.dumps(results_document(results, **OPTIONS)))
-    fresh = copy.deepcopy(committed)
-    fresh["provenance"]["platform"]["numpy_cpu_features"] = "SSE SSE2"
-    check = fresh["claims"][0]["checks"][0]  # quadrature: estimate ~1e-17, SE ~4e-14
-    check["estimate"] += 1e-3 * check["standard_error"]
-    check["statistic"] += 1e-3
-    comparison = compare_documents(committed, fresh)
-    assert not comparison.same_platform and comparison.rtol == CROSS_PLATFORM_RTOL
-    assert comparison.platform_notes and comparison.reproduced, comparison.differences
-    assert not compare_documents(committed, fresh, rtol=0.0).reproduced  # exact when asked
-    check["estimate"] += 0.5 * check["standard_error"]
-    assert [d.split(":")[0].rsplit("/", 1)[1] for d in compare_documents(committed, fresh).differences] == ["estimate"]
-    check["passed"] = not check["passed"]  # flags are always exact
-    assert any("/passed:" in d for d in compare_documents(committed, fresh, rtol=1.0).differences)
-    other_seed = copy.deepcopy(committed)
-    other_seed["provenance"]["seed"] = 1
-    assert compare_documents(committed, other_seed).differences == ["/provenance/seed: committed 20261123, regenerated 1"]
-    with pytest.raises(ValueError, match="rtol"):
-        compare_results(committed, fresh, -1.0)
-
-
 def test_cli_report_check_reproduces_and_detects_a_modified_number(tmp_path, monkeypatch):
     monkeypatch.setattr(registry, "CLAIMS", (TOY,))
     runner = CliRunner()
@@ -338,11 +286,13 @@ def test_cli_report_check_reproduces_and_detects_a_modified_number(tmp_path, mon
     assert missing.exit_code == 2
 
 
-# ---- atomic writing --------------------------------------------------------------------------------
+# ---- atomic writing (what it must never delete: tests/test_destination.py) ---------------------------
 def _old_reports(out: Path) -> None:
+    """A report folder as written before the manifest existed (recognised by its results.json)."""
     (out / "claims").mkdir(parents=True)
     (out / "index.md").write_text("old index\n")
     (out / "claims" / "old.md").write_text("old claim\n")
+    (out / "results.json").write_text('{"provenance": {}, "claims": []}\n')
 
 
 def _snapshot(out: Path) -> dict[str, str]:
@@ -365,6 +315,7 @@ def test_an_error_mid_write_leaves_the_old_reports_intact(results, tmp_path, mon
         write_reports(results, out, **OPTIONS)
     assert calls and _snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]  # no staging folder left behind
+    assert not [p for p in out.iterdir() if p.name.startswith(".ebmcheck-staging")]
 
 
 def test_a_template_error_leaves_the_old_reports_intact(results, tmp_path, monkeypatch):
@@ -389,21 +340,13 @@ def test_success_replaces_the_old_reports_completely(results, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
 
 
-def test_recovers_from_a_run_killed_between_its_renames_and_from_stale_staging(results, tmp_path, monkeypatch):
+def test_stale_staging_of_a_killed_run_is_removed(results, tmp_path):
     out = tmp_path / "reports"
-    retired = tmp_path / ".reports-old"
-    _old_reports(retired)  # killed after 'out -> .out-old', before 'staging -> out'
-    stale = tmp_path / ".reports-staging-999999999-abc"  # a staging folder of a process that is gone
-    stale.mkdir()
-
-    def failing_view(result, figures):
-        raise RuntimeError("stop")
-
-    monkeypatch.setattr(report_module, "_claim_view", failing_view)
-    with pytest.raises(RuntimeError):
-        write_reports(results, out, **OPTIONS)
-    assert (out / "index.md").read_text() == "old index\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
+    _old_reports(out)
+    stale = out / ".ebmcheck-staging-999999999-abc"  # a staging folder of a process that is gone
+    (stale / "claims").mkdir(parents=True)
+    write_reports(results, out, **OPTIONS)
+    assert not stale.exists() and (out / "index.html").is_file()
 
 
 # ---- LaTeX -> MathML ---------------------------------------------------------------------------------
@@ -465,10 +408,6 @@ def test_markdown_cell_and_number_format():
     ]
 
 
-def test_report_generation_is_fast(results, tmp_path):
-    import time
-
-    start = time.perf_counter()
-    write_reports(results, tmp_path / "fast", **OPTIONS)
-    assert time.perf_counter() - start < 5.0
-    assert os.listdir(tmp_path) == ["fast"]
+def test_writing_leaves_nothing_beside_the_report_folder(results, tmp_path):
+    write_reports(results, tmp_path / "out", **OPTIONS)
+    assert os.listdir(tmp_path) == ["out"]
