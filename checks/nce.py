@@ -180,7 +180,7 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         id="nce-identifiability",
-        title="D_θ = D* if and only if p_θ = p_d",
+        title=r"$D_\theta = D^*$ if and only if $p_\theta = p_d$",
         topic=TOPIC,
         sources=(Source(SEED_000, "'Mathematical Justification'",
                         r"\frac{p_\theta(x)}{p_\theta(x) + p_n(x)} = \frac{p_{data}(x)}{p_{data}(x) + p_n(x)} \iff p_\theta(x) = p_{data}(x) \ (p_n(x) > 0)"),),

@@ -50,7 +50,7 @@ import jinja2
 from checks.anatomy import ALPHA, ClaimResult, critical_z
 from checks.destination import check_destination, install, new_staging
 from checks.figures import save
-from checks.mathtext import INLINE_MATH, MathRenderer
+from checks.mathtext import MathRenderer, markdown_prose, plain_text
 
 # Libraries whose versions can change the numbers: recorded in results.json.
 LIBRARIES = ("ebmcheck", "numpy", "scipy", "sympy", "mpmath")
@@ -204,9 +204,11 @@ def _environments() -> tuple[jinja2.Environment, jinja2.Environment]:
     markdown = jinja2.Environment(autoescape=False, **common)
     markdown.filters["cell"] = _markdown_cell
     markdown.filters["inline"] = _markdown_inline
+    markdown.filters["prose"] = markdown_prose
     page = jinja2.Environment(autoescape=True, **common)
     for environment in (markdown, page):
         environment.filters["num"] = _format
+        environment.filters["plain"] = plain_text
     return markdown, page
 
 
@@ -220,7 +222,6 @@ def _write(results: list[ClaimResult], out: Path, profile: str, backend: str, se
     page.filters["math"] = lambda latex: math(latex, display=True)
     page.filters["imath"] = lambda latex: math(latex, display=False)
     page.filters["prose"] = math.prose
-    page.filters["plain"] = lambda text: INLINE_MATH.sub(lambda m: m.group(1), text)
 
     prov = _provenance_view(document["provenance"], results)
     common = {

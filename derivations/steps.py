@@ -27,6 +27,7 @@ from typing import Literal
 
 import sympy as sp
 from sympy import stats
+from sympy.printing.latex import LatexPrinter
 
 SYMPY_TIME_LIMIT_S = 20
 NUMERIC_DIGITS = 50
@@ -61,7 +62,7 @@ class Step:
 
     def latex(self) -> str:
         symbol = "=" if self.relation == "=" else r"\neq"
-        return f"{sp.latex(self.lhs)} {symbol} {sp.latex(self.rhs)}"
+        return f"{latex(self.lhs)} {symbol} {latex(self.rhs)}"
 
     def check(self, seed: int = 0) -> StepResult:
         difference = _difference(self.lhs, self.rhs)
@@ -91,6 +92,48 @@ class Step:
         if _is_zero_symbolically(difference):
             return StepResult(self, "failed", "lhs − rhs reduces to 0")
         return StepResult(self, "undecided", "no point with lhs ≠ rhs found")
+
+
+# ---- printing ------------------------------------------------------------------------------------
+# SymPy symbols keep short ASCII names (derivations, checks and ``lambdify`` refer to them by name,
+# and the numeric spot-checks order symbols by name); how a name is *printed* is declared here, once
+# for every derivation. Names SymPy already prints well (``theta`` → θ, ``N_d`` → N_d, ``sigma12``
+# → σ₁₂, ``ell_x`` → ℓ_x) need no entry; a name that would print as letters glued together
+# (``theta_star`` → θ_{star}, ``lpd_x`` → lpd_x, ``C1_12`` → C_{1 12}) must have one.
+SYMBOL_LATEX: dict[str, str] = {
+    # derivations/toy.py: the data's parameter θ*
+    "theta_star": r"\theta^{*}",
+    # derivations/nce.py: e^{f_θ*}(x) at a point, and Z(θ*)
+    "f_star": r"f^{*}",
+    "Z_star": r"Z^{*}",
+    # derivations/cnce.py, Lemma 4: log f(x), log f(y), log p_n(y|x), log p_n(x|y)
+    "ell_x": r"\log f(x)",
+    "ell_y": r"\log f(y)",
+    "n_yx": r"\log p_{n}(y|x)",
+    "n_xy": r"\log p_{n}(x|y)",
+    # derivations/cnce.py, Theorem 1 at θ*: log p_d(x), log p_d(y), log p_n(y|x), log p_n(x|y), log Z
+    "lpd_x": r"\log p_{d}(x)",
+    "lpd_y": r"\log p_{d}(y)",
+    "lpn_yx": r"\log p_{n}(y|x)",
+    "lpn_xy": r"\log p_{n}(x|y)",
+    "logZ": r"\log Z",
+    # derivations/cnce.py: entries of the 2×2 matrices C_1, C_2, C_3 (``_matrix("C1")``)
+    **{f"C{k}_{ij}": rf"(C_{{{k}}})_{{{ij}}}" for k in (1, 2, 3) for ij in ("11", "12", "22")},
+}
+
+
+class _StepPrinter(LatexPrinter):
+    """SymPy's LaTeX printer with :data:`SYMBOL_LATEX` and 𝔼 for an expectation (as in the prose)."""
+
+    def _print_Expectation(self, expr):
+        return r"\mathbb{E}" + super()._print_Expectation(expr).removeprefix(r"\operatorname{E}")
+
+
+def latex(expr) -> str:
+    """LaTeX of a SymPy expression or matrix, every symbol printed as :data:`SYMBOL_LATEX` says."""
+    atoms = expr.atoms(sp.Symbol) if isinstance(expr, (sp.Basic, sp.MatrixBase)) else set()
+    names = {s: SYMBOL_LATEX[s.name] for s in atoms if s.name in SYMBOL_LATEX}
+    return _StepPrinter({"symbol_names": names}).doprint(expr)
 
 
 @dataclass(frozen=True)
