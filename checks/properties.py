@@ -46,7 +46,8 @@ from checks.runner import DEFAULT_SEED
 from theory import asymptotics, models, quadrature
 from theory.backend import derive_seed
 from theory.fitting import FitResult, fit_mean_loss
-from theory.objectives import BaseObjective, NotApplicable, reference
+from theory.objectives import REQUIRED_MEMBERS, BaseObjective, FiniteDifferenceObjective, NotApplicable, reference
+from theory.validation import positive_int, real_array, real_scalar
 
 PROPERTIES: tuple[str, ...] = (
     "fisher-consistency",
@@ -120,13 +121,31 @@ def _model(build):
 
 
 def family(name: str, build: Callable[[], models.Model], thetas: Iterable[Sequence[float]]) -> Family:
-    """A :class:`Family` from a model constructor and a list of true parameters (validated)."""
-    thetas = tuple(tuple(float(v) for v in np.atleast_1d(t)) for t in thetas)
+    """A :class:`Family` from a model constructor and a list of true parameters (validated).
+
+    ``name`` a str, ``build`` a callable returning a :class:`theory.models.Model`, ``thetas`` an
+    iterable of allowed parameter vectors of that model."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str, got {name!r}")
+    if not callable(build) or isinstance(build, models.Model):
+        raise TypeError(f"build must be a callable returning a theory.models.Model, got {build!r}")
+    if isinstance(thetas, (str, bytes)) or not isinstance(thetas, Iterable):
+        raise TypeError(f"thetas must be an iterable of parameter vectors, got {thetas!r}")
+    built = _model(build)
+    if not isinstance(built, models.Model):
+        raise TypeError(f"build must return a theory.models.Model, returned {built!r}")
+    checked = []
+    for i, theta in enumerate(thetas):
+        try:
+            theta = built.validate(np.atleast_1d(real_array(f"thetas[{i}]", theta)))
+        except ValueError as error:
+            raise ValueError(f"thetas[{i}] is not a parameter of {built.name}: {error}") from None
+        if theta.ndim != 1:
+            raise ValueError(f"thetas[{i}] must be one parameter vector ({built.num_params},), got shape {theta.shape}")
+        checked.append(tuple(float(v) for v in theta))
+    thetas = tuple(checked)
     if not thetas:
         raise ValueError(f"family {name!r}: thetas must hold at least one parameter vector")
-    model = _model(build)
-    for theta in thetas:
-        model.validate(np.array(theta))
     return Family(name, build, thetas)
 
 
@@ -179,6 +198,11 @@ def _cases(families: Sequence[Family], objective) -> tuple[st.SearchStrategy, li
     usable, skipped = [], []
     for fam in families:
         reason = objective.supports(fam.model())
+        if reason is not None and not isinstance(reason, str):
+            raise TypeError(
+                f"objective.supports(model) must return None (supported) or a str (the reason it is not), "
+                f"got {reason!r} for {fam.name}"
+            )
         (skipped.append(f"{fam.name}: {reason}") if reason else usable.append(fam))
     if not usable:
         raise NotApplicable(f"{objective.name} supports none of the families: " + "; ".join(skipped))
@@ -251,8 +275,11 @@ def _population(setting: _Setting, model, truth, ref, case, prop) -> tuple[np.nd
     if hook_g is not None and hook_h is not None and model.dim == 1:
         lo, hi = quadrature.support_interval(model, ref.theta)
         log_density = lambda x: model.log_f(x, ref.theta)  # noqa: E731
-        g, g_err = quadrature.expect(log_density, lambda x: hook_g(model, params, x[None], ref)[0], lo, hi)
-        h, h_err = quadrature.expect(log_density, lambda x: hook_h(model, params, x[None], ref)[0], lo, hi)
+        try:
+            g, g_err = quadrature.expect(log_density, lambda x: hook_g(model, params, x[None], ref)[0], lo, hi)
+            h, h_err = quadrature.expect(log_density, lambda x: hook_h(model, params, x[None], ref)[0], lo, hi)
+        except ValueError as error:  # a non-finite integrand: no population value, not a verdict
+            raise ExperimentDiverged(f"population gradient or Hessian by quadrature: {error}") from error
         return g, g_err, h, h_err, "quadrature of the population loss"
     rng = _rng(setting.seed, objective, prop, case, "population")
     n = setting.size("population_samples")
@@ -539,6 +566,92 @@ class Outcome:
     message: str
 
 
+class _WithDefaults:
+    """An objective that implements only the required members of :class:`theory.objectives.Objective`,
+    with :class:`~theory.objectives.BaseObjective`'s defaults for the optional ones (``supports``,
+    ``true_params``, ``draw``, ``extra_names``, ``param_names``, ``invariances``, ...)."""
+
+    def __init__(self, objective):
+        self._objective = objective
+
+    def __getattr__(self, member):
+        try:
+            return getattr(self._objective, member)
+        except AttributeError:
+            default = getattr(BaseObjective, member)  # AttributeError for a member nobody defines
+            return default.__get__(self) if callable(default) and hasattr(default, "__get__") else default
+
+    def __repr__(self) -> str:
+        return repr(self._objective)
+
+
+def as_objective(objective):
+    """``objective`` checked against the :class:`~theory.objectives.Objective` protocol.
+
+    ``TypeError`` for a class passed instead of an instance, or for an object without the required
+    members (:data:`theory.objectives.REQUIRED_MEMBERS`: ``name``, ``losses``, ``gradients``,
+    ``hessians``), listing those it lacks. Optional members take :class:`BaseObjective`'s defaults."""
+    if isinstance(objective, _WithDefaults):
+        return objective
+    if isinstance(objective, type):
+        raise TypeError(
+            f"objective must be an instance, got the class {objective.__name__}: pass an instance, "
+            f"e.g. {objective.__name__}()"
+        )
+    missing = [m for m in REQUIRED_MEMBERS[1:] if not callable(getattr(objective, m, None))]
+    if isinstance(objective, FiniteDifferenceObjective) and type(objective).losses is FiniteDifferenceObjective.losses:
+        missing.append("losses (FiniteDifferenceObjective needs your per-sample losses)")
+    name = getattr(objective, "name", None)
+    if not isinstance(name, str) or not name:
+        missing.insert(0, "name (a non-empty str)")
+    if missing:
+        raise TypeError(
+            f"objective must implement the Objective protocol of theory.objectives (required: "
+            f"{', '.join(REQUIRED_MEMBERS)}); {type(objective).__name__} {objective!r:.60} lacks: {', '.join(missing)}"
+        )
+    for member in ("supports", "true_params", "draw"):
+        if hasattr(objective, member) and not callable(getattr(objective, member)):
+            raise TypeError(f"objective.{member} must be a method (see theory.objectives.Objective), got {getattr(objective, member)!r}")
+    return objective if isinstance(objective, BaseObjective) else _WithDefaults(objective)
+
+
+def _families(models_) -> tuple[Family, ...]:
+    """``models=``: None (the defaults) or a non-empty sequence of :class:`Family`."""
+    if models_ is None:
+        return DEFAULT_FAMILIES
+    if isinstance(models_, Family):
+        raise ValueError(f"models must be a sequence of Family objects, got a single Family: pass models=({models_.name!r} family,)")
+    if isinstance(models_, (str, bytes, dict)) or not isinstance(models_, Iterable):
+        raise ValueError(f"models must be a sequence of checks.properties.Family objects (see family()), got {models_!r:.80}")
+    families = tuple(models_)
+    if not families:
+        raise ValueError("models must hold at least one checks.properties.Family, got an empty sequence")
+    for fam in families:
+        if not isinstance(fam, Family):
+            raise ValueError(f"models must hold checks.properties.Family objects (see family()), got {fam!r:.80}")
+    return families
+
+
+def _options(profile, seed, efficiency_bound, invariances) -> tuple[str, int | None, float | None, tuple]:
+    """Validate ``profile``, ``seed``, ``efficiency_bound`` and ``invariances``; errors name them."""
+    if not isinstance(profile, str) or profile not in SIZES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(SIZES)}")
+    if seed is not None:
+        seed = positive_int("seed", seed, minimum=0)
+    if efficiency_bound is not None:
+        bound = real_scalar("efficiency_bound", efficiency_bound)
+        if not bound >= 1:
+            raise ValueError(f"efficiency_bound={efficiency_bound!r} must be >= 1 (the Cramér–Rao bound is 1)")
+        efficiency_bound = bound
+    if isinstance(invariances, (str, bytes)) or not isinstance(invariances, Iterable):
+        raise ValueError(f"invariances must be a sequence of theory.objectives.Invariance, got {invariances!r:.80}")
+    invariances = tuple(invariances)
+    for invariance in invariances:
+        if not all(hasattr(invariance, m) for m in ("name", "statement", "transform", "amounts")):
+            raise ValueError(f"invariances must hold theory.objectives.Invariance objects, got {invariance!r:.80}")
+    return profile, seed, efficiency_bound, invariances
+
+
 def run_property(
     objective,
     prop: str,
@@ -550,18 +663,18 @@ def run_property(
     invariances: Sequence = (),
     max_examples: int | None = None,
 ) -> str:
-    """Run one property with Hypothesis; raise :class:`PropertyFailure` with the shrunk case, else return a summary."""
-    if prop not in PROPERTIES:
-        raise ValueError(f"unknown property {prop!r}; choose one of {', '.join(PROPERTIES)}")
-    if profile not in SIZES:
-        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(SIZES)}")
-    if efficiency_bound is not None and not efficiency_bound >= 1:
-        raise ValueError(f"efficiency_bound={efficiency_bound!r} must be >= 1 (the Cramér–Rao bound is 1)")
-    families = tuple(DEFAULT_FAMILIES if models is None else models)
-    for fam in families:
-        if not isinstance(fam, Family):
-            raise ValueError(f"models must hold checks.properties.Family objects (see family()), got {fam!r}")
-    seed = int(os.environ.get("EBMCHECK_SEED", DEFAULT_SEED)) if seed is None else int(seed)
+    """Run one property with Hypothesis; raise :class:`PropertyFailure` with the shrunk case, else return a summary.
+
+    Arguments as in :func:`check_objective`; ``prop`` is one of :data:`PROPERTIES` and
+    ``max_examples`` an int >= 1 or None (the profile's number)."""
+    objective = as_objective(objective)
+    if not isinstance(prop, str) or prop not in PROPERTIES:
+        raise ValueError(f"unknown property {prop!r:.60}; prop must be one of {', '.join(PROPERTIES)}")
+    profile, seed, efficiency_bound, invariances = _options(profile, seed, efficiency_bound, invariances)
+    families = _families(models)
+    if max_examples is not None:
+        max_examples = positive_int("max_examples", max_examples)
+    seed = int(os.environ.get("EBMCHECK_SEED", DEFAULT_SEED)) if seed is None else seed
     declared = tuple(getattr(objective, "invariances", ()) or ()) + tuple(invariances)
     setting = _Setting(objective, {f.name: f for f in families}, profile, seed, efficiency_bound, declared)
     strategy, skipped = _cases(families, objective)
@@ -612,14 +725,33 @@ def check_objective(
 ) -> list[Outcome]:
     """Run every property on ``objective``; raise ``AssertionError`` listing the failures.
 
+    ``objective`` is an *instance* implementing :class:`theory.objectives.Objective` (required:
+    ``name``, ``losses``, ``gradients``, ``hessians``; ``supports``, ``true_params``, ``draw`` and
+    the rest are optional, with :class:`~theory.objectives.BaseObjective`'s defaults). ``models``
+    is None (:data:`DEFAULT_FAMILIES`) or a non-empty sequence of :class:`Family`; ``profile`` is
+    ``"quick"`` or ``"full"``; ``seed`` None (``$EBMCHECK_SEED``) or an int >= 0; ``properties``
+    names from :data:`PROPERTIES`; ``efficiency_bound`` None or a real >= 1. Invalid arguments
+    raise ``TypeError``/``ValueError`` naming them before any experiment runs.
+
     ``expected_failures`` maps a property to the reason it is known to fail: it is reported
     as ``expected-failure`` and *must* fail (strict: a pass is an error, like a strict xfail).
     Returns the outcomes when nothing unexpected happened.
     """
+    objective = as_objective(objective)
+    _families(models)
+    _options(profile, seed, efficiency_bound, invariances)
+    if isinstance(properties, (str, bytes)) or not isinstance(properties, Iterable):
+        raise ValueError(f"properties must be a sequence of names from {', '.join(PROPERTIES)}, got {properties!r:.80}")
+    properties = tuple(properties)
+    unknown_properties = [p for p in properties if not isinstance(p, str) or p not in PROPERTIES]
+    if unknown_properties:
+        raise ValueError(f"properties names unknown properties {unknown_properties!r:.80}; choose from {', '.join(PROPERTIES)}")
+    if expected_failures is not None and not isinstance(expected_failures, dict):
+        raise ValueError(f"expected_failures must be a dict {{property: reason}}, got {expected_failures!r:.80}")
     expected = dict(expected_failures or {})
     unknown = set(expected) - set(PROPERTIES)
     if unknown:
-        raise ValueError(f"expected_failures names unknown properties {sorted(unknown)}; choose from {', '.join(PROPERTIES)}")
+        raise ValueError(f"expected_failures names unknown properties {sorted(unknown, key=repr)}; choose from {', '.join(PROPERTIES)}")
     outcomes = []
     for prop in properties:
         try:
@@ -667,6 +799,7 @@ def parametrize_with_checks(
     expected = dict(expected_failures or {})
     bounds = dict(efficiency_bounds or {})
     params = []
+    objectives = [as_objective(objective) for objective in objectives]
     for objective in objectives:
         for prop in properties:
 

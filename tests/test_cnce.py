@@ -258,12 +258,12 @@ def test_noise_sampling_shapes_and_log_prob():
 @pytest.mark.parametrize(
     "call, fragment",
     [
-        (lambda: nz.LocalGaussian(-1.0), "eps=-1.0"),
-        (lambda: nz.KDE(0.0, [[0.0]]), "bandwidth=0.0"),
+        (lambda: nz.LocalGaussian(-1.0), "eps must be > 0, got -1"),
+        (lambda: nz.KDE(0.0, [[0.0]]), "bandwidth must be > 0, got 0"),
         (lambda: nz.Mixture(nz.LocalGaussian(1.0), nz.Oracle(), 1.5), "weight=1.5"),
-        (lambda: nz.LocalGaussian(1.0).sample(np.zeros((2, 1)), 0, np.random.default_rng(0)), "K=0"),
+        (lambda: nz.LocalGaussian(1.0).sample(np.zeros((2, 1)), 0, np.random.default_rng(0)), "K must be an integer >= 1, got 0"),
         (lambda: nz.Oracle().sample(np.zeros((2, 1)), 1, np.random.default_rng(0)), "unbound"),
-        (lambda: asymptotics.cnce_covariance(PRECISION, [2.0], nz.LocalGaussian(1.0), K=0), "K=0"),
+        (lambda: asymptotics.cnce_covariance(PRECISION, [2.0], nz.LocalGaussian(1.0), K=0), "K must be an integer >= 1, got 0"),
         (lambda: asymptotics.cnce_covariance(PRECISION, [-2.0], nz.LocalGaussian(1.0)), "theta must be > 0"),
         (lambda: asymptotics.cnce_covariance(models.gaussian(2), models.gaussian(2).pack([0, 0], np.eye(2)),
                                              nz.LocalGaussian(1.0)), "d=2"),

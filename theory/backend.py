@@ -34,7 +34,7 @@ class Backend:
     xp: ModuleType
 
     def rng(self, root_seed: int, *key: str):
-        """Return a generator for ``key`` (e.g. claim id, check name) under ``root_seed``."""
+        """Return a generator for ``key`` (e.g. claim id, check name) under ``root_seed`` (see :func:`derive_seed`)."""
         seed = derive_seed(root_seed, *key)
         return self.xp.random.default_rng(seed)
 
@@ -49,9 +49,15 @@ def derive_seed(root_seed: int, *key: str) -> int:
     """Return a 63-bit seed from the root seed and a string key, stable across runs.
 
     Python's ``hash`` is salted per process, so the key is hashed with SHA-256 instead.
+    ``root_seed`` is an int >= 0, each part of ``key`` a str.
     """
-    if not isinstance(root_seed, (int, np.integer)) or root_seed < 0:
-        raise ValueError(f"root seed must be a non-negative integer, got {root_seed!r}")
+    if isinstance(root_seed, bool) or not isinstance(root_seed, (int, np.integer)):
+        raise TypeError(f"root_seed must be a non-negative integer, got {root_seed!r}")
+    if root_seed < 0:
+        raise ValueError(f"root_seed (the root seed) must be a non-negative integer, got {root_seed!r}")
+    for part in key:
+        if not isinstance(part, str):
+            raise TypeError(f"key must be strings (e.g. claim id, check name), got {part!r}")
     digest = hashlib.sha256("/".join(key).encode()).digest()
     words = np.frombuffer(digest[:16], dtype=np.uint32).tolist()
     state = np.random.SeedSequence([int(root_seed), *words]).generate_state(2, dtype=np.uint32)
@@ -60,6 +66,8 @@ def derive_seed(root_seed: int, *key: str) -> int:
 
 def get_backend(name: str = "numpy") -> Backend:
     """Return the backend called ``name``; raise :class:`BackendUnavailable` if it cannot run."""
+    if not isinstance(name, str):
+        raise ValueError(f"unknown backend name={name!r:.60}; choose one of {', '.join(BACKENDS)}")
     if name == "numpy":
         return Backend("numpy", np)
     if name == "cupy":
@@ -75,4 +83,4 @@ def get_backend(name: str = "numpy") -> Backend:
         except Exception as error:  # cupy raises its own CUDA error types
             raise BackendUnavailable(f"backend 'cupy' is installed but no GPU is usable: {error}") from error
         return Backend("cupy", cupy)
-    raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    raise ValueError(f"unknown backend name={name!r}; choose one of {', '.join(BACKENDS)}")

@@ -41,6 +41,9 @@ import numpy as np
 import sympy as sp
 
 from theory import fitting
+from theory.models import Model
+from theory.noise import is_noise
+from theory.validation import positive_int, real_array, real_scalar
 
 Array = np.ndarray
 
@@ -73,6 +76,37 @@ def _prepare(model, theta, x, y, xp):
     return theta, x, y
 
 
+def _check_arguments(model, theta, x, y, noise=None, noise_term=None, *, need_noise=True):
+    """Type, finiteness and shape checks of a public CNCE function's arguments (before any arithmetic).
+
+    ``model`` a :class:`~theory.models.Model`; ``theta`` (..., p), ``x`` (..., n, d), ``y``
+    (..., n, K, d) finite real arrays; ``noise`` a :mod:`theory.noise` distribution, or
+    ``noise_term`` a finite real array (or scalar) broadcasting to (..., n, K)."""
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a theory.models.Model, got {model!r}")
+    p, d = model.num_params, model.dim
+    real_array("theta", theta, shape=(p,))
+    x_checked = real_array("x", x, shape=(d,))
+    if x_checked.ndim < 2:
+        raise ValueError(f"x must have shape (..., n, {d}) for model {model.name}, got {tuple(x_checked.shape)}")
+    y_checked = real_array("y", y, shape=(d,))
+    if y_checked.ndim < 3:
+        raise ValueError(f"y must have shape (..., n, K, {d}) (K noise points per data point), got {tuple(y_checked.shape)}")
+    if noise_term is not None:
+        term = real_array("noise_term", noise_term)
+        try:
+            np.broadcast_shapes(tuple(term.shape), tuple(y_checked.shape[:-1]))
+        except ValueError:
+            raise ValueError(
+                f"noise_term must broadcast to the pairs' shape (..., n, K) = {tuple(y_checked.shape[:-1])}, "
+                f"got shape {tuple(term.shape)}"
+            ) from None
+    elif need_noise and not is_noise(noise):
+        raise TypeError(
+            f"noise must be a theory.noise distribution (with sample, log_prob, bind), or give noise_term; got {noise!r}"
+        )
+
+
 def noise_log_ratio(noise, x, y, xp=np):
     r""":math:`\log p_n(y\mid x) - \log p_n(x\mid y)`, shape (*B, n, K); 0 for a symmetric noise.
 
@@ -92,6 +126,7 @@ def log_ratio(model, theta, x, y, noise=None, *, noise_term=None, xp=np):
 
     Give either ``noise`` or a precomputed ``noise_term`` (:func:`noise_log_ratio`).
     """
+    _check_arguments(model, theta, x, y, noise, noise_term)
     theta, x, y = _prepare(model, theta, x, y, xp)
     if noise_term is None:
         if noise is None:
@@ -108,11 +143,13 @@ def _grad_F(model, theta, x, y, xp):
 
 def per_sample_loss(model, theta, x, y, noise=None, *, noise_term=None, xp=np):
     r""":math:`\ell = -2\log\sigma(F_\theta(x_i,y_{ij}))`, shape (*B, n, K)."""
+    _check_arguments(model, theta, x, y, noise, noise_term)
     return 2.0 * softplus(-log_ratio(model, theta, x, y, noise, noise_term=noise_term, xp=xp), xp)
 
 
 def per_sample_gradient(model, theta, x, y, noise=None, *, noise_term=None, xp=np):
     r""":math:`s = -2\sigma(-F)\nabla_\theta F` (eqs. 25–29 with the factor −2), shape (*B, n, K, p)."""
+    _check_arguments(model, theta, x, y, noise, noise_term)
     theta, x, y = _prepare(model, theta, x, y, xp)
     F = log_ratio(model, theta, x, y, noise, noise_term=noise_term, xp=xp)
     return -2.0 * sigmoid(-F, xp)[..., None] * _grad_F(model, theta, x, y, xp)
@@ -121,6 +158,7 @@ def per_sample_gradient(model, theta, x, y, noise=None, *, noise_term=None, xp=n
 def per_sample_hessian(model, theta, x, y, noise=None, *, noise_term=None, xp=np):
     r""":math:`-2\sigma(-F)\nabla^2_\theta F + 2\sigma(F)\sigma(-F)\nabla_\theta F\nabla_\theta F^\top`
     (eqs. 30–34), shape (*B, n, K, p, p)."""
+    _check_arguments(model, theta, x, y, noise, noise_term)
     theta, x, y = _prepare(model, theta, x, y, xp)
     F = log_ratio(model, theta, x, y, noise, noise_term=noise_term, xp=xp)
     th = theta[..., None, None, :]
@@ -144,6 +182,12 @@ def loss_gradient_hessian(model, theta, x, y, noise=None, *, noise_term=None, xp
     pair quantities come from :func:`pair_derivatives` (one compiled function, shared
     subexpressions, only the non-zero entries of :math:`\nabla^2_\theta F`).
     """
+    _check_arguments(model, theta, x, y, noise, noise_term)
+    return _loss_gradient_hessian(model, theta, x, y, noise, noise_term=noise_term, xp=xp)
+
+
+def _loss_gradient_hessian(model, theta, x, y, noise=None, *, noise_term=None, xp=np):
+    """:func:`loss_gradient_hessian` without the argument checks (for the Newton loop)."""
     F, grad_F, hess_F, pairs = _pair_terms(model, theta, x, y, noise, noise_term, 2, xp)
     softplus_sum, sigma_minus, sigma_product = _logistic_terms(F, xp)
     p = len(grad_F)
@@ -166,6 +210,7 @@ def loss_and_gradient(model, theta, x, y, noise=None, *, noise_term=None, xp=np)
 
     The same evaluation as :func:`loss_gradient_hessian` without the Hessian.
     """
+    _check_arguments(model, theta, x, y, noise, noise_term)
     F, grad_F, _, pairs = _pair_terms(model, theta, x, y, noise, noise_term, 1, xp)
     softplus_sum, sigma_minus, _ = _logistic_terms(F, xp, with_product=False)
     gradient = xp.stack([_dot(g, sigma_minus, xp) for g in grad_F], axis=-1) * (-2.0 / pairs)
@@ -281,7 +326,16 @@ def pair_derivatives(model, order: int = 2, module_name: str = "numpy"):
 
 
 def loss(model, theta, x, y, noise=None, *, noise_term=None, xp=np):
-    """Empirical CNCE loss (eq. 13), shape (*B,); equal to :func:`loss_gradient_hessian`'s to rounding."""
+    r"""Empirical CNCE loss (eq. 13) :math:`\frac{2}{M}\sum -\log\sigma(F)` over the M = nK pairs, shape (*B,).
+
+    Equal to :func:`loss_gradient_hessian`'s to rounding.
+    """
+    _check_arguments(model, theta, x, y, noise, noise_term)
+    return _loss(model, theta, x, y, noise, noise_term=noise_term, xp=xp)
+
+
+def _loss(model, theta, x, y, noise=None, *, noise_term=None, xp=np):
+    """:func:`loss` without the argument checks (for the Newton line search)."""
     F, _, _, pairs = _pair_terms(model, theta, x, y, noise, noise_term, 0, xp)
     softplus_sum, _, _ = _logistic_terms(F, xp, with_product=False)  # as in the Newton evaluation
     return softplus_sum * (2.0 / pairs)
@@ -351,10 +405,10 @@ def fit_cnce(
     y : array, shape (R, n, K, d)
         K noise points per data point (from ``noise.sample(x, K, rng)``).
     noise : a :mod:`theory.noise` distribution, bound to the data distribution if it refers to it.
-    tol : float
+    tol : float > 0
         Convergence: squared Newton decrement below ``tol·(1 + |loss|)``; the final Newton step
         is then taken, which squares the error (the default leaves gradients ~1e-14).
-    max_iter : int
+    max_iter : int >= 1
 
     Returns
     -------
@@ -369,17 +423,25 @@ def fit_cnce(
     :func:`loss_gradient_hessian` on the active replicates only. The noise log-ratio does not
     depend on θ and is computed once.
     """
-    if not (float(tol) > 0):
-        raise ValueError(f"tol={tol!r} must be > 0")
-    if int(max_iter) != max_iter or max_iter < 1:
-        raise ValueError(f"max_iter={max_iter!r} must be a positive integer")
-    x = xp.asarray(x, dtype=float)
-    y = xp.asarray(y, dtype=float)
-    if x.ndim != 3:
-        raise ValueError(f"x must have shape (R, n, d) (replicates, points, dimension), got {tuple(x.shape)}")
-    if y.ndim != 4 or y.shape[:2] != x.shape[:2]:
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a theory.models.Model, got {model!r}")
+    tol = real_scalar("tol", tol, low=0.0, low_inclusive=False)
+    max_iter = positive_int("max_iter", max_iter)
+    x = real_array("x", x)
+    y = real_array("y", y)
+    if x.ndim != 3 or x.shape[-1] != model.dim:
+        raise ValueError(f"x must have shape (R, n, d={model.dim}) (replicates, points, dimension), got {tuple(x.shape)}")
+    if y.ndim != 4 or y.shape[:2] != x.shape[:2] or y.shape[-1] != model.dim:
         raise ValueError(f"y must have shape (R, n, K, d) = ({x.shape[0]}, {x.shape[1]}, K, {x.shape[2]}), got {tuple(y.shape)}")
+    if not is_noise(noise):
+        raise TypeError(f"noise must be a theory.noise distribution (with sample, log_prob, bind), got {noise!r}")
     replicates = x.shape[0]
+    theta0 = real_array("theta0", theta0, ndim=(1, 2), shape=(model.num_params,))
+    if theta0.ndim == 2 and theta0.shape[0] != replicates:
+        raise ValueError(f"theta0 must have shape ({model.num_params},) or (R, {model.num_params}) with R = {replicates}, "
+                         f"got shape {tuple(theta0.shape)}")
+    model.validate(fitting.to_host(theta0))  # the family's domain (e.g. a precision > 0)
+    x, y = xp.asarray(x, dtype=float), xp.asarray(y, dtype=float)
     theta = xp.broadcast_to(xp.asarray(theta0, dtype=float), (replicates, model.num_params))
     _prepare(model, theta, x, y, xp)
     # θ-free, so computed once; a symmetric noise contributes nothing (no array of zeros).
@@ -390,11 +452,11 @@ def fit_cnce(
 
     def loss_grad_hess(th, rows):
         s = select(rows)
-        return in_blocks(loss_gradient_hessian, model, th, x[s], y[s], _rows(noise_term, s, xp), xp=xp)
+        return in_blocks(_loss_gradient_hessian, model, th, x[s], y[s], _rows(noise_term, s, xp), xp=xp)
 
     def loss_only(th, rows):
         s = select(rows)
-        return in_blocks(loss, model, th, x[s], y[s], _rows(noise_term, s, xp), xp=xp)
+        return in_blocks(_loss, model, th, x[s], y[s], _rows(noise_term, s, xp), xp=xp)
 
     result = fitting.newton(loss_grad_hess, loss_only, theta, tolerance=tol, max_iterations=max_iter, xp=xp)
     return CNCEFit(

@@ -26,10 +26,16 @@ from typing import NamedTuple
 
 import numpy as np
 
+from theory.validation import positive_int, real_array, real_scalar
+
 # Callables receive the parameters of some replicates, shape (R', q), and the indices of those
 # replicates, shape (R',), so that each replicate is evaluated on its own data.
 LossGradHess = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 LossOnly = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+class ConvergenceError(RuntimeError):
+    """A solver or calculator did not converge; the message says what, at which inputs, and what to try."""
 
 
 class FitResult(NamedTuple):
@@ -74,21 +80,23 @@ def newton(
         The loss alone (used by the line search).
     initial : array, shape (R, q)
         Starting parameters.
-    tolerance : float
+    tolerance : float > 0
         Convergence when :math:`g^\top \tilde H^{-1} g \le \text{tolerance}\,(1 + |L|)`.
-    max_iterations, max_halvings : int
+    max_iterations, max_halvings : int >= 1
         Iteration limits; a replicate that hits them is reported as not converged.
     xp : module
         Array backend of the parameters and of what the callables return (numpy or cupy); the
         per-replicate bookkeeping (``rows``, convergence flags) stays on the host.
     """
+    initial = real_array("initial", initial, allow_empty=True)
+    if initial.ndim != 2 or initial.shape[0] < 1 or initial.shape[1] < 1:
+        raise ValueError(f"initial must have shape (R, q) with R, q >= 1, got shape {tuple(initial.shape)}")
+    _check_callable("loss_grad_hess", loss_grad_hess)
+    _check_callable("loss", loss)
     params = xp.array(xp.asarray(initial, dtype=float), copy=True)
-    if params.ndim != 2 or params.shape[0] < 1 or params.shape[1] < 1:
-        raise ValueError(f"initial must have shape (R, q) with R, q >= 1, got shape {tuple(params.shape)}")
-    if not tolerance > 0:
-        raise ValueError(f"tolerance={tolerance!r} must be > 0")
-    if int(max_iterations) != max_iterations or max_iterations < 1:
-        raise ValueError(f"max_iterations={max_iterations!r} must be a positive integer")
+    tolerance = real_scalar("tolerance", tolerance, low=0.0, low_inclusive=False)
+    max_iterations = positive_int("max_iterations", max_iterations)
+    max_halvings = positive_int("max_halvings", max_halvings)
     num_replicates, q = params.shape
     state = _State(num_replicates, q, xp)
     state.evaluate(loss_grad_hess, params, np.arange(num_replicates))
@@ -118,6 +126,12 @@ def newton(
     return FitResult(to_host(params), state.converged & ~state.failed, state.iterations, state.decrement, to_host(state.loss_xp))
 
 
+def _check_callable(name: str, value):
+    if not callable(value):
+        raise TypeError(f"{name} must be a callable (params (R', q), rows (R',)) -> arrays, got {value!r}")
+    return value
+
+
 class _State:
     """Per-replicate loss, gradient and Hessian at the current iterate, with the bookkeeping flags."""
 
@@ -139,6 +153,7 @@ class _State:
         xp = self.xp
         with np.errstate(all="ignore"):  # outside the domain the loss may overflow: rejected here
             value, gradient, hessian = loss_grad_hess(params, rows)
+            _check_returned(value, gradient, hessian, params.shape)
             ok = xp.isfinite(value) & xp.all(xp.isfinite(gradient), axis=-1) & xp.all(xp.isfinite(hessian), axis=(-2, -1))
             if armijo is not None:
                 ok &= value <= self.loss_xp[rows] + 1e-4 * armijo
@@ -149,6 +164,17 @@ class _State:
         self.loss_xp[stored], self.gradient[stored], self.hessian[stored] = value[ok], gradient[ok], hessian[ok]
         self.loss[stored] = to_host(value[ok])
         return ok
+
+
+def _check_returned(value, gradient, hessian, shape) -> None:
+    """The callable's (loss, gradient, Hessian) must have shapes (R',), (R', q), (R', q, q)."""
+    rows, q = shape
+    got = tuple(tuple(getattr(a, "shape", ())) for a in (value, gradient, hessian))
+    if got != ((rows,), (rows, q), (rows, q, q)):
+        raise ValueError(
+            f"loss_grad_hess must return (loss, gradient, Hessian) of shapes ({rows},), ({rows}, {q}), ({rows}, {q}, {q}) "
+            f"for params of shape ({rows}, {q}); got shapes {got[0]}, {got[1]}, {got[2]}"
+        )
 
 
 def _backtrack(loss, loss_grad_hess, params, state, rows, direction, slope, max_halvings, xp):
@@ -162,6 +188,9 @@ def _backtrack(loss, loss_grad_hess, params, state, rows, direction, slope, max_
         trial = params[rows[todo]] + step[todo, None] * direction[todo]
         with np.errstate(all="ignore"):
             trial_loss = loss(trial, rows[todo])
+            if tuple(getattr(trial_loss, "shape", ())) != (todo.size,):
+                raise ValueError(f"loss must return shape ({todo.size},) for params of shape {tuple(trial.shape)}, "
+                                 f"got shape {tuple(getattr(trial_loss, 'shape', ()))}")
             ok = to_host(xp.isfinite(trial_loss) & (trial_loss <= state.loss_xp[rows[todo]] + 1e-4 * step[todo] * slope[todo]))
         accepted[todo[ok]] = True
         if accepted.all():
@@ -202,6 +231,9 @@ def fit_mean_loss(losses, gradients, hessians, initial, **options) -> FitResult:
     ``hessians(params, rows)`` (R', n, q, q) give the per-sample quantities of replicates
     ``rows`` at ``params`` (R', q). Options are those of :func:`newton`.
     """
+
+    for name, value in (("losses", losses), ("gradients", gradients), ("hessians", hessians)):
+        _check_callable(name, value)
 
     def loss_grad_hess(params, rows):
         return losses(params, rows).mean(axis=1), gradients(params, rows).mean(axis=1), hessians(params, rows).mean(axis=1)

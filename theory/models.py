@@ -10,6 +10,13 @@ mixed derivatives) is derived symbolically and lambdified to the array backend, 
 use exactly the functions the derivations reason about. Numerical functions take
 ``x`` of shape ``(..., d)`` and ``theta`` of shape ``(..., p)``; leading axes broadcast (chains,
 replicates, quadrature nodes), the trailing axes of the result are the derivative's own.
+
+Inputs are validated at every public method (:mod:`theory.validation`): ``x`` and ``theta``
+must be real, finite arrays with trailing dimension d and p (``TypeError``/``ValueError``
+naming the argument otherwise). The derivative functions accept any finite :math:`\theta` —
+:math:`\log f` and its derivatives are defined there — while :meth:`Model.validate`,
+:meth:`Model.sample` and the families' ``pack`` also check the parameter's domain (e.g. a
+positive-definite precision), where :math:`f` is normalizable.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from types import ModuleType
 
 import numpy as np
 import sympy as sp
+
+from theory.validation import generator, positive_int, real_array, real_scalar, spd_matrix
 
 Array = np.ndarray
 
@@ -56,6 +65,20 @@ class Model:
         log_normalizer: sp.Expr | None = None,
         sampler: Callable[[Array, int, np.random.Generator], Array] | None = None,
     ):
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, got {name!r}")
+        for arg, symbols in (("x", x), ("theta", theta)):
+            if isinstance(symbols, (str, sp.Basic)) or not isinstance(symbols, Sequence) or not symbols or not all(
+                isinstance(s, sp.Symbol) for s in symbols
+            ):
+                raise TypeError(f"{arg} must be a non-empty sequence of sympy.Symbol, got {symbols!r}")
+        if not isinstance(log_f, sp.Expr):
+            raise TypeError(f"log_f must be a sympy expression in the symbols of x and theta, got {log_f!r}")
+        for arg, function in (("validate", validate), ("sampler", sampler)):
+            if function is not None and not callable(function):
+                raise TypeError(f"{arg} must be a callable or None, got {function!r}")
+        if log_normalizer is not None and not isinstance(log_normalizer, sp.Expr):
+            raise TypeError(f"log_normalizer must be a sympy expression or None, got {log_normalizer!r}")
         self.name = name
         self.x = tuple(x)
         self.theta = tuple(theta)
@@ -144,7 +167,7 @@ class Model:
         """:math:`\\log Z(\\theta)` from the closed form in the model's definition."""
         if self.log_normalizer_expr is None:
             raise ValueError(f"model {self.name!r} declares no closed-form log-normalizer")
-        theta = self._check_theta_shape(xp.asarray(theta, dtype=float))
+        theta = xp.asarray(self._theta_array(theta), dtype=float)
         func = _lambdify(self.theta, self.log_normalizer_expr, xp.__name__)
         return xp.asarray(func(*[theta[..., j] for j in range(self.num_params)]), dtype=float)
 
@@ -153,28 +176,48 @@ class Model:
         return self.log_f(x, theta, xp) - self.log_normalizer(theta, xp)
 
     def validate(self, theta) -> Array:
-        """Return ``theta`` as a float array after checking it is an allowed parameter."""
-        theta = np.asarray(theta, dtype=float)
-        self._check_theta_shape(theta)
-        if not np.all(np.isfinite(theta)):
-            raise ValueError(f"{self.name}: parameters must be finite, got {theta}")
+        """Return ``theta`` (..., p) as a float array after checking it is an allowed parameter.
+
+        ``TypeError`` if it is not an array of real numbers; ``ValueError`` naming ``theta`` if its
+        trailing dimension is not p, if it is empty or not finite, or if a row lies outside the
+        family's domain (the family's own check, e.g. a positive-definite precision)."""
+        theta = self._theta_array(theta, allow_empty=False)
         if self._validate is not None:
             for single in theta.reshape(-1, self.num_params):
-                self._validate(single)
+                try:
+                    self._validate(single)
+                except ValueError as error:
+                    raise ValueError(
+                        f"theta={_short(single)} is not an allowed parameter of {self.name}: {error}"
+                    ) from None
         return theta
 
     def sample(self, theta, num_samples: int, rng) -> Array:
-        """Draw ``num_samples`` exact samples from :math:`p_\\theta`, shape (num_samples, d)."""
+        """Draw ``num_samples`` exact samples from :math:`p_\\theta`, shape (num_samples, d).
+
+        ``theta`` is one allowed parameter vector (p,), ``num_samples`` an int >= 1 and ``rng`` a
+        random generator (``numpy.random.default_rng(seed)``)."""
         if self._sampler is None:
             raise ValueError(f"model {self.name!r} has no exact sampler")
-        if int(num_samples) != num_samples or num_samples < 1:
-            raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
+        num_samples = positive_int("num_samples", num_samples)
+        rng = generator("rng", rng)
         theta = self.validate(theta)
         if theta.ndim != 1:
-            raise ValueError(f"{self.name}: sample() takes one parameter vector of shape ({self.num_params},)")
-        return self._sampler(theta, int(num_samples), rng)
+            raise ValueError(
+                f"{self.name}: sample() takes one parameter vector theta of shape ({self.num_params},), "
+                f"got shape {theta.shape}"
+            )
+        return self._sampler(theta, num_samples, rng)
 
     # ---- internals --------------------------------------------------------------------------
+    def _theta_array(self, theta, *, allow_empty: bool = True):
+        """``theta`` as a finite float array (..., p); errors name ``theta``."""
+        theta = real_array("theta", theta, allow_empty=True, finite=False)
+        self._check_theta_shape(theta)
+        if not allow_empty and theta.size == 0:
+            raise ValueError(f"{self.name}: theta must not be empty, got shape {tuple(theta.shape)}")
+        return real_array("theta", theta, allow_empty=True)  # finiteness, on the array's own backend
+
     def _check_theta_shape(self, theta):
         if theta.ndim == 0 or theta.shape[-1] != self.num_params:
             raise ValueError(
@@ -183,14 +226,30 @@ class Model:
             )
         return theta
 
-    def _evaluate(self, attribute: str, x, theta, xp: ModuleType):
-        self._check_theta_shape(xp.asarray(theta))
-        x = xp.asarray(x, dtype=float)
+    def _x_array(self, x):
+        """``x`` as a finite float array (..., d); errors name ``x``."""
+        x = real_array("x", x, allow_empty=True, finite=False)
         if x.ndim == 0 or x.shape[-1] != self.dim:
             raise ValueError(
                 f"{self.name}: x must have trailing dimension d={self.dim}, got shape {tuple(x.shape)}"
             )
-        return evaluate(getattr(self, attribute), self.x, self.theta, x, theta, xp)
+        return real_array("x", x, allow_empty=True)
+
+    def _evaluate(self, attribute: str, x, theta, xp: ModuleType):
+        theta = self._theta_array(theta)
+        x = self._x_array(x)
+        try:
+            np.broadcast_shapes(tuple(x.shape[:-1]), tuple(theta.shape[:-1]))
+        except ValueError:
+            raise ValueError(
+                f"{self.name}: the leading axes of x {tuple(x.shape)} and theta {tuple(theta.shape)} do not broadcast"
+            ) from None
+        return evaluate(getattr(self, attribute), self.x, self.theta, xp.asarray(x), xp.asarray(theta), xp)
+
+
+def _short(array) -> str:
+    text = np.array2string(np.asarray(array), precision=4, separator=", ")
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def evaluate(expr, x_symbols, theta_symbols, x, theta, xp: ModuleType = np):
@@ -229,16 +288,6 @@ def _lambdify(symbols: tuple, expr, module_name: str):
 # =============================================================================================
 
 
-def _require_spd(matrix: Array, what: str) -> None:
-    if not np.allclose(matrix, matrix.T, rtol=1e-12, atol=1e-12):
-        raise ValueError(f"{what} must be symmetric, got\n{matrix}")
-    eigenvalues = np.linalg.eigvalsh(matrix)
-    if eigenvalues.min() <= 0:
-        raise ValueError(
-            f"{what} must be positive definite; its smallest eigenvalue is {eigenvalues.min():.4g}"
-        )
-
-
 class GaussianModel(Model):
     r"""d-dimensional Gaussian with mean :math:`\mu` and precision :math:`\Lambda` as parameters.
 
@@ -250,9 +299,7 @@ class GaussianModel(Model):
     """
 
     def __init__(self, dim: int):
-        if int(dim) != dim or dim < 1:
-            raise ValueError(f"dimension must be a positive integer, got {dim!r}")
-        dim = int(dim)
+        dim = positive_int("dim", dim)
         x = sp.symbols(f"x1:{dim + 1}", real=True)
         mu = sp.symbols(f"mu1:{dim + 1}", real=True)
         upper = [(i, j) for i in range(dim) for j in range(i, dim)]
@@ -275,21 +322,26 @@ class GaussianModel(Model):
         )
 
     def pack(self, mean, precision) -> Array:
-        """Return ``theta`` for mean ``mean`` (d,) and precision ``precision`` (d, d)."""
-        mean = np.asarray(mean, dtype=float)
-        precision = np.asarray(precision, dtype=float)
+        r"""Return ``theta`` for mean ``mean`` (d,) and precision ``precision`` (d, d).
+
+        ``mean`` must be a finite real vector of shape (d,); ``precision`` a finite symmetric
+        positive-definite (d, d) matrix (:func:`theory.validation.spd_matrix`: symmetric to
+        :math:`10^{-10}` of its scale, Cholesky factorisable). ``TypeError``/``ValueError`` naming
+        the argument otherwise."""
         d = self.dim
+        mean = real_array("mean", mean, allow_empty=True, finite=False)
         if mean.shape != (d,):
-            raise ValueError(f"mean must have shape ({d},), got {mean.shape}")
+            raise ValueError(f"mean must have shape ({d},), got {tuple(mean.shape)}")
+        mean = real_array("mean", mean)
+        precision = real_array("precision", precision, allow_empty=True, finite=False)
         if precision.shape != (d, d):
-            raise ValueError(f"precision must have shape ({d}, {d}), got {precision.shape}")
-        _require_spd(precision, "precision")
+            raise ValueError(f"precision must have shape ({d}, {d}), got {tuple(precision.shape)}")
+        precision = spd_matrix("precision", precision, size=d)
         return np.concatenate([mean, [precision[i, j] for i, j in self._upper]])
 
     def unpack(self, theta) -> tuple[Array, Array]:
-        """Return (mean, precision) from ``theta``."""
-        theta = np.asarray(theta, dtype=float)
-        self._check_theta_shape(theta)
+        """Return (mean, precision) from ``theta`` (..., p), which must be finite (not checked for SPD)."""
+        theta = self._theta_array(theta)
         d = self.dim
         precision = np.zeros(theta.shape[:-1] + (d, d))
         for k, (i, j) in enumerate(self._upper):
@@ -307,7 +359,7 @@ class GaussianModel(Model):
         return xp.asarray(self.dim / 2 * np.log(2 * np.pi) - logdet / 2)
 
     def _check(self, theta: Array) -> None:
-        _require_spd(self.unpack(theta)[1], "precision")
+        spd_matrix("precision", self.unpack(theta)[1], size=self.dim)
 
     def _sample(self, theta: Array, num_samples: int, rng) -> Array:
         mean, precision = self.unpack(theta)
@@ -318,7 +370,7 @@ class GaussianModel(Model):
 
 
 def gaussian(dim: int) -> GaussianModel:
-    """The d-dimensional Gaussian family with mean and precision parameters."""
+    """The d-dimensional Gaussian family with mean and precision parameters; ``dim`` an int >= 1."""
     return GaussianModel(dim)
 
 
@@ -354,7 +406,13 @@ def two_mode_mixture(a: float = -10, b: float = 10) -> Model:
     mode :math:`b` carries mass :math:`q = e^{-\theta}/(1+e^{-\theta})`. The slides write the
     energy :math:`U_\theta = -\log f`. The closed form is valid in float64 for
     :math:`|x|` below about :math:`|a|+37`, where both exponentials underflow.
+
+    ``a`` and ``b`` must be finite real numbers with ``a < b`` (``TypeError``/``ValueError``
+    naming them otherwise).
     """
+    a_value, b_value = real_scalar("a", a), real_scalar("b", b)
+    if not a_value < b_value:
+        raise ValueError(f"a must be < b (two distinct modes a < b), got a={a!r}, b={b!r}")
     x, theta = sp.Symbol("x", real=True), sp.Symbol("theta", real=True)
     a_, b_ = sp.nsimplify(a), sp.nsimplify(b)
     log_f = sp.log(sp.exp(-((x - a_) ** 2) / 2) + sp.exp(-theta) * sp.exp(-((x - b_) ** 2) / 2))

@@ -31,6 +31,8 @@ import numpy as np
 from scipy import special
 
 from theory import fitting
+from theory.models import Model
+from theory.validation import positive_int, real_array, real_scalar
 
 LogDensity = Callable[[np.ndarray], np.ndarray]  # x (..., d) -> (...)
 
@@ -60,32 +62,54 @@ class Fit(NamedTuple):
     grad_norm: np.ndarray  # (R,)
 
 
-def _check(model, params, x) -> tuple[np.ndarray, np.ndarray]:
-    params = np.asarray(params, dtype=float)
-    x = np.asarray(x, dtype=float)
+def _check_model(model) -> Model:
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a theory.models.Model, got {model!r}")
+    return model
+
+
+def _check_samples(model, name: str, samples) -> np.ndarray:
+    """Samples of shape (..., n, d): finite reals, n >= 1, d the model's dimension."""
+    samples = real_array(name, samples)
+    if samples.ndim < 2 or samples.shape[-1] != model.dim:
+        raise ValueError(f"{name}: samples must have shape (..., n, {model.dim}) for {model.name}, got shape {samples.shape}")
+    return samples
+
+
+def _check_log_noise(log_noise):
+    if not callable(log_noise):
+        raise TypeError(f"log_noise must be a callable x (..., d) -> log p_n(x) (...), got {log_noise!r}")
+    return log_noise
+
+
+def _check(model, params, x, name: str = "x") -> tuple[np.ndarray, np.ndarray]:
+    _check_model(model)
+    params = real_array("params", params)
     if params.ndim == 0 or params.shape[-1] != model.num_params + 1:
         raise ValueError(
             f"params must have trailing dimension p + 1 = {model.num_params + 1} (θ of {model.name} then c), "
             f"got shape {params.shape}"
         )
-    if x.ndim < 2 or x.shape[-1] != model.dim:
-        raise ValueError(f"samples must have shape (..., n, {model.dim}), got {x.shape}")
-    if not np.all(np.isfinite(params)):
-        raise ValueError(f"params must be finite, got {params}")
-    return params, x
+    return params, _check_samples(model, name, x)
 
 
 def logit(model, params, x, log_noise: LogDensity, noise_ratio: float = 1.0) -> np.ndarray:
     r""":math:`h(x) = \log f_\theta(x) + c - \log p_n(x) - \log\nu`, shape (..., n)."""
     params, x = _check(model, params, x)
-    if not noise_ratio > 0:
-        raise ValueError(f"noise_ratio={noise_ratio} must be > 0")
+    noise_ratio = real_scalar("noise_ratio", noise_ratio, low=0.0, low_inclusive=False)
     theta = params[..., None, :-1]
-    return model.log_f(x, theta) + params[..., None, -1] - log_noise(x) - np.log(noise_ratio)
+    log_p_n = np.asarray(_check_log_noise(log_noise)(x), dtype=float)
+    try:
+        fits = np.broadcast_shapes(log_p_n.shape, x.shape[:-1]) == x.shape[:-1]
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"log_noise must map x of shape {x.shape} to shape {x.shape[:-1]}, got shape {log_p_n.shape}")
+    return model.log_f(x, theta) + params[..., None, -1] - log_p_n - np.log(noise_ratio)
 
 
-def _terms(model, params, x, log_noise, noise_ratio, label: int) -> Terms:
-    params, x = _check(model, params, x)
+def _terms(model, params, x, log_noise, noise_ratio, label: int, name: str) -> Terms:
+    params, x = _check(model, params, x, name)
     theta = params[..., None, :-1]
     h = logit(model, params, x, log_noise, noise_ratio)
     grad_h = np.concatenate([model.grad_theta(x, theta), np.ones(h.shape + (1,))], axis=-1)
@@ -103,18 +127,19 @@ def _terms(model, params, x, log_noise, noise_ratio, label: int) -> Terms:
 
 def data_terms(model, params, x, log_noise: LogDensity, noise_ratio: float = 1.0) -> Terms:
     r"""Per-data-sample :math:`-\log D(x_i) = \operatorname{softplus}(-h(x_i))` with gradient and Hessian."""
-    return _terms(model, params, x, log_noise, noise_ratio, 1)
+    return _terms(model, params, x, log_noise, noise_ratio, 1, "x")
 
 
 def noise_terms(model, params, y, log_noise: LogDensity, noise_ratio: float = 1.0) -> Terms:
     r"""Per-noise-sample :math:`-\log(1 - D(y_j)) = \operatorname{softplus}(h(y_j))` with gradient and Hessian."""
-    return _terms(model, params, y, log_noise, noise_ratio, 0)
+    return _terms(model, params, y, log_noise, noise_ratio, 0, "y")
 
 
 def objective(model, params, x, y, log_noise: LogDensity) -> Objective:
     r"""The empirical NCE loss :math:`J` (module docstring) with :math:`\nu = m/n`, its gradient and Hessian."""
     params, x = _check(model, params, x)
-    _, y = _check(model, params, y)
+    _, y = _check(model, params, y, "y")
+    _check_log_noise(log_noise)
     n, m = x.shape[-2], y.shape[-2]
     ratio = m / n
     data, noise = data_terms(model, params, x, log_noise, ratio), noise_terms(model, params, y, log_noise, ratio)
@@ -151,10 +176,23 @@ def fit(
         ``tolerance·(1 + |J|)``; replicates that do not converge are reported in ``converged`` —
         never silently returned as fits.
     """
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    _check_model(model)
+    x, y = _check_samples(model, "x", x), _check_samples(model, "y", y)
+    if x.ndim != 3:
+        raise ValueError(f"x must have shape (R, n, d) (replicates, points, dimension), got shape {x.shape}")
+    if y.ndim != 3 or y.shape[0] != x.shape[0]:
+        raise ValueError(f"y must have shape (R, m, d) with the R = {x.shape[0]} replicates of x, got shape {y.shape}")
+    _check_log_noise(log_noise)
+    max_iterations = positive_int("max_iterations", max_iterations)
+    tolerance = real_scalar("tolerance", tolerance, low=0.0, low_inclusive=False)
+    if fixed_normalizer is not None:
+        fixed_normalizer = real_scalar("fixed_normalizer", fixed_normalizer)
     replicates = x.shape[0]
     size = model.num_params + 1
-    full = np.broadcast_to(np.asarray(init, dtype=float), (replicates, size)).copy()
+    init = real_array("init", init, ndim=(1, 2), shape=(size,))
+    if init.ndim == 2 and init.shape[0] not in (1, replicates):
+        raise ValueError(f"init must have shape ({size},) or (R, {size}) with R = {replicates}, got shape {init.shape}")
+    full = np.broadcast_to(init, (replicates, size)).copy()
     free = np.arange(size) if fixed_normalizer is None else np.arange(size - 1)
     if fixed_normalizer is not None:
         full[:, -1] = fixed_normalizer

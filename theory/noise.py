@@ -25,6 +25,10 @@ local"), :class:`Oracle` (:math:`y \sim p_d` independent of :math:`x`, Corollary
 
 Note: the paper writes :math:`\mathcal N(y \mid x, \varepsilon I)`; here :math:`\varepsilon` is the
 *standard deviation* of the jump.
+
+Arguments are validated (:mod:`theory.validation`): ``x`` and ``y`` are finite real arrays with a
+trailing data axis d (the same d for both, and the noise's own d where it has one), ``K`` an int
+>= 1, ``rng`` a random generator; a ``TypeError``/``ValueError`` names the argument otherwise.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from theory import quadrature
+from theory.validation import generator, positive_int, real_array, real_scalar
 
 Array = np.ndarray
 
@@ -45,24 +50,37 @@ _LEGENDRE_PANELS = (40, 80)
 _LEGENDRE_ORDER = 16
 
 
-def _check_positive(name: str, value) -> float:
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}={value!r} must be a finite number > 0")
-    return value
+def _positive(name: str, value) -> float:
+    """A finite real number > 0 (:func:`theory.validation.real_scalar`)."""
+    return real_scalar(name, value, low=0.0, low_inclusive=False)
 
 
 def _check_K(K) -> int:
-    if isinstance(K, bool) or int(K) != K or K < 1:
-        raise ValueError(f"K={K!r} must be a positive integer (noise samples per data point)")
-    return int(K)
+    """K, the noise points per data point: an int >= 1."""
+    return positive_int("K", K)
 
 
-def _check_x(x, xp=np):
-    x = xp.asarray(x, dtype=float)
-    if x.ndim == 0:
-        raise ValueError(f"x must have a trailing data dimension d, got a scalar {x!r}")
-    return x
+def _check_x(x, xp=np, name: str = "x", dim: int | None = None):
+    """``x`` (..., d) as a finite float array of the backend; errors name ``name``."""
+    array = real_array(name, x, allow_empty=True, finite=False)
+    if array.ndim == 0:
+        raise ValueError(f"{name} must have a trailing data dimension d, got a scalar {x!r}")
+    if dim is not None and array.shape[-1] != dim:
+        raise ValueError(f"{name} must have trailing dimension d={dim} (the noise's), got shape {tuple(array.shape)}")
+    array = real_array(name, array, allow_empty=True)
+    return xp.asarray(array, dtype=float)
+
+
+def _check_pair(y, x, xp=np, dim: int | None = None):
+    """``y`` and ``x`` of :meth:`log_prob`: the same trailing d, broadcastable leading axes."""
+    y, x = _check_x(y, xp, "y", dim), _check_x(x, xp, "x", dim)
+    if y.shape[-1] != x.shape[-1]:
+        raise ValueError(f"y and x must have the same trailing dimension d, got shapes {tuple(y.shape)} and {tuple(x.shape)}")
+    try:
+        np.broadcast_shapes(tuple(y.shape[:-1]), tuple(x.shape[:-1]))
+    except ValueError:
+        raise ValueError(f"the leading axes of y {tuple(y.shape)} and x {tuple(x.shape)} do not broadcast") from None
+    return y, x
 
 
 @functools.lru_cache(maxsize=None)
@@ -83,14 +101,19 @@ class _Unconditional:
     def _interval(self) -> tuple[float, float]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _dim(self) -> int | None:
+        """The data dimension d of q, if fixed."""
+        return None
+
     def log_prob(self, y, x, xp=np):
         r""":math:`\log p_n(y\mid x) = \log q(y)`, shape: broadcast of ``y``'s and ``x``'s leading axes."""
-        y, x = _check_x(y, xp), _check_x(x, xp)
+        y, x = _check_pair(y, x, xp, self._dim())
         value = self._log_q(y, xp)
         return xp.broadcast_to(value, np.broadcast_shapes(y.shape[:-1], x.shape[:-1]))
 
     def quadrature_rule(self, x_nodes, level: int = 0):
         """Composite Gauss–Legendre on q's support, the same nodes for every x node."""
+        level = _level(level)
         lo, hi = self._interval()
         nodes, weights = quadrature.gauss_legendre(lo, hi, _LEGENDRE_PANELS[level], _LEGENDRE_ORDER)
         log_q = self._log_q(nodes[:, None], np)
@@ -112,16 +135,19 @@ class LocalGaussian:
     symmetric: bool = field(default=True, init=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "eps", _check_positive("eps", self.eps))
+        object.__setattr__(self, "eps", _positive("eps", self.eps))
 
     def sample(self, x, K: int, rng, xp=np):
+        """``K`` draws :math:`y = x + \\varepsilon z` per point of ``x`` (..., d): shape (..., K, d)."""
         x = _check_x(x, xp)
         K = _check_K(K)
+        rng = generator("rng", rng)
         z = rng.standard_normal(x.shape[:-1] + (K, x.shape[-1]))
         return x[..., None, :] + self.eps * z
 
     def log_prob(self, y, x, xp=np):
-        y, x = _check_x(y, xp), _check_x(x, xp)
+        """:math:`\\log p_n(y\\mid x)`, shape: broadcast of the leading axes of ``y`` and ``x``."""
+        y, x = _check_pair(y, x, xp)
         d = y.shape[-1]
         return -xp.sum((y - x) ** 2, axis=-1) / (2 * self.eps**2) - d / 2 * np.log(2 * np.pi * self.eps**2)
 
@@ -130,8 +156,8 @@ class LocalGaussian:
 
     def quadrature_rule(self, x_nodes, level: int = 0):
         """Gauss–Hermite in z: y = x + ε z_j, exact for polynomials of degree < 2·order in z."""
-        z, w = _hermite(_HERMITE_ORDER[level])
-        x_nodes = np.asarray(x_nodes, dtype=float).reshape(-1)
+        z, w = _hermite(_HERMITE_ORDER[_level(level)])
+        x_nodes = real_array("x_nodes", x_nodes).reshape(-1)
         return (x_nodes[:, None] + self.eps * z[None, :])[..., None], np.broadcast_to(w, (x_nodes.size, z.size))
 
     def __str__(self) -> str:
@@ -149,6 +175,8 @@ class Oracle(_Unconditional):
     def __init__(self, model=None, theta=None):
         if (model is None) != (theta is None):
             raise ValueError("Oracle takes both model and theta, or neither (unbound; bound later to p_d)")
+        if model is not None and (isinstance(model, type) or not callable(getattr(model, "validate", None))):
+            raise TypeError(f"model must be a theory.models.Model instance, got {model!r}")
         self.model = model
         self.theta = None if theta is None else model.validate(theta)
         self._log_z = None
@@ -181,14 +209,24 @@ class Oracle(_Unconditional):
         self._require_bound()
         return self.model.log_f(y, self.theta, xp) - self._log_normalizer()
 
+    def _dim(self):
+        return None if self.model is None else self.model.dim
+
+    def log_prob(self, y, x, xp=np):
+        r""":math:`\log p_n(y\mid x) = \log p_{\theta}(y)` (bound oracles only)."""
+        self._require_bound()
+        return super().log_prob(y, x, xp)
+
     def _interval(self):
         self._require_bound()
         return quadrature.support_interval(self.model, self.theta)
 
     def sample(self, x, K: int, rng, xp=np):
+        """``K`` exact draws from :math:`p_\\theta` per point of ``x`` (..., d): shape (..., K, d)."""
         self._require_bound()
-        x = _check_x(x, xp)
+        x = _check_x(x, xp, dim=self.model.dim)
         K = _check_K(K)
+        rng = generator("rng", rng)
         shape = x.shape[:-1] + (K,)
         count = int(np.prod(shape))
         draws = self.model.sample(self.theta, max(count, 1), rng)[:count]
@@ -210,17 +248,20 @@ class KDE(_Unconditional):
     """
 
     def __init__(self, bandwidth: float, centres):
-        self.bandwidth = _check_positive("bandwidth", bandwidth)
-        centres = np.asarray(centres, dtype=float)
+        self.bandwidth = _positive("bandwidth", bandwidth)
+        centres = real_array("centres", centres, ndim=(1, 2))  # (M,) for d = 1, or (M, d); finite, M >= 1
         if centres.ndim == 1:
             centres = centres[:, None]
-        if centres.ndim != 2 or centres.shape[0] < 1 or not np.all(np.isfinite(centres)):
-            raise ValueError(f"centres must be a finite array of shape (M, d) with M >= 1, got shape {centres.shape}")
+        if centres.shape[1] < 1:
+            raise ValueError(f"centres must have shape (M, d) with M >= 1 and d >= 1, got shape {centres.shape}")
         self.centres = centres
 
     @classmethod
     def from_model(cls, bandwidth: float, model, theta, num_centres: int, rng) -> KDE:
         """A KDE on ``num_centres`` exact draws from the data distribution :math:`p_\\theta`."""
+        bandwidth = _positive("bandwidth", bandwidth)
+        if isinstance(model, type) or not callable(getattr(model, "sample", None)):
+            raise TypeError(f"model must be a theory.models.Model instance, got {model!r}")
         return cls(bandwidth, model.sample(theta, num_centres, rng))
 
     def __repr__(self) -> str:
@@ -247,14 +288,19 @@ class KDE(_Unconditional):
             total = part if total is None else xp.logaddexp(total, part)
         return total - np.log(centres.shape[0]) - d / 2 * np.log(2 * np.pi * h2)
 
+    def _dim(self):
+        return self.centres.shape[1]
+
     def _interval(self):
         if self.centres.shape[1] != 1:
             raise ValueError("quadrature rules are 1-D; this KDE has d > 1")
         return float(self.centres.min() - 12 * self.bandwidth), float(self.centres.max() + 12 * self.bandwidth)
 
     def sample(self, x, K: int, rng, xp=np):
-        x = _check_x(x, xp)
+        """``K`` draws from the KDE per point of ``x`` (..., d): shape (..., K, d)."""
+        x = _check_x(x, xp, dim=self.centres.shape[1])
         K = _check_K(K)
+        rng = generator("rng", rng)
         shape = x.shape[:-1] + (K,)
         index = rng.integers(0, self.centres.shape[0], size=shape)
         draws = self.centres[index] + self.bandwidth * rng.standard_normal(shape + (self.centres.shape[1],))
@@ -277,21 +323,26 @@ class Autoregressive:
     symmetric: bool = field(default=False, init=False)
 
     def __post_init__(self):
-        if not (np.isfinite(self.rho) and -1 < self.rho < 1):
+        rho = real_scalar("rho", self.rho)
+        if not -1 < rho < 1:
             raise ValueError(f"rho={self.rho!r} must lie in (-1, 1) (the AR(1) coefficient)")
-        object.__setattr__(self, "scale", _check_positive("scale", self.scale))
+        object.__setattr__(self, "rho", rho)
+        object.__setattr__(self, "scale", _positive("scale", self.scale))
 
     def _spread(self) -> float:
         return float(np.sqrt(1 - self.rho**2) * self.scale)
 
     def sample(self, x, K: int, rng, xp=np):
+        """``K`` draws :math:`y = \\rho x + \\sqrt{1-\\rho^2}\\,s\\,z` per point of ``x`` (..., d)."""
         x = _check_x(x, xp)
         K = _check_K(K)
+        rng = generator("rng", rng)
         z = rng.standard_normal(x.shape[:-1] + (K, x.shape[-1]))
         return self.rho * x[..., None, :] + self._spread() * z
 
     def log_prob(self, y, x, xp=np):
-        y, x = _check_x(y, xp), _check_x(x, xp)
+        """:math:`\\log p_n(y\\mid x)`, shape: broadcast of the leading axes of ``y`` and ``x``."""
+        y, x = _check_pair(y, x, xp)
         spread2 = self._spread() ** 2
         return -xp.sum((y - self.rho * x) ** 2, axis=-1) / (2 * spread2) - y.shape[-1] / 2 * np.log(2 * np.pi * spread2)
 
@@ -300,8 +351,8 @@ class Autoregressive:
 
     def quadrature_rule(self, x_nodes, level: int = 0):
         """Gauss–Hermite in z: y = ρx + √(1−ρ²) s z_j."""
-        z, w = _hermite(_HERMITE_ORDER[level])
-        x_nodes = np.asarray(x_nodes, dtype=float).reshape(-1)
+        z, w = _hermite(_HERMITE_ORDER[_level(level)])
+        x_nodes = real_array("x_nodes", x_nodes).reshape(-1)
         return (self.rho * x_nodes[:, None] + self._spread() * z[None, :])[..., None], np.broadcast_to(w, (x_nodes.size, z.size))
 
     def __str__(self) -> str:
@@ -321,7 +372,13 @@ class Mixture:
     weight: float
 
     def __post_init__(self):
-        weight = float(self.weight)
+        for name in ("a", "b"):
+            component = getattr(self, name)
+            if isinstance(component, type) or not is_noise(component):
+                raise TypeError(
+                    f"{name} must be a theory.noise distribution instance (with sample, log_prob, bind), got {component!r}"
+                )
+        weight = real_scalar("weight", self.weight)
         if not (0.0 <= weight <= 1.0):
             raise ValueError(f"weight={self.weight!r} must lie in [0, 1] (probability of component a)")
         object.__setattr__(self, "weight", weight)
@@ -337,14 +394,18 @@ class Mixture:
         return Mixture(self.a.bind(model, theta), self.b.bind(model, theta), self.weight)
 
     def sample(self, x, K: int, rng, xp=np):
+        """``K`` draws per point of ``x`` (..., d), each from ``a`` with probability ``weight``."""
         x = _check_x(x, xp)
         K = _check_K(K)
+        rng = generator("rng", rng)
         from_a = self.a.sample(x, K, rng, xp)
         from_b = self.b.sample(x, K, rng, xp)
         pick_a = xp.asarray(rng.random(x.shape[:-1] + (K, 1)) < self.weight)
         return xp.where(pick_a, from_a, from_b)
 
     def log_prob(self, y, x, xp=np):
+        r""":math:`\log(w\,a(y\mid x) + (1-w)\,b(y\mid x))`, by ``logaddexp``."""
+        y, x = _check_pair(y, x, xp)
         if self.weight == 1.0:
             return self.a.log_prob(y, x, xp)
         if self.weight == 0.0:
@@ -354,13 +415,21 @@ class Mixture:
         )
 
     def quadrature_rule(self, x_nodes, level: int = 0):
-        x_nodes = np.asarray(x_nodes, dtype=float).reshape(-1)
+        x_nodes = real_array("x_nodes", x_nodes).reshape(-1)
         ya, wa = self.a.quadrature_rule(x_nodes, level)
         yb, wb = self.b.quadrature_rule(x_nodes, level)
         n = x_nodes.size
         ya, yb = np.broadcast_to(ya, (n,) + ya.shape[1:]), np.broadcast_to(yb, (n,) + yb.shape[1:])
         wa, wb = np.broadcast_to(wa, (n, wa.shape[1])), np.broadcast_to(wb, (n, wb.shape[1]))
         return np.concatenate([ya, yb], axis=1), np.concatenate([self.weight * wa, (1 - self.weight) * wb], axis=1)
+
+
+def _level(level) -> int:
+    """The refinement level of a quadrature rule: 0 (the rule) or 1 (its refinement)."""
+    level = positive_int("level", level, minimum=0)
+    if level > 1:
+        raise ValueError(f"level must be 0 (the rule) or 1 (its refinement), got {level}")
+    return level
 
 
 def is_noise(obj) -> bool:

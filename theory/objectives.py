@@ -51,6 +51,7 @@ import sympy as sp
 from theory import cnce, models, nce, quadrature
 from theory.noise import Autoregressive, LocalGaussian, is_noise
 from theory.backend import derive_seed
+from theory.validation import positive_int, real_array, real_scalar
 
 Batch = dict[str, np.ndarray]
 
@@ -94,9 +95,25 @@ def _moments(model: models.Model, theta_key: tuple) -> tuple[np.ndarray, np.ndar
     return x.mean(axis=0), np.cov(x, rowvar=False).reshape(model.dim, model.dim)
 
 
+def _check_model(model) -> models.Model:
+    if not isinstance(model, models.Model):
+        hint = f": pass an instance, e.g. {model.__name__}(...)" if isinstance(model, type) else ""
+        raise TypeError(f"model must be a theory.models.Model instance, got {model!r}{hint}")
+    return model
+
+
+def _num_noise(num_noise) -> int:
+    """K, the noise points per data point: an int >= 1."""
+    if isinstance(num_noise, (int, np.integer)) and not isinstance(num_noise, bool) and num_noise < 1:
+        raise ValueError(f"num_noise={num_noise!r} must be a positive integer (K noise points per data point)")
+    return positive_int("num_noise", num_noise)
+
+
 def reference(model: models.Model, theta) -> Reference:
-    """The :class:`Reference` of ``model`` at ``theta`` (mean and covariance of :math:`p_\\theta`)."""
-    theta = model.validate(theta)
+    """The :class:`Reference` of ``model`` at ``theta`` (mean and covariance of :math:`p_\\theta`).
+
+    ``model`` a :class:`theory.models.Model`, ``theta`` one allowed parameter vector (p,)."""
+    theta = _check_model(model).validate(theta)
     if theta.ndim != 1:
         raise ValueError(f"theta must have shape ({model.num_params},), got {theta.shape}")
     mean, covariance = _moments(model, tuple(float(t) for t in theta))
@@ -110,20 +127,27 @@ def reference(model: models.Model, theta) -> Reference:
 
 @runtime_checkable
 class Objective(Protocol):
-    """What the property harness needs from an objective (see the module docstring for shapes)."""
+    """What the property harness needs from an objective (see the module docstring for shapes).
+
+    Required members: ``name`` (a str, used in reports and to seed the experiments),
+    ``losses``, ``gradients`` and ``hessians``. :func:`checks.properties.check_objective` refuses
+    an object without them (``TypeError`` listing the missing members) and a class passed instead
+    of an instance.
+
+    Optional members, with the defaults of :class:`BaseObjective` when absent:
+
+    - ``supports(model) -> str | None``: ``None`` if the objective applies to ``model``, else the
+      reason it does not (default: every model is supported);
+    - ``true_params(model, theta) -> (q,)``: the population minimiser when the data follow
+      ``theta`` (default: ``theta`` itself);
+    - ``draw(model, x, rng, reference) -> batch``: the batch with the objective's noise
+      (default: ``{"x": x}``, no noise);
+    - ``extra_names`` (default ``()``), ``derivatives`` (default ``"symbolic"``),
+      ``invariances`` (default ``()``), ``population_gradients`` / ``population_hessians``
+      (default ``None``).
+    """
 
     name: str
-    extra_names: tuple[str, ...]  # names of the parameters the objective adds (NCE: ("c",))
-    derivatives: str  # "symbolic", "symbolic model derivatives" or "finite-difference"
-
-    def supports(self, model: models.Model) -> str | None:
-        """``None`` if the objective applies to ``model``, otherwise the reason it does not."""
-
-    def true_params(self, model: models.Model, theta) -> np.ndarray:
-        """The parameter (q,) the population minimiser should be when the data follow ``theta``."""
-
-    def draw(self, model: models.Model, x: np.ndarray, rng: np.random.Generator, reference: Reference) -> Batch:
-        """The batch: the data ``x`` (R, n, d) plus the noise the objective draws from ``rng``."""
 
     def losses(self, model: models.Model, params: np.ndarray, batch: Batch) -> np.ndarray:
         """Per-sample losses, (R, n)."""
@@ -133,6 +157,10 @@ class Objective(Protocol):
 
     def hessians(self, model: models.Model, params: np.ndarray, batch: Batch) -> np.ndarray:
         """Per-sample θ-Hessians, (R, n, q, q)."""
+
+
+REQUIRED_MEMBERS: tuple[str, ...] = ("name", "losses", "gradients", "hessians")
+"""The members of :class:`Objective` an objective must define; the others have defaults."""
 
 
 class BaseObjective:
@@ -198,9 +226,29 @@ class FiniteDifferenceObjective(BaseObjective):
         raise NotImplementedError
 
     def _central_difference(self, function, model, params, batch):
-        """∂/∂ϑ_j of ``function(model, params, batch)`` for every j, stacked on a new last axis."""
-        params = np.asarray(params, dtype=float)
-        steps = self.relative_step * (1 + np.abs(params))
+        """∂/∂ϑ_j of ``function(model, params, batch)`` for every j, stacked on a new last axis.
+
+        ``params`` must be a finite real array (R, q), q >= p; ``batch`` a dict of arrays holding
+        the data ``batch["x"]`` (R, n, d)."""
+        _check_model(model)
+        params = real_array("params", params, ndim=2)
+        if params.shape[1] < model.num_params:  # q = p + the objective's extra parameters
+            raise ValueError(
+                f"params must have shape (R, q) with q >= p = {model.num_params} (θ first, then any extra "
+                f"parameters), got shape {params.shape}"
+            )
+        if not isinstance(batch, dict):
+            raise TypeError(f"batch must be a dict of arrays (e.g. {{'x': x}}), got {type(batch).__name__}")
+        if "x" not in batch:
+            raise ValueError(f"batch must hold the data as batch['x'] (R, n, d), got keys {sorted(map(str, batch))}")
+        data = real_array("batch['x']", batch["x"], ndim=3)
+        if data.shape[0] not in (1, params.shape[0]) or data.shape[-1] != model.dim:
+            raise ValueError(
+                f"batch['x'] must have shape (R, n, d) with R = {params.shape[0]} (or 1) and d = {model.dim}, "
+                f"got {data.shape}"
+            )
+        relative = real_scalar("relative_step", self.relative_step, low=0.0, low_inclusive=False)
+        steps = relative * (1 + np.abs(params))
         columns = []
         for j in range(params.shape[-1]):
             shift = np.zeros_like(params)
@@ -334,9 +382,7 @@ class DenoisingScoreMatching(_SymbolicObjective):
     derivatives = "symbolic"
 
     def __init__(self, sigma: float = 0.5):
-        if not (np.isfinite(sigma) and sigma > 0):
-            raise ValueError(f"sigma={sigma!r} must be a finite positive noise scale")
-        self.sigma = float(sigma)
+        self.sigma = real_scalar("sigma", sigma, low=0.0, low_inclusive=False)  # the noise scale σ > 0
         self.name = f"denoising-score-matching(sigma={self.sigma:g})"
 
     def supports(self, model):
@@ -386,6 +432,9 @@ class GaussianNoise:
     """
 
     scale: float = 1.5
+
+    def __post_init__(self):
+        object.__setattr__(self, "scale", real_scalar("scale", self.scale, low=0.0, low_inclusive=False))
 
     def design(self, reference: Reference) -> tuple[np.ndarray, np.ndarray]:
         return reference.mean, self.scale**2 * reference.covariance
@@ -438,9 +487,9 @@ class NCE(BaseObjective):
     extra_names = ("c",)
 
     def __init__(self, num_noise: int = 1, noise: GaussianNoise | None = None):
-        if int(num_noise) != num_noise or num_noise < 1:
-            raise ValueError(f"num_noise={num_noise!r} must be a positive integer (K noise points per data point)")
-        self.num_noise = int(num_noise)
+        self.num_noise = _num_noise(num_noise)
+        if noise is not None and not isinstance(noise, GaussianNoise):
+            raise TypeError(f"noise must be a theory.objectives.GaussianNoise or None, got {noise!r}")
         self.noise = noise or GaussianNoise()
         self.name = f"nce(K={self.num_noise}, noise=gaussian x{self.noise.scale:g})"
 
@@ -512,13 +561,13 @@ class CNCE(BaseObjective):
     derivatives = "symbolic model derivatives"
 
     def __init__(self, noise: Any = None, num_noise: int = 1):
-        if int(num_noise) != num_noise or num_noise < 1:
-            raise ValueError(f"num_noise={num_noise!r} must be a positive integer (K noise points per data point)")
+        num_noise = _num_noise(num_noise)
         noise = LocalGaussian(0.5) if noise is None else noise
-        if not is_noise(noise):
-            raise ValueError(f"noise={noise!r} is not a theory.noise distribution (needs sample, log_prob, bind)")
+        if isinstance(noise, type) or not is_noise(noise):
+            hint = f"; pass an instance, e.g. {noise.__name__}(...)" if isinstance(noise, type) else ""
+            raise ValueError(f"noise={noise!r} is not a theory.noise distribution (needs sample, log_prob, bind){hint}")
         self.noise = noise
-        self.num_noise = int(num_noise)
+        self.num_noise = num_noise
         self.name = f"cnce(K={self.num_noise}, noise={noise})"
 
     def draw(self, model, x, rng, reference):
@@ -564,13 +613,18 @@ class Invariance:
     amounts: tuple[float, ...]
 
 
-@functools.lru_cache(maxsize=128)
 def scaled_model(model: models.Model, log_kappa: float) -> models.Model:
     r"""The model with :math:`f` scaled by :math:`\kappa = e^{\log\kappa}`: :math:`\log f + \log\kappa`.
 
     The density :math:`p_\theta` is unchanged; a closed-form :math:`\log Z` shifts by
     :math:`\log\kappa`. Scores, Laplacians and θ-derivatives of :math:`\log f` are unchanged.
+    ``log_kappa`` must be a finite real number.
     """
+    return _scaled_model(_check_model(model), real_scalar("log_kappa", log_kappa))
+
+
+@functools.lru_cache(maxsize=128)
+def _scaled_model(model: models.Model, log_kappa: float) -> models.Model:
     shifted = copy.copy(model)
     shifted.__dict__ = {k: v for k, v in model.__dict__.items() if not k.endswith("_expr") or k in ("log_f_expr", "log_normalizer_expr")}
     shifted.name = f"{model.name} (f x e^{log_kappa:g})"
@@ -591,8 +645,11 @@ def scale_of_f(absorbed_by_last_param: bool = False) -> Invariance:
     log-normalizer that absorbs the scale, :math:`c \to c - \log\kappa` (NCE).
     """
 
+    if not isinstance(absorbed_by_last_param, (bool, np.bool_)):
+        raise TypeError(f"absorbed_by_last_param must be True or False, got {absorbed_by_last_param!r}")
+
     def transform(model, params, log_kappa):
-        params = np.array(params, dtype=float, copy=True)
+        params = np.array(real_array("params", params), dtype=float, copy=True)
         if absorbed_by_last_param:
             params[..., -1] -= log_kappa
         return scaled_model(model, float(log_kappa)), params
@@ -624,6 +681,7 @@ __all__: Sequence[str] = (
     "NCE",
     "NotApplicable",
     "Objective",
+    "REQUIRED_MEMBERS",
     "Reference",
     "ScoreMatching",
     "built_in_objectives",

@@ -6,6 +6,10 @@ outside which the density is negligible (below :math:`e^{-80}` of its maximum, a
 The error of an expectation is estimated as the difference between the rule and the rule with
 twice as many panels, floored at a rounding bound :math:`64\,\epsilon\,\mathbb{E}|g|`; a
 floor keeps a z-statistic finite when the two rules agree to the last bit.
+
+Arguments are validated (:mod:`theory.validation`): interval ends are finite reals with
+``lo < hi``, ``panels`` and ``order`` ints >= 1, densities and integrands callables, and an
+integrand's values must be finite real numbers; errors name the argument.
 """
 
 from __future__ import annotations
@@ -14,16 +18,59 @@ from collections.abc import Callable
 
 import numpy as np
 
+from theory.validation import positive_int, real_array, real_scalar
+
 LOG_TAIL = 80.0  # nats below the maximum at which the density is treated as zero
 
 
 def support_interval(model, theta, tail: float = LOG_TAIL) -> tuple[float, float]:
-    """Return [lo, hi] outside which :math:`\\log f(x;\\theta)` is ``tail`` below its maximum."""
+    """Return [lo, hi] outside which :math:`\\log f(x;\\theta)` is ``tail`` below its maximum.
+
+    ``model`` a 1-D :class:`theory.models.Model`, ``theta`` an allowed parameter (p,), ``tail`` in
+    (0, 700] nats (:math:`e^{-700}` is near the smallest positive float64)."""
+    _check_model(model)
+    tail = real_scalar("tail", tail, low=0.0, low_inclusive=False, high=700.0)
     if model.dim != 1:
         raise ValueError(f"quadrature is 1-D; model {model.name!r} has d={model.dim}")
     theta = model.validate(theta)
     log_f = lambda grid: model.log_f(grid[:, None], theta)  # noqa: E731
-    return _interval(log_f, tail)
+    try:
+        return _interval(log_f, tail)
+    except ValueError as error:
+        raise ValueError(f"{model.name} at theta={theta}: {error}") from None
+
+
+def _check_model(model) -> None:
+    if isinstance(model, type) or not isinstance(getattr(model, "dim", None), int) or not callable(
+        getattr(model, "validate", None)
+    ):
+        raise TypeError(f"model must be a theory.models.Model instance, got {model!r}")
+
+
+def _check_callable(name: str, value) -> None:
+    if not callable(value):
+        raise TypeError(f"{name} must be a callable, got {value!r}")
+
+
+def _rule_size(panels, order) -> tuple[int, int]:
+    """``panels`` and ``order``: ints >= 1; their product (the number of nodes) at most 2**26."""
+    panels, order = positive_int("panels", panels), positive_int("order", order)
+    if order > 1000:
+        raise ValueError(f"order must be an integer <= 1000 (Gauss–Legendre nodes per panel), got {order}")
+    if panels * order > 2**26:
+        raise ValueError(f"panels * order must be <= 2**26 nodes, got panels={panels}, order={order}")
+    return panels, order
+
+
+def _values(name: str, values, num_nodes: int) -> np.ndarray:
+    """An integrand's values at the nodes: finite reals with a leading axis of the nodes."""
+    try:
+        values = real_array(f"the values of {name}", values)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must return finite real values at the quadrature nodes: {error}") from None
+    if values.ndim == 0 or values.shape[0] != num_nodes:
+        raise ValueError(f"{name} must return an array with one row per node ({num_nodes}, ...), got shape {values.shape}")
+    return values
 
 
 def _interval(log_density: Callable, tail: float) -> tuple[float, float]:
@@ -42,9 +89,16 @@ def _interval(log_density: Callable, tail: float) -> tuple[float, float]:
 
 
 def gauss_legendre(lo: float, hi: float, panels: int, order: int) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and weights of composite Gauss–Legendre on [lo, hi], shape (panels*order,)."""
+    r"""Nodes and weights of composite Gauss–Legendre on [lo, hi], shape (panels*order,).
+
+    .. math:: \int_{lo}^{hi} g \approx \sum_{k,j} \tfrac{h}{2} w_j\, g\big(e_k + \tfrac h2(t_j+1)\big),
+              \qquad e_k = lo + k h,\ h = (hi-lo)/\text{panels},
+
+    with :math:`(t_j, w_j)` the ``order``-point Gauss–Legendre rule on [−1, 1]."""
+    lo, hi = real_scalar("lo", lo), real_scalar("hi", hi)
+    panels, order = _rule_size(panels, order)
     if not hi > lo:
-        raise ValueError(f"need lo < hi, got [{lo}, {hi}]")
+        raise ValueError(f"need lo < hi, got lo={lo}, hi={hi}")
     unit_nodes, unit_weights = np.polynomial.legendre.leggauss(order)
     edges = np.linspace(lo, hi, panels + 1)
     half = (edges[1:] - edges[:-1])[:, None] / 2
@@ -76,15 +130,22 @@ def expect(
         Size of the terms that cancel inside ``func`` (default ``|func|``); the rounding floor
         of the error is :math:`64\,\epsilon\,\mathbb{E}[\text{magnitude}]`.
     """
+    _check_callable("log_density", log_density)
+    _check_callable("func", func)
+    if magnitude is not None:
+        _check_callable("magnitude", magnitude)
+    lo, hi = real_scalar("lo", lo), real_scalar("hi", hi)
+    panels, order = _rule_size(panels, order)
+    _rule_size(2 * panels, order)  # the refined rule too
     estimates = []
     for num_panels in (panels, 2 * panels):
         nodes, weights = gauss_legendre(lo, hi, num_panels, order)
         x = nodes[:, None]
-        log_p = log_density(x)
+        log_p = _log_density_values(log_density, x)
         weights = weights * np.exp(log_p - log_p.max())
         weights = weights / weights.sum()
-        values = np.asarray(func(x), dtype=float)
-        sizes = np.abs(values) if magnitude is None else np.asarray(magnitude(x), dtype=float)
+        values = _values("func", func(x), x.shape[0])
+        sizes = np.abs(values) if magnitude is None else _values("magnitude", magnitude(x), x.shape[0])
         shaped = weights.reshape((-1,) + (1,) * (values.ndim - 1))
         estimates.append(((shaped * values).sum(axis=0), (shaped * sizes).sum(axis=0)))
     (coarse, _), (fine, fine_abs) = estimates
@@ -92,16 +153,38 @@ def expect(
     return fine, error
 
 
+def _log_density_values(log_density, x) -> np.ndarray:
+    """log p at the nodes: real, shape (N,), no NaN or +inf, and not -inf everywhere."""
+    with np.errstate(divide="ignore", under="ignore"):
+        values = log_density(x)
+    try:
+        values = real_array("log_density", values, finite=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"log_density must return real values at the quadrature nodes: {error}") from None
+    if values.shape != (x.shape[0],):
+        raise ValueError(f"log_density must return shape ({x.shape[0]},) at x of shape {x.shape}, got {values.shape}")
+    if np.any(np.isnan(values)) or np.any(values == np.inf) or not np.any(np.isfinite(values)):
+        raise ValueError("log_density must be finite (or -inf where the density vanishes) and finite somewhere on [lo, hi]")
+    return values
+
+
 def expect_model(model, theta, func, panels: int = 200, order: int = 16):
     """:func:`expect` under the normalized model density :math:`p_\\theta`, 1-D models."""
     lo, hi = support_interval(model, theta)
-    theta = np.asarray(theta, dtype=float)
+    theta = model.validate(theta)
     return expect(lambda x: model.log_f(x, theta), func, lo, hi, panels, order)
 
 
 def log_normalizer_1d(model, theta, panels: int = 200, order: int = 16) -> tuple[float, float]:
-    """Return :math:`\\log Z(\\theta)` of a 1-D model by quadrature, and its absolute error."""
+    """Return :math:`\\log Z(\\theta)` of a 1-D model by quadrature, and its absolute error.
+
+    .. math:: \\log Z = \\log\\int e^{\\log f(x;\\theta)}dx = m + \\log\\sum_k w_k e^{\\log f(x_k) - m},\\quad m = \\max_k \\log f(x_k),
+
+    the error being the difference from the rule with half the panels (plus rounding)."""
     lo, hi = support_interval(model, theta)
+    theta = model.validate(theta)
+    panels, order = _rule_size(panels, order)
+    _rule_size(2 * panels, order)
     results = []
     for num_panels in (panels, 2 * panels):
         nodes, weights = gauss_legendre(lo, hi, num_panels, order)

@@ -53,7 +53,10 @@ from typing import NamedTuple
 import numpy as np
 from scipy import integrate, optimize, special
 
+from theory import fitting
+from theory.fitting import ConvergenceError
 from theory.quadrature import gauss_legendre
+from theory.validation import choice, generator, positive_int, real_array, real_scalar
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 TAIL = 14.0  # standard deviations of quadrature range beyond each mode
@@ -61,20 +64,44 @@ EPS = np.finfo(float).eps
 
 
 def _finite(name: str, value) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}={value!r} must be a finite real number") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{name}={value} must be a finite real number")
-    return value
+    """A finite real scalar (:func:`theory.validation.real_scalar`)."""
+    return real_scalar(name, value)
 
 
 def _finite_array(name: str, value) -> np.ndarray:
-    array = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name}={value!r} must be finite")
-    return array
+    """A finite real scalar or 1-D array, at least 1-D (parameters of a vectorised flow)."""
+    return np.atleast_1d(real_array(name, value, ndim=(0, 1)))
+
+
+def _flag(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _shape(name: str, value) -> tuple[int, ...]:
+    """An array shape: a non-negative int or a tuple of them."""
+    items = value if isinstance(value, tuple) else (value,)
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0 for n in items):
+        raise TypeError(f"{name} must be a non-negative integer or a tuple of them, got {value!r}")
+    return tuple(int(n) for n in items)
+
+
+def _callable(name: str, value):
+    if not callable(value):
+        raise TypeError(f"{name} must be a callable, got {value!r}")
+    return value
+
+
+def _theta_and_normalizer(theta, log_normalizer) -> tuple[np.ndarray, np.ndarray]:
+    """``theta`` and ``log_normalizer`` (scalars or 1-D arrays) broadcast to one shape (k,)."""
+    theta, c = _finite_array("theta", theta), _finite_array("log_normalizer", log_normalizer)
+    try:
+        return np.broadcast_arrays(theta, c)
+    except ValueError:
+        raise ValueError(
+            f"theta and log_normalizer must broadcast to one shape (k,): got shapes {theta.shape} and {c.shape}"
+        ) from None
 
 
 def _log_phi(z):
@@ -127,11 +154,12 @@ class ToyModel:
     def __post_init__(self):
         a, b = _finite("a", self.a), _finite("b", self.b)
         if not a < b:
-            raise ValueError(f"need a < b for two distinct modes, got a={a}, b={b}")
-        if int(self.panels) != self.panels or self.panels < 2 or int(self.order) != self.order or self.order < 2:
-            raise ValueError(f"panels={self.panels} and order={self.order} must be integers >= 2")
+            raise ValueError(f"a must be < b (two distinct modes a < b), got a={a}, b={b}")
+        panels, order = positive_int("panels", self.panels, minimum=2), positive_int("order", self.order, minimum=2)
         object.__setattr__(self, "a", a)
         object.__setattr__(self, "b", b)
+        object.__setattr__(self, "panels", panels)
+        object.__setattr__(self, "order", order)
 
     # ---- the model ------------------------------------------------------------------------
     @property
@@ -183,6 +211,8 @@ class ToyModel:
     def sample(self, theta: float, shape, rng: np.random.Generator) -> np.ndarray:
         """Exact samples from :math:`\\rho_\\theta`, array of the given shape."""
         theta = _finite("theta", theta)
+        rng = generator("rng", rng)
+        shape = _shape("shape", shape)
         in_b = rng.random(shape) < self.weight_b(theta)
         return np.where(in_b, self.b, self.a) + rng.standard_normal(shape)
 
@@ -196,7 +226,8 @@ class ToyModel:
         ``func`` maps nodes of shape (n, 1) to values of shape (n, k) (or (n, 1)); ``theta``
         (the density's parameter) broadcasts against k. Returns (value, error), shape (k,).
         """
-        theta = np.atleast_1d(np.asarray(theta, dtype=float))
+        func = _callable("func", func)
+        theta = _finite_array("theta", theta)
         results = []
         for panels in (self.panels // 2, self.panels):
             nodes, weights = self._rule(panels)
@@ -210,7 +241,7 @@ class ToyModel:
     # ---- objectives and flows -------------------------------------------------------------------
     def ml_loss(self, theta, theta_star) -> Flow:
         r""":math:`\mathrm{KL}(\rho_*\|\rho_\theta) = \mathbb{E}_*[\log\rho_* - \log\rho_\theta]`."""
-        theta = np.atleast_1d(_finite_array("theta", theta))
+        theta = _finite_array("theta", theta)
         theta_star = _finite("theta_star", theta_star)
         return self.expect(lambda x: self.log_density(x, theta_star) - self.log_density(x, theta), theta_star)
 
@@ -220,14 +251,14 @@ class ToyModel:
         :math:`\mathbb{E}_\theta[r_\theta] = q(\theta)` holds exactly (derivations.toy), so only
         the data term needs quadrature. Seed 002, slide "Success of max-likelihood".
         """
-        theta = np.atleast_1d(_finite_array("theta", theta))
+        theta = _finite_array("theta", theta)
         theta_star = _finite("theta_star", theta_star)
         data = self.expect(lambda x: self.responsibility(x, theta[None, :]), theta_star)
         return Flow(self.weight_b(theta) - data.value, data.error)
 
     def sm_loss(self, theta, theta_star) -> Flow:
         r""":math:`SM(\theta) = \mathbb{E}_*|s_\theta - s_*|^2 = L^2\,\mathbb{E}_*(r_\theta - r_*)^2` (seed 002, no ½)."""
-        theta = np.atleast_1d(_finite_array("theta", theta))
+        theta = _finite_array("theta", theta)
         theta_star = _finite("theta_star", theta_star)
         L = self.separation
         return self.expect(
@@ -241,7 +272,7 @@ class ToyModel:
         :math:`\sigma(z)\sigma(-z)`, accurate where it is tiny, so the flow keeps its relative
         accuracy when it is of order :math:`e^{-L^2/8}`.
         """
-        theta = np.atleast_1d(_finite_array("theta", theta))
+        theta = _finite_array("theta", theta)
         theta_star = _finite("theta_star", theta_star)
         L = self.separation
 
@@ -265,8 +296,9 @@ class ToyModel:
         ``log_normalizer`` is :math:`c` (0 on the slide). ``theta`` and ``log_normalizer``
         broadcast to shape (k,).
         """
-        theta, c = np.broadcast_arrays(np.atleast_1d(_finite_array("theta", theta)), _finite_array("log_normalizer", log_normalizer))
+        theta, c = _theta_and_normalizer(theta, log_normalizer)
         theta_star, mu = _finite("theta_star", theta_star), _finite("mu", mu)
+        normalized_noise = _flag("normalized_noise", normalized_noise)
         logit = lambda x: self._nce_logit(x, theta[None, :], mu, c[None, :], normalized_noise)  # noqa: E731
         data = self.expect(lambda x: np.logaddexp(0.0, -logit(x)), theta_star)
         noise = self.expect(lambda x: np.logaddexp(0.0, logit(x)), mu)
@@ -281,8 +313,9 @@ class ToyModel:
         With ``log_normalizer`` fixed at 0 only :math:`\dot\theta` is the slide's flow; the
         slide writes the objective in place of its gradient (seed 002, "NCE fails").
         """
-        theta, c = np.broadcast_arrays(np.atleast_1d(_finite_array("theta", theta)), _finite_array("log_normalizer", log_normalizer))
+        theta, c = _theta_and_normalizer(theta, log_normalizer)
         theta_star, mu = _finite("theta_star", theta_star), _finite("mu", mu)
+        normalized_noise = _flag("normalized_noise", normalized_noise)
 
         def parts(x, sign):
             logit = self._nce_logit(x, theta[None, :], mu, c[None, :], normalized_noise)
@@ -298,16 +331,21 @@ class ToyModel:
         return theta_dot, c_dot
 
     def flow(self, kind: str, theta_star: float, mu: float | None = None) -> Callable[[np.ndarray], Flow]:
-        """The exact θ-flow of ``kind`` in {'ml', 'sm', 'nce'} as a function of θ (vectorised)."""
+        """The exact θ-flow of ``kind`` in {'ml', 'sm', 'nce'} as a function of θ (vectorised).
+
+        ``mu`` (the noise parameter) is required for 'nce' and ignored otherwise.
+        """
+        kind = choice("kind", kind, ("ml", "sm", "nce"))
+        theta_star = _finite("theta_star", theta_star)
         if kind == "ml":
             return lambda theta: self.ml_flow(theta, theta_star)
         if kind == "sm":
             return lambda theta: self.sm_flow(theta, theta_star)
         if kind == "nce":
             if mu is None:
-                raise ValueError("the NCE flow needs the noise parameter mu")
+                raise ValueError("mu (the noise parameter) must be given for kind='nce', got None")
+            mu = _finite("mu", mu)
             return lambda theta: self.nce_flow(theta, theta_star, mu)[0]
-        raise ValueError(f"kind={kind!r}; choose one of 'ml', 'sm', 'nce'")
 
     # ---- PCD ------------------------------------------------------------------------------------
     def pcd(
@@ -336,12 +374,10 @@ class ToyModel:
         flow comes from the walkers alone.
         """
         theta0, theta_star = _finite("theta0", theta0), _finite("theta_star", theta_star)
-        step_size = _finite("step_size", step_size)
-        if not 0 < step_size < 1:
-            raise ValueError(f"step_size={step_size} is outside (0, 1): ULA on the unit-curvature modes is unstable for h >= 2")
-        for name, value in (("num_walkers", num_walkers), ("num_replicates", num_replicates), ("num_steps", num_steps), ("record_every", record_every)):
-            if int(value) != value or value < 1:
-                raise ValueError(f"{name}={value!r} must be a positive integer")
+        step_size = real_scalar("step_size", step_size, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+        num_walkers, num_replicates = positive_int("num_walkers", num_walkers), positive_int("num_replicates", num_replicates)
+        num_steps, record_every = positive_int("num_steps", num_steps), positive_int("record_every", record_every)
+        rng = generator("rng", rng)
         nodes, weights = self._rule(self.panels // 2)
         data_weights = weights * np.exp(self.log_density(nodes, theta_star))
         walkers = self.sample(theta0, (num_replicates, num_walkers), rng)
@@ -380,24 +416,41 @@ def solve_flow(
     \max|\delta F|\,t + 64\epsilon\max(1,|\theta|)`: the ODE error estimated by repeating at a
     100× tighter tolerance (DOP853), plus the flow's quadrature error integrated over time
     (a bound for contracting flows), floored at rounding.
+
+    A solve that fails (the integrator gives up, or the flow or the solution is not finite)
+    returns NaN trajectories *and* NaN errors, never an error estimate that looks like success.
+
+    Parameters
+    ----------
+    flow : callable, θ (k,) -> :class:`Flow` of shape (k,)
+    theta0 : float or array (k,), finite
+    t_end : float > 0
+    num_times : int >= 2
+        Output times, evenly spaced on [0, t_end].
+    rtol, atol : float > 0
+        Tolerances of the coarser of the two solves.
     """
-    theta0 = np.atleast_1d(_finite_array("theta0", theta0))
-    t_end = _finite("t_end", t_end)
-    if t_end <= 0:
-        raise ValueError(f"t_end={t_end} must be > 0")
+    flow = _callable("flow", flow)
+    theta0 = _finite_array("theta0", theta0)
+    t_end = real_scalar("t_end", t_end, low=0.0, low_inclusive=False)
+    num_times = positive_int("num_times", num_times, minimum=2)
+    rtol = real_scalar("rtol", rtol, low=0.0, low_inclusive=False)
+    atol = real_scalar("atol", atol, low=0.0, low_inclusive=False)
     times = np.linspace(0.0, t_end, num_times)
     max_quadrature_error = [0.0]
+    failed = np.full((theta0.size, num_times), np.nan)
 
     def rhs(t, y):
         value, error = flow(y)
-        max_quadrature_error[0] = max(max_quadrature_error[0], float(np.max(error)))
+        max_quadrature_error[0] = max(max_quadrature_error[0], float(np.max(np.nan_to_num(error, nan=np.inf))))
         return value
 
     solutions = []
     for tol in (1.0, 0.01):
-        solution = integrate.solve_ivp(rhs, (0.0, t_end), theta0, method="DOP853", t_eval=times, rtol=rtol * tol, atol=atol * tol)
-        if not solution.success:
-            return Trajectories(times, np.full((theta0.size, num_times), np.nan), np.full((theta0.size, num_times), np.nan))
+        with np.errstate(all="ignore"):
+            solution = integrate.solve_ivp(rhs, (0.0, t_end), theta0, method="DOP853", t_eval=times, rtol=rtol * tol, atol=atol * tol)
+        if not solution.success or solution.y.shape != failed.shape or not np.all(np.isfinite(solution.y)):
+            return Trajectories(times, failed, failed.copy())
         solutions.append(solution.y)
     coarse, fine = solutions
     error = np.abs(fine - coarse) + max_quadrature_error[0] * times[None, :] + 64 * EPS * np.maximum(1.0, np.abs(fine))
@@ -405,7 +458,10 @@ def solve_flow(
 
 
 class FixedPoint(NamedTuple):
-    """A root of a flow with its error: quadrature error of the flow / |slope| + root tolerance."""
+    """A root of a flow with its error: quadrature error of the flow / |slope| + root tolerance.
+
+    ``error`` is ``inf`` when the slope at the root is zero or not finite (the root is then not
+    isolated to the accuracy of the flow)."""
 
     theta: float
     error: float
@@ -413,15 +469,36 @@ class FixedPoint(NamedTuple):
 
 
 def find_fixed_point(flow: Callable[[np.ndarray], Flow], lo: float, hi: float, xtol: float = 1e-13) -> FixedPoint:
-    """The root of a scalar flow in [lo, hi] (Brent's method); ``ValueError`` if it is not bracketed."""
+    r"""The root :math:`F(\theta) = 0` of a scalar flow in [lo, hi] by Brent's method.
+
+    The error is :math:`|\delta F(\theta)|/|F'(\theta)| + 2\,\mathrm{xtol} + 4\epsilon|\theta|`
+    (quadrature error of the flow carried through the slope, plus the root tolerance), with
+    :math:`F'` by central differences. ``ValueError`` if the flow does not change sign on
+    [lo, hi]; :class:`~theory.fitting.ConvergenceError` if Brent's method does not converge.
+    """
+    flow = _callable("flow", flow)
     lo, hi = _finite("lo", lo), _finite("hi", hi)
+    if not lo < hi:
+        raise ValueError(f"lo must be < hi, got lo={lo}, hi={hi}")
+    xtol = real_scalar("xtol", xtol, low=0.0, low_inclusive=False)
     f_lo, f_hi = (float(flow(np.array([v])).value[0]) for v in (lo, hi))
     if not f_lo * f_hi < 0:
-        raise ValueError(f"the flow does not change sign on [{lo}, {hi}] (F = {f_lo:.3g}, {f_hi:.3g}): no bracketed fixed point")
-    root = optimize.brentq(lambda t: float(flow(np.array([t])).value[0]), lo, hi, xtol=xtol, rtol=4 * EPS)
+        raise ValueError(
+            f"the flow does not change sign on [lo, hi] = [{lo}, {hi}] (F = {f_lo:.3g}, {f_hi:.3g}): "
+            "no bracketed fixed point; widen the bracket"
+        )
+    root, info = optimize.brentq(lambda t: float(flow(np.array([t])).value[0]), lo, hi, xtol=xtol, rtol=4 * EPS,
+                                 full_output=True, disp=False)
+    if not info.converged:
+        raise ConvergenceError(
+            f"Brent's method did not converge on [lo, hi] = [{lo}, {hi}] ({info.flag}, {info.iterations} iterations, "
+            f"last θ = {root!r}); try a narrower bracket or a larger xtol"
+        )
     step = 1e-4 * max(1.0, abs(root))
     values = flow(np.array([root - step, root, root + step]))
     slope = float((values.value[2] - values.value[0]) / (2 * step))
+    if slope == 0.0 or not math.isfinite(slope) or not math.isfinite(float(values.error[1])):
+        return FixedPoint(float(root), math.inf, slope)
     error = float(values.error[1]) / abs(slope) + 2 * xtol + 4 * EPS * abs(root)
     return FixedPoint(float(root), error, slope)
 
@@ -435,7 +512,10 @@ def _bracket(flow: Callable[[np.ndarray], Flow], guess: float, width: float = 30
     grid, sign = grid[keep], sign[keep]
     changes = np.nonzero(sign[:-1] != sign[1:])[0]
     if changes.size != 1:
-        raise ValueError(f"expected one fixed point within ±{width} of {guess}, found {changes.size}")
+        raise ValueError(
+            f"expected one fixed point within ±{width} of θ = {guess}, found {changes.size} sign changes of the flow "
+            "resolved above its quadrature error; use find_fixed_point with an explicit bracket"
+        )
     return float(grid[changes[0]]), float(grid[changes[0] + 1])
 
 
@@ -449,50 +529,103 @@ def nce_fixed_point(theta_star: float, mu: float, a: float = -10.0, b: float = 1
     approaches :math:`\theta_* + \log\frac{1 + e^{-\mu}}{1 + e^{-\theta_*}}`, not the slide's
     :math:`\mu + \log\frac{1 + e^{-\theta_*}}{1 + e^{-\mu}}` (claim toy-nce-fixed-point).
 
-    Raises ``ValueError`` for non-finite inputs or ``a >= b``.
+    Raises ``ValueError`` for non-finite inputs or ``a >= b``, ``TypeError`` for non-numbers.
     """
     theta_star, mu = _finite("theta_star", theta_star), _finite("mu", mu)
     model = ToyModel(a, b)
     flow = model.flow("nce", theta_star, mu)
-    return find_fixed_point(flow, *_bracket(flow, theta_star))
+    try:
+        bracket = _bracket(flow, theta_star)
+    except ValueError as error:
+        raise ValueError(f"nce_fixed_point(theta_star={theta_star:g}, mu={mu:g}, a={a:g}, b={b:g}): {error}") from None
+    return find_fixed_point(flow, *bracket)
 
 
 def ml_fixed_point(theta_star: float, a: float = -10.0, b: float = 10.0) -> FixedPoint:
     """The fixed point of the exact population ML flow (θ* for every separation)."""
     theta_star = _finite("theta_star", theta_star)
     flow = ToyModel(a, b).flow("ml", theta_star)
-    return find_fixed_point(flow, *_bracket(flow, theta_star))
+    try:
+        bracket = _bracket(flow, theta_star)
+    except ValueError as error:
+        raise ValueError(f"ml_fixed_point(theta_star={theta_star:g}, a={a:g}, b={b:g}): {error}") from None
+    return find_fixed_point(flow, *bracket)
 
 
-def nce_normalizer_fixed_point(theta_star: float, mu: float, a: float = -10.0, b: float = 10.0, normalized_noise: bool = True):
+class NormalizerFixedPoint(NamedTuple):
+    """The fixed point (θ, c) of the NCE flow with a learned log-normalizer, with its errors.
+
+    Unpacks as ``(theta, c, theta_error, c_error, converged)``. Where ``converged`` is False the
+    point is the solver's last iterate and both errors are ``inf``."""
+
+    theta: float
+    c: float
+    theta_error: float
+    c_error: float
+    converged: bool
+
+
+_HESSIAN_STEP = 1e-5  # central-difference step of the loss Hessian (from the exact flows)
+
+
+def nce_normalizer_fixed_point(theta_star: float, mu: float, a: float = -10.0, b: float = 10.0,
+                               normalized_noise: bool = True) -> NormalizerFixedPoint:
     r"""The fixed point :math:`(\theta, c)` of the exact NCE flow with a learned log-normalizer.
 
-    Newton's method on :math:`(\dot\theta, \dot c) = 0` with a central-difference Jacobian of the
-    quadrature flows, started at the no-normalizer fixed point. Returns
-    ``(theta, c, error_theta, error_c, converged)``; the errors propagate the flows' quadrature
-    errors through the inverse Jacobian.
+    The flows are minus the gradient of the population loss
+    :math:`J(\theta, c) = -\mathbb{E}_*\log D - \mathbb{E}_\mu\log(1-D)` (:meth:`ToyModel.nce_loss`),
+    so the fixed point is the minimiser of :math:`J`, found by the project's damped, modified
+    Newton method :func:`theory.fitting.newton` (Armijo line search on :math:`J`), started at
+    :math:`(\theta_* + 1, 0)`. Gradient :math:`\nabla J = -(\dot\theta, \dot c)` from
+    :meth:`ToyModel.nce_flow`; Hessian :math:`H` by central differences of :math:`\nabla J`
+    (step :math:`10^{-5}`), symmetrised.
+
+    Errors, per coordinate: :math:`|H^{-1}|\,\delta\nabla J + |H^{-1}\nabla J| + 8\epsilon\max(1, |p|)`
+    at the returned point — the flows' quadrature errors carried through the inverse Hessian,
+    plus the remaining Newton step (the root tolerance), floored at rounding.
+
+    Returns a :class:`NormalizerFixedPoint`; where Newton does not converge (its decrement stays
+    above tolerance, no step decreases :math:`J`, :math:`J` is not finite) or the Hessian at the
+    end is singular, ``converged`` is False and both errors are ``inf``, so a check that uses the
+    result sees a failed solve, not an accurate number.
     """
     theta_star, mu = _finite("theta_star", theta_star), _finite("mu", mu)
+    normalized_noise = _flag("normalized_noise", normalized_noise)
     model = ToyModel(a, b)
+    h = _HESSIAN_STEP
+    shifts = np.array([[0.0, 0.0], [h, 0.0], [-h, 0.0], [0.0, h], [0.0, -h]])
 
-    def residual(point):
-        theta_dot, c_dot = model.nce_flow(point[0], theta_star, mu, point[1], normalized_noise)
-        return np.array([theta_dot.value[0], c_dot.value[0]]), np.array([theta_dot.error[0], c_dot.error[0]])
+    def gradient(points):  # points (..., 2) -> ∇J (..., 2) and its quadrature error (..., 2)
+        flat = points.reshape(-1, 2)
+        theta_dot, c_dot = model.nce_flow(flat[:, 0], theta_star, mu, flat[:, 1], normalized_noise)
+        value = -np.stack([theta_dot.value, c_dot.value], axis=-1)
+        error = np.stack([theta_dot.error, c_dot.error], axis=-1)
+        return value.reshape(points.shape), error.reshape(points.shape)
 
-    point = np.array([theta_star + 1.0, 0.0])
-    converged = False
-    for _ in range(60):
-        value, _ = residual(point)
-        jacobian = np.empty((2, 2))
-        for j in range(2):
-            shift = np.zeros(2)
-            shift[j] = 1e-5
-            jacobian[:, j] = (residual(point + shift)[0] - residual(point - shift)[0]) / 2e-5
-        step = np.linalg.solve(jacobian, -value)
-        point = point + step
-        if np.max(np.abs(step)) < 1e-13 * max(1.0, np.max(np.abs(point))):
-            converged = True
-            break
-    _, errors = residual(point)
-    propagated = np.abs(np.linalg.inv(jacobian)) @ errors + 8 * EPS * np.maximum(1.0, np.abs(point))
-    return float(point[0]), float(point[1]), float(propagated[0]), float(propagated[1]), converged
+    def gradient_hessian(params):  # (R, 2) -> ∇J (R, 2), its error (R, 2), H (R, 2, 2)
+        grads, errors = gradient(params[:, None, :] + shifts[None, :, :])  # (R, 5, 2)
+        hessian = np.stack([grads[:, 1] - grads[:, 2], grads[:, 3] - grads[:, 4]], axis=-1) / (2 * h)
+        return grads[:, 0], errors[:, 0], (hessian + np.swapaxes(hessian, -1, -2)) / 2
+
+    def loss(params, rows):
+        return model.nce_loss(params[:, 0], theta_star, mu, params[:, 1], normalized_noise).value
+
+    def loss_grad_hess(params, rows):
+        grad, _, hessian = gradient_hessian(params)
+        return loss(params, rows), grad, hessian
+
+    start = np.array([[theta_star + 1.0, 0.0]])
+    with np.errstate(all="ignore"):  # far from the optimum the flows may lose all their digits
+        result = fitting.newton(loss_grad_hess, loss, start, max_iterations=100)
+        point = result.params[0]
+        grad, errors, hessian = (array[0] for array in gradient_hessian(result.params))
+    converged = bool(result.converged[0]) and bool(np.all(np.isfinite(hessian)))
+    if converged:
+        try:
+            inverse = np.linalg.inv(hessian)
+        except np.linalg.LinAlgError:
+            converged = False
+    if not converged or not np.all(np.isfinite(inverse)):
+        return NormalizerFixedPoint(float(point[0]), float(point[1]), math.inf, math.inf, False)
+    propagated = np.abs(inverse) @ errors + np.abs(inverse @ grad) + 8 * EPS * np.maximum(1.0, np.abs(point))
+    return NormalizerFixedPoint(float(point[0]), float(point[1]), float(propagated[0]), float(propagated[1]), True)

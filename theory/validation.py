@@ -75,12 +75,15 @@ def real_scalar(name: str, value: Any, *, low: float | None = None, high: float 
     """``value`` as a finite float in the given interval; errors name ``name``."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray, np.generic)):
         raise TypeError(f"{name} must be a real number, got {_describe(value)}")
-    if isinstance(value, np.ndarray):
+    if isinstance(value, (np.ndarray, np.generic)):  # numpy scalars too: np.complex128 is not real
         if value.ndim != 0:
             raise TypeError(f"{name} must be a real number, got an array of shape {value.shape}")
         if not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
             raise TypeError(f"{name} must be a real number, got dtype {value.dtype}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float64's range, e.g. 10**400
+        raise ValueError(f"{name} must be finite, got an integer too large for float64 ({_describe(value)})") from None
     if not math.isfinite(number):
         raise ValueError(f"{name} must be finite, got {number}")
     if low is not None and (number < low or (number == low and not low_inclusive)):
@@ -90,12 +93,19 @@ def real_scalar(name: str, value: Any, *, low: float | None = None, high: float 
     return number
 
 
-def positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
-    """``value`` as an int >= ``minimum`` (integral floats such as 4.0 are refused: say 4)."""
+INT64_MAX = int(np.iinfo(np.int64).max)
+
+
+def positive_int(name: str, value: Any, *, minimum: int = 1, maximum: int = INT64_MAX) -> int:
+    """``value`` as an int in [``minimum``, ``maximum``] (integral floats such as 4.0 are refused: say 4).
+
+    ``maximum`` defaults to the largest int64: a count beyond it cannot size a numpy array."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
         raise TypeError(f"{name} must be an integer >= {minimum}, got {_describe(value)}")
     if int(value) < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {int(value)}")
+    if int(value) > maximum:
+        raise ValueError(f"{name} must be an integer <= {maximum}, got {_describe(value)}")
     return int(value)
 
 
@@ -104,9 +114,9 @@ def spd_matrix(name: str, value: Any, *, size: int | None = None, batch: bool = 
 
     Symmetry is judged relative to the matrix's scale,
     :math:`\max|A - A^\top| \le 10^{-10}\max|A|`; definiteness by a Cholesky factorisation."""
-    array = real_array(name, value, ndim=None if batch else 2)
-    if array.ndim < 2 or array.shape[-1] != array.shape[-2]:
-        raise ValueError(f"{name} must be a square matrix, got shape {tuple(array.shape)}")
+    array = real_array(name, value)
+    if array.ndim < 2 or (not batch and array.ndim != 2) or array.shape[-1] != array.shape[-2]:
+        raise ValueError(f"{name} must be a square {'(..., d, d)' if batch else '(d, d)'} matrix, got shape {tuple(array.shape)}")
     if size is not None and array.shape[-1] != size:
         raise ValueError(f"{name} must be {size}x{size}, got shape {tuple(array.shape)}")
     xp = _namespace(array)
