@@ -1,27 +1,64 @@
 r"""The anatomy of a claim: source, derivation, checks with negative controls, verdict.
 
-Statistical acceptance
-----------------------
-Every numerical check is a two-sided z-test. A prediction is *accepted* when
+Two kinds of check
+------------------
+A **statistical** check (Monte Carlo: replicates, chains, batch means) is a two-sided z-test:
+the prediction is accepted when
 
 .. math:: |\hat m - m_{\text{pred}}| \le z_{\alpha/2}\,\widehat{\mathrm{se}},
 
-with :math:`\widehat{\mathrm{se}}` the standard error measured by the experiment itself
-(replicates, batch means, or a quadrature error estimate). The per-check false-alarm rate is
-:data:`ALPHA` = 1e-4 (:math:`z_{\alpha/2} \approx 3.89`): a suite of :math:`n` correct checks
-raises at most :math:`n\alpha` false alarms in expectation (0.03 for 300 checks), and
-``ebmcheck verify --seed 0-99`` measures the real rate. The same experiment must *reject* the
-check's negative control — a plausible wrong prediction (a sign flip, a missing factor, the
-unbiased answer where a bias is claimed); a check whose control survives has no power and
-makes its claim ``inconclusive``.
+with :math:`\widehat{\mathrm{se}}` measured by the experiment itself, at the per-check
+false-alarm rate :data:`ALPHA` = 1e-4 (:math:`z_{\alpha/2} \approx 3.89`). Its *resolution* is
+the smallest discrepancy it detects with probability :math:`1-\beta` (:data:`BETA` = 1e-4):
+:math:`(z_{\alpha/2} + z_\beta)\,\widehat{\mathrm{se}} \approx 7.6\,\widehat{\mathrm{se}}`. The
+suite's false-alarm budget is :math:`\sum\alpha` over statistical checks only.
 
-When the statement as written in the source is wrong, the claim carries a corrected statement:
-the checks then test the corrected statement, and the statement as written is their negative
-control — the same data accept the correction and reject the source.
+A **numerical** check (quadrature, ODE solve, root finding) is not a test with a false-alarm
+rate: it passes when :math:`|\text{value} - m_{\text{pred}}|` is within its error bound,
+:data:`NUMERICAL_SAFETY` times the estimated numerical error, floored by rounding at the scale
+of the check (:data:`ROUNDING` relative to the largest magnitude among prediction, value and
+control); its resolution is that bound, and it reports agreement in significant digits.
+
+Every check carries a **negative control** — a plausible wrong prediction — that the same
+experiment must reject; a surviving control means no power. A control's *distance* is
+:math:`|m_{\text{control}} - m_{\text{pred}}|` in units of the check's resolution; every claim
+needs a *near* control (:data:`NEAR_CONTROL`).
+
+The verdict rule (applied by :func:`judge`, never by whoever declares a claim)
+------------------------------------------------------------------------------
+A check's prediction comes from the statement as printed (``evidence="statement"``, the default
+for a claim without a correction), from the claim's corrected statement (``"corrected"``, the
+default when the claim has one) or from a sharper form of a true statement (``"sharpening"``).
+A check whose control *is* the statement as printed says so (``control_is_statement``).
+
+1. ``inconclusive`` when the evidence cannot tell: a derivation step failed or is undecided, a
+   check diverged, a control survived (no power), or a statistical failure was not confirmed on
+   fresh, independent data (the claim's confirmation stream, :data:`CONFIRMATION`).
+2. ``refuted`` only when the statement *as written* is false: a check of it fails, or a control
+   that is the printed statement is rejected — for a statistical check on the primary **and** the
+   confirmation data — and the claim's corrected statement is derived and every check of it
+   passes. A claim whose printed statement no check rejects is not refuted, whatever its
+   ``corrected`` field says. ``Claim.typo`` marks a refutation by a misprint that changes the
+   result ("refuted (typo)").
+3. ``verified`` (``verified-with-conditions`` when the claim names conditions) when every check
+   of the statement as written — and of its sharpening, if any — passes. A true statement that
+   is weaker than it could be is verified; its sharper form is a *sharpening*, never an erratum.
+4. A confirmed failure of a statement for which no corrected statement is derived is
+   ``inconclusive`` ("rejected on fresh data; no corrected statement derived").
+
+A false ``refuted`` needs the same true statement rejected on two independent draws: at most
+:math:`n\alpha^2` per claim for :math:`n` statistical checks carrying the refutation (reported
+per claim as ``false_refutation_bound``).
+
+When a statistical check's resolution is coarser than the claim says its statement needs
+(``Claim.required_resolution``), the verdict line says so ("verified at 23 % resolution; the
+statement needs 10 %").
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +71,21 @@ from derivations.steps import Derivation, StepResult
 from theory.backend import Backend, derive_seed
 
 ALPHA = 1e-4
+BETA = 1e-4
+"""Miss probability at which a statistical check's resolution is stated."""
+NUMERICAL_SAFETY = 10.0
+"""A numerical check passes within this many estimated numerical errors (error estimates of
+quadrature and ODE rules are themselves rough: a factor 10 keeps a true prediction in)."""
+ROUNDING = 64 * 2.0**-52
+"""Floor of a numerical check's error bound, relative to the check's scale (64 ulps)."""
+NEAR_CONTROL = 10.0
+"""A control within this many resolutions of the prediction is *near*: it tests the statement's
+precision, not only that the experiment can tell anything apart."""
+CONFIRMATION = "confirmation"
+"""The name of the independent random stream on which a statistical failure is confirmed."""
 Verdict = Literal["verified", "verified-with-conditions", "refuted", "inconclusive"]
+Kind = Literal["statistical", "numerical"]
+Evidence = Literal["statement", "corrected", "sharpening"]
 Profile = Literal["quick", "full"]
 PROFILES: tuple[str, ...] = ("quick", "full")
 
@@ -42,6 +93,12 @@ PROFILES: tuple[str, ...] = ("quick", "full")
 def critical_z(alpha: float = ALPHA) -> float:
     """Two-sided critical value :math:`z_{\\alpha/2}`."""
     return float(stats.norm.isf(alpha / 2))
+
+
+def power_z(alpha: float = ALPHA, beta: float = BETA) -> float:
+    """:math:`z_{\alpha/2} + z_\beta`: a discrepancy of this many standard errors is detected with
+    probability :math:`1-\beta` (normal approximation)."""
+    return critical_z(alpha) + float(stats.norm.isf(beta))
 
 
 @dataclass(frozen=True)
@@ -66,11 +123,15 @@ class ZTest:
 
 @dataclass(frozen=True)
 class Check:
-    """One numerical check: a test of the prediction plus its negative control.
+    """One check: a test of the prediction plus its negative control.
 
     ``control`` usually shares the estimate and differs in the prediction; when the wrong
     alternative is a different statistic of the same data (e.g. a variant of an identity),
-    it carries its own estimate and standard error.
+    it carries its own estimate and standard error. ``error_kind`` decides the kind: Monte Carlo
+    errors ("monte-carlo…") make a statistical check, numerical error estimates ("quadrature",
+    "ode", …) a numerical one. ``evidence`` says which statement the prediction comes from
+    (None: the claim's corrected statement if it has one, else the statement as printed), and
+    ``control_is_statement`` that the control is the statement as printed.
     """
 
     name: str
@@ -78,50 +139,129 @@ class Check:
     test: ZTest
     control: ZTest
     control_label: str  # what the negative control is, in words
-    error_kind: str = "monte-carlo"  # or "quadrature", "finite-difference", ...
+    error_kind: str = "monte-carlo"  # or "quadrature", "ode", "finite-difference", ...
     alpha: float = ALPHA
     details: dict[str, Any] = field(default_factory=dict)
+    evidence: Evidence | None = None
+    control_is_statement: bool = False
+
+    @property
+    def kind(self) -> Kind:
+        return "statistical" if self.error_kind.startswith("monte-carlo") else "numerical"
 
     @property
     def threshold(self) -> float:
-        return critical_z(self.alpha)
+        """The |z| at which the prediction is rejected: z_{α/2}, or the numerical safety factor."""
+        return critical_z(self.alpha) if self.kind == "statistical" else NUMERICAL_SAFETY
+
+    @property
+    def scale(self) -> float:
+        """The largest finite magnitude among prediction, estimate and the control's."""
+        values = (self.test.prediction, self.test.estimate, self.control.prediction, self.control.estimate)
+        return max((abs(v) for v in values if math.isfinite(v)), default=0.0)
+
+    def bound(self, test: ZTest) -> float:
+        """Largest |estimate − prediction| accepted: z_{α/2}·SE (statistical), or the numerical
+        error × safety factor floored by rounding at the check's scale (numerical)."""
+        if self.kind == "statistical":
+            return self.threshold * test.standard_error
+        return max(NUMERICAL_SAFETY * test.standard_error, ROUNDING * self.scale)
 
     @property
     def diverged(self) -> bool:
         """The experiment produced non-finite numbers (e.g. a sampler blew up)."""
         return not (self.test.finite and self.control.finite)
 
+    def _accepts(self, test: ZTest) -> bool:
+        if self.kind == "statistical" and not test.standard_error > 0:
+            return False
+        return abs(test.estimate - test.prediction) <= self.bound(test)
+
     @property
     def passed(self) -> bool:
-        return not self.diverged and abs(self.test.statistic) <= self.threshold
+        return not self.diverged and self._accepts(self.test)
 
     @property
     def control_rejected(self) -> bool:
-        return not self.diverged and abs(self.control.statistic) > self.threshold
+        return not self.diverged and not self._accepts(self.control)
+
+    @property
+    def resolution(self) -> float:
+        """Smallest |prediction error| detected with probability 1 − β (statistical:
+        (z_{α/2} + z_β)·SE), or the numerical error bound (numerical)."""
+        if self.kind == "statistical":
+            return power_z(self.alpha) * self.test.standard_error
+        return self.bound(self.test)
+
+    @property
+    def relative_resolution(self) -> float:
+        """:attr:`resolution` relative to |prediction| (NaN for a zero prediction)."""
+        return self.resolution / abs(self.test.prediction) if self.test.prediction else math.nan
+
+    @property
+    def has_own_estimate(self) -> bool:
+        """The control is another statistic of the data (not the same estimate against another prediction)."""
+        return self.control.estimate != self.test.estimate or self.control.standard_error != self.test.standard_error
+
+    @property
+    def control_distance(self) -> float:
+        """How far the control is from the truth the data show, in resolutions:
+        |control prediction − prediction| / resolution when the control shares the estimate; for a
+        control with its own statistic, |its estimate − its prediction| in its own resolutions."""
+        if self.has_own_estimate:
+            gap = abs(self.control.estimate - self.control.prediction)
+            if self.kind == "statistical":
+                resolution = power_z(self.alpha) * self.control.standard_error
+            else:
+                resolution = self.bound(self.control)
+        else:
+            gap, resolution = abs(self.control.prediction - self.test.prediction), self.resolution
+        return gap / resolution if resolution > 0 else math.inf
+
+    @property
+    def agreement_digits(self) -> float:
+        """Significant digits on which value and prediction agree (numerical checks)."""
+        difference = abs(self.test.estimate - self.test.prediction)
+        scale = self.scale
+        if not scale or not math.isfinite(difference):
+            return math.nan
+        return min(16.0, -math.log10(max(difference / scale, 1e-16)))
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "quantity": self.quantity,
+            "kind": self.kind,
+            "evidence": self.evidence,
             "prediction": _number(self.test.prediction),
             "estimate": _number(self.test.estimate),
             "standard_error": _number(self.test.standard_error),
             "error_kind": self.error_kind,
             "statistic": _number(self.test.statistic),
             "threshold": self.threshold,
-            "alpha": self.alpha,
+            "alpha": self.alpha if self.kind == "statistical" else None,
+            "resolution": _number(self.resolution),
+            "relative_resolution": _number(self.relative_resolution),
             "passed": bool(self.passed),
             "diverged": bool(self.diverged),
             "negative_control": {
                 "label": self.control_label,
+                "is_statement_as_printed": self.control_is_statement,
                 "prediction": _number(self.control.prediction),
                 "estimate": _number(self.control.estimate),
                 "standard_error": _number(self.control.standard_error),
                 "statistic": _number(self.control.statistic),
+                "distance_in_resolutions": _number(self.control_distance),
                 "rejected": bool(self.control_rejected),
             },
             "details": {k: _jsonable(v) for k, v in self.details.items()},
         }
+
+
+def printed_statement_controls(checks: list[Check], label_part: str) -> list[Check]:
+    """``checks`` with ``control_is_statement`` set where the control label contains ``label_part``:
+    those controls are the source's statement as printed, and their rejection can refute it."""
+    return [dataclasses.replace(c, control_is_statement=True) if label_part in c.control_label else c for c in checks]
 
 
 def mean_and_standard_error(samples, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -167,14 +307,19 @@ class Context:
     backend: Backend
     root_seed: int
     figures: list[tuple[str, Any, str]] = field(default_factory=list)  # (filename, figure, caption)
+    stream: str = ""  # "" for the primary data; CONFIRMATION for fresh, independent data
+
+    def _key(self, check_name: str) -> tuple[str, ...]:
+        return (self.claim_id, check_name) if not self.stream else (self.claim_id, self.stream, check_name)
 
     def rng(self, check_name: str) -> np.random.Generator:
-        """The host (numpy) generator of check ``check_name``, independent of every other check."""
-        return np.random.default_rng(derive_seed(self.root_seed, self.claim_id, check_name))
+        """The host (numpy) generator of check ``check_name``, independent of every other check
+        and of the same check on another stream."""
+        return np.random.default_rng(derive_seed(self.root_seed, *self._key(check_name)))
 
     def device_rng(self, check_name: str):
         """The generator of check ``check_name`` on the array backend (numpy or cupy)."""
-        return self.backend.rng(self.root_seed, self.claim_id, check_name)
+        return self.backend.rng(self.root_seed, *self._key(check_name))
 
     @property
     def xp(self):
@@ -204,6 +349,25 @@ class Claim:
     corrected: str | None = None  # corrected statement (LaTeX) when the source is wrong
     conditions: tuple[str, ...] = ()  # conditions under which the statement holds, in words
     summary: str = ""  # what the evidence shows, one paragraph
+    typo: bool = False  # the printed statement is wrong by a misprint that changes the result
+    sharpening: str | None = None  # a sharper true form of a true statement (LaTeX), with its own checks
+    required_resolution: float | None = None  # relative resolution the statement needs, if it needs one
+    resolution_reason: str = ""  # why it needs that resolution
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The verdict the evidence supports, why, and how strong the evidence is."""
+
+    verdict: Verdict
+    reasons: tuple[str, ...]
+    qualifier: str = ""  # e.g. "at 23 % resolution; the statement needs 10 %"
+    false_refutation_bound: float | None = None
+
+    @property
+    def line(self) -> str:
+        """The verdict as a reader sees it: 'refuted (typo)', 'verified at 23 % resolution; …'."""
+        return " ".join(part for part in (self.verdict, self.qualifier) if part)
 
 
 @dataclass
@@ -213,68 +377,131 @@ class ClaimResult:
     checks: list[Check]
     figures: list[tuple[str, Any, str]]
     seconds: float
+    confirmation: list[Check] | None = None  # the checks re-run on the confirmation stream, when needed
+
+    @functools.cached_property
+    def judgement(self) -> Judgement:
+        return judge(self.claim, self.steps, self.checks, self.confirmation)
 
     @property
     def verdict(self) -> Verdict:
-        return decide_verdict(self.claim, self.steps, self.checks)
+        return self.judgement.verdict
 
     @property
     def reasons(self) -> list[str]:
-        return verdict_reasons(self.steps, self.checks)
+        return list(self.judgement.reasons)
 
     def to_json(self) -> dict[str, Any]:
+        statistical = [c for c in self.checks if c.kind == "statistical"]
+        resolutions = [c.relative_resolution for c in statistical if math.isfinite(c.relative_resolution)]
         return {
             "id": self.claim.id,
             "title": self.claim.title,
             "verdict": self.verdict,
+            "verdict_line": self.judgement.line,
             "expected_verdict": self.claim.expected_verdict,
             "reasons": self.reasons,
             "sources": [vars(s) for s in self.claim.sources],
             "corrected": self.claim.corrected,
+            "typo": self.claim.typo,
+            "sharpening": self.claim.sharpening,
             "steps": [
                 {"latex": r.step.latex(), "justification": r.step.justification, "status": r.status, "detail": r.detail,
                  "erratum": r.step.erratum}
                 for r in self.steps
             ],
+            "evidence": {
+                "statistical_checks": len(statistical),
+                "numerical_checks": len(self.checks) - len(statistical),
+                "false_alarm_budget": sum(c.alpha for c in statistical),
+                "best_relative_resolution": _number(min(resolutions, default=math.nan)),
+                "worst_relative_resolution": _number(max(resolutions, default=math.nan)),
+                "required_resolution": self.claim.required_resolution,
+                "nearest_control_in_resolutions": _number(min((c.control_distance for c in self.checks), default=math.nan)),
+                "confirmed_on_fresh_data": self.confirmation is not None,
+                "false_refutation_bound": self.judgement.false_refutation_bound,
+            },
             "checks": [c.to_json() for c in self.checks],
+            "confirmation": None if self.confirmation is None else [
+                {"name": c.name, "statistic": _number(c.test.statistic), "passed": bool(c.passed),
+                 "control_statistic": _number(c.control.statistic), "control_rejected": bool(c.control_rejected)}
+                for c in self.confirmation
+            ],
         }
 
 
-def verdict_reasons(steps: list[StepResult], checks: list[Check]) -> list[str]:
-    """Why a claim is not simply verified/refuted: failed steps, divergence, lack of power."""
+def evidence_of(claim: Claim, check: Check) -> Evidence:
+    """Which statement a check's prediction comes from (see :class:`Check`)."""
+    if check.evidence is not None:
+        return check.evidence
+    return "corrected" if claim.corrected is not None else "statement"
+
+
+def needs_confirmation(claim: Claim, checks: list[Check]) -> bool:
+    """Whether a verdict would rest on a statistical rejection: a failed statistical check, or a
+    statistical check whose control is the printed statement, rejected (a refutation)."""
+    return any(
+        c.kind == "statistical" and not c.diverged and (not c.passed or (c.control_is_statement and c.control_rejected))
+        for c in checks
+    )
+
+
+def judge(claim: Claim, steps: list[StepResult], checks: list[Check], confirmation: list[Check] | None = None) -> Judgement:
+    """The verdict rule of the module docstring, applied to the evidence."""
+    if not checks and not steps:
+        return Judgement("inconclusive", ("no derivation and no checks",))
+    again = {c.name: c for c in confirmation or []}
     reasons = [f"derivation step {i + 1} {r.status}: {r.detail}" for i, r in enumerate(steps) if not r.ok]
     reasons += [f"check {c.name!r} diverged (non-finite result)" for c in checks if c.diverged]
-    reasons += [
-        f"check {c.name!r}: negative control '{c.control_label}' not rejected (no power)"
-        for c in checks
-        if not c.diverged and not c.control_rejected
-    ]
-    reasons += [
-        f"check {c.name!r}: prediction rejected, z = {c.test.statistic:.2f}" for c in checks if not c.diverged and not c.passed
-    ]
-    return reasons
+    reasons += [f"check {c.name!r}: negative control '{c.control_label}' not rejected (no power)"
+                for c in checks if not c.diverged and not c.control_rejected]
 
+    def confirmed(check: Check, rejected: Callable[[Check], bool]) -> bool:
+        """A numerical rejection stands; a statistical one only if the fresh data reject again."""
+        return check.kind == "numerical" or (check.name in again and rejected(again[check.name]))
 
-def decide_verdict(claim: Claim, steps: list[StepResult], checks: list[Check]) -> Verdict:
-    """The verdict the evidence supports.
+    failures = [c for c in checks if not c.diverged and not c.passed]
+    unconfirmed = [c for c in failures if not confirmed(c, lambda k: not k.passed)]
+    reasons += [f"check {c.name!r}: prediction rejected, z = {c.test.statistic:.2f}, but not on fresh data"
+                + (f" (z = {again[c.name].test.statistic:.2f})" if c.name in again else " (no confirmation run)")
+                for c in unconfirmed]
+    confirmed_failures = [c for c in failures if c not in unconfirmed]
+    if reasons:
+        return Judgement("inconclusive", tuple(reasons))
 
-    - A derivation step that failed or is undecided, a diverged check, or a control that
-      survives: ``inconclusive`` (the evidence cannot tell).
-    - Checks test the corrected statement when there is one: all pass → ``refuted``
-      (the source is wrong and the correction holds); otherwise ``inconclusive``.
-    - Checks test the statement as written otherwise: all pass → ``verified`` (or
-      ``verified-with-conditions`` when the claim names conditions); any rejected → ``refuted``.
-    """
-    if not checks and not steps:
-        return "inconclusive"
-    if any(not r.ok for r in steps) or any(c.diverged or not c.control_rejected for c in checks):
-        return "inconclusive"
-    all_pass = all(c.passed for c in checks)
+    of = {kind: [c for c in checks if evidence_of(claim, c) == kind] for kind in ("statement", "corrected", "sharpening")}
+    printed_rejected = [c for c in checks if c.control_is_statement and c.control_rejected
+                        and confirmed(c, lambda k: k.control_rejected)]
+    statement_failures = [c for c in confirmed_failures if c in of["statement"]]
+    other_failures = [c for c in confirmed_failures if c not in of["statement"]]
+    if other_failures:
+        names = ", ".join(repr(c.name) for c in other_failures)
+        return Judgement("inconclusive", (f"checks of the corrected or sharper statement fail: {names}",))
+    carrying = [c for c in printed_rejected + statement_failures if c.kind == "statistical"]
+    bound = len(carrying) * ALPHA**2 if carrying else None
     if claim.corrected is not None:
-        return "refuted" if all_pass else "inconclusive"
-    if not all_pass:
-        return "refuted"
-    return "verified-with-conditions" if claim.conditions else "verified"
+        if not (printed_rejected or statement_failures):
+            return Judgement("inconclusive", ("a corrected statement is given, but no check rejects the statement as printed",))
+        if not of["corrected"]:
+            return Judgement("inconclusive", ("the statement as printed is rejected, but no check tests the corrected one",))
+        return Judgement("refuted", (), "(typo)" if claim.typo else "", bound)
+    if statement_failures:
+        names = ", ".join(repr(c.name) for c in statement_failures)
+        return Judgement("inconclusive", (f"the statement as printed is rejected on fresh data ({names}), "
+                                          "but no corrected statement is derived",), "", bound)
+    verdict: Verdict = "verified-with-conditions" if claim.conditions else "verified"
+    return Judgement(verdict, (), _resolution_qualifier(claim, checks))
+
+
+def _resolution_qualifier(claim: Claim, checks: list[Check]) -> str:
+    """'at 23 % resolution; the statement needs 10 %' when the statistical checks are too coarse."""
+    if claim.required_resolution is None:
+        return ""
+    relevant = [c.relative_resolution for c in checks if c.kind == "statistical" and math.isfinite(c.relative_resolution)]
+    worst = max(relevant, default=math.nan)
+    if not worst > claim.required_resolution:
+        return ""
+    return f"at {worst:.0%} resolution; the statement needs {claim.required_resolution:.0%}"
 
 
 def _number(value: float) -> float | None:

@@ -148,15 +148,16 @@ def verify(claim_ids, profile, backend, seed_text, as_json) -> None:
 def _print_result(result) -> None:
     claim = result.claim
     mark = "ok" if result.verdict == claim.expected_verdict else "MISMATCH"
-    click.echo(f"{claim.id}: {result.verdict} (expected {claim.expected_verdict}) [{mark}] {result.seconds:.1f}s")
+    click.echo(f"{claim.id}: {result.judgement.line} (expected {claim.expected_verdict}) [{mark}] {result.seconds:.1f}s")
     steps_ok = sum(r.ok for r in result.steps)
     click.echo(f"  derivation: {steps_ok}/{len(result.steps)} steps checked")
     for check in result.checks:
         status = "pass" if check.passed else "FAIL"
         control = "rejected" if check.control_rejected else "NOT REJECTED"
         click.echo(
-            f"  {status} {check.name}: z = {check.test.statistic:+.2f} (|z| <= {check.threshold:.2f}); "
-            f"control z = {check.control.statistic:+.3g} {control}"
+            f"  {status} {check.name} [{check.kind}, resolution {check.relative_resolution:.2g}]: "
+            f"z = {check.test.statistic:+.2f} (|z| <= {check.threshold:.2f}); "
+            f"control z = {check.control.statistic:+.3g} at {check.control_distance:.3g} resolutions, {control}"
         )
     for reason in result.reasons:
         click.echo(f"  ! {reason}")

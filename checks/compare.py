@@ -26,6 +26,8 @@ numerical check, details
 z statistic                    statistical check: :math:`|z_a - z_b| \le \tau`; numerical check:
                                not compared — it is a ratio of two rounding-level numbers;
                                its pass/fail flag is compared exactly
+derived summaries              same order of magnitude (resolutions, control distances,
+                               budgets: functions of the numbers above)
 integers, strings, flags,      exactly
 verdicts
 =============================  =============================================================
@@ -85,11 +87,7 @@ class _Rule:
 
     def error_estimate(self, a: float, b: float) -> bool:
         floor = ERROR_FLOOR * self.scale
-        if abs(a) <= floor and abs(b) <= floor:
-            return True
-        if a == 0 or b == 0 or (a > 0) != (b > 0):
-            return False
-        return abs(math.log10(abs(a) / abs(b))) <= ORDER_OF_MAGNITUDE
+        return (abs(a) <= floor and abs(b) <= floor) or _order_of_magnitude(a, b)
 
     def statistic(self, a: float, b: float) -> bool:
         return (not self.statistical) or abs(a - b) <= self.fraction
@@ -118,9 +116,36 @@ def _is_check(record: Any) -> bool:
     return isinstance(record, dict) and "estimate" in record and "standard_error" in record and "error_kind" in record
 
 
+DERIVED = frozenset({
+    "resolution", "relative_resolution", "distance_in_resolutions", "best_relative_resolution",
+    "worst_relative_resolution", "nearest_control_in_resolutions", "false_alarm_budget", "false_refutation_bound",
+})
+"""Summaries computed from the numbers above them (resolutions, distances, budgets): compared to
+their order of magnitude, since their inputs are compared within their own resolution."""
+
+
+def _order_of_magnitude(a: float, b: float) -> bool:
+    if a == b:
+        return True
+    if a == 0 or b == 0 or (a > 0) != (b > 0):
+        return False
+    return abs(math.log10(abs(a) / abs(b))) <= ORDER_OF_MAGNITUDE
+
+
+def _agree_outside_checks(key: str, a: float, b: float, fraction: float) -> bool:
+    """Numbers outside a check record: derived summaries and confirmation-run z statistics."""
+    if key in DERIVED:
+        return _order_of_magnitude(a, b)
+    if key in ("statistic", "control_statistic"):  # z of a confirmation run: a fraction of one SE
+        return abs(a - b) <= fraction
+    return False
+
+
 def _kind(key: str, rule: _Rule) -> str:
     """What a number under ``key`` is: 'prediction', 'error' (numerical error estimate),
-    'statistic' or 'value'."""
+    'statistic', 'derived' or 'value'."""
+    if key in DERIVED:
+        return "error"
     if key == "prediction":
         return "prediction"
     if key == "statistic":
@@ -193,11 +218,10 @@ def _compare(committed, fresh, fraction, path, rule: _Rule | None, key: str | No
         return
     if committed == fresh and type(committed) is type(fresh):
         return
-    if (
-        rule is not None and isinstance(committed, float) and isinstance(fresh, float)
-        and math.isfinite(committed) and math.isfinite(fresh)
-    ):
-        if rule.agree(_kind(key or "", rule), committed, fresh):
+    if fraction and isinstance(committed, float) and isinstance(fresh, float) and math.isfinite(committed) and math.isfinite(fresh):
+        if rule is not None and rule.agree(_kind(key or "", rule), committed, fresh):
+            return
+        if rule is None and _agree_outside_checks(key or "", committed, fresh, fraction):
             return
     yield f"{path}: committed {_short(committed)}, regenerated {_short(fresh)}"
 

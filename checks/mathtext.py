@@ -137,8 +137,7 @@ def mathml_problem(mathml: str) -> str:
 def latex_strings(result: ClaimResult) -> list[str]:
     """Every LaTeX string a claim's pages show (statements, assumptions, steps, quantities)."""
     strings = [s.statement for s in result.claim.sources]
-    if result.claim.corrected:
-        strings.append(result.claim.corrected)
+    strings += [text for text in (result.claim.corrected, result.claim.sharpening) if text]
     for r in result.steps:
         strings.append(r.step.latex())
         strings += [a.latex for a in r.step.assumptions]

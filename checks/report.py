@@ -47,7 +47,7 @@ from pathlib import Path
 
 import jinja2
 
-from checks.anatomy import ALPHA, ClaimResult, critical_z
+from checks.anatomy import ALPHA, NEAR_CONTROL, NUMERICAL_SAFETY, ClaimResult, critical_z, evidence_of, power_z
 from checks.destination import check_destination, install, new_staging
 from checks.figures import save
 from checks.mathtext import MathRenderer, markdown_prose, plain_text
@@ -208,6 +208,7 @@ def _environments() -> tuple[jinja2.Environment, jinja2.Environment]:
     page = jinja2.Environment(autoescape=True, **common)
     for environment in (markdown, page):
         environment.filters["num"] = _format
+        environment.filters["pct"] = _percent
         environment.filters["plain"] = plain_text
     return markdown, page
 
@@ -218,15 +219,18 @@ def _write(results: list[ClaimResult], out: Path, profile: str, backend: str, se
     document = results_document(results, profile, backend, seed)
     (out / "results.json").write_text(dump_results(document), encoding="utf-8")
     markdown, page = _environments()
-    math = MathRenderer()
-    page.filters["math"] = lambda latex: math(latex, display=True)
-    page.filters["imath"] = lambda latex: math(latex, display=False)
-    page.filters["prose"] = math.prose
+    renderer = MathRenderer()
+    page.filters["math"] = lambda latex: renderer(latex, display=True)
+    page.filters["imath"] = lambda latex: renderer(latex, display=False)
+    page.filters["prose"] = renderer.prose
 
     prov = _provenance_view(document["provenance"], results)
     common = {
         "alpha": ALPHA,
         "threshold": critical_z(),
+        "power_z": power_z(),
+        "near_control": NEAR_CONTROL,
+        "numerical_safety": NUMERICAL_SAFETY,
         "status_words": STATUS_WORDS,
         "status_short": STATUS_SHORT,
         "marks": VERDICT_MARKS,
@@ -250,17 +254,27 @@ def _write(results: list[ClaimResult], out: Path, profile: str, backend: str, se
         (out / "claims" / f"{view['id']}.html").write_text(page.get_template("claim.html.j2").render(context), encoding="utf-8")
 
     refuted = [v for v in views if v["verdict"] == "refuted"]
+    sharpened = [v for v in views if v["sharpening"]]
+    statistical = [k for v in views for k in v["checks"] if k["kind"] == "statistical"]
+    resolutions = [k["resolution"] for k in statistical if math.isfinite(k["resolution"])]
+    evidence = {
+        "statistical": len(statistical),
+        "numerical": sum(len(v["checks"]) for v in views) - len(statistical),
+        "budget": sum(ALPHA for _ in statistical),
+        "worst_resolution": max(resolutions, default=math.nan),
+        "median_resolution": sorted(resolutions)[len(resolutions) // 2] if resolutions else math.nan,
+    }
     # Printed intermediate steps shown wrong inside claims that are not refuted as a whole
     # (a refuted claim's own entry lists its steps).
     step_errata = [v for v in views if v["verdict"] != "refuted" and v["errata_steps"]]
     counts = {verdict: sum(v["verdict"] == verdict for v in views) for verdict in VERDICT_MARKS}
     num_checks = sum(len(v["checks"]) for v in views)
-    context = {**common, "claims": views, "refuted": refuted, "step_errata": step_errata, "counts": counts,
-               "num_checks": num_checks, "root": ""}
+    context = {**common, "claims": views, "refuted": refuted, "sharpened": sharpened, "step_errata": step_errata,
+               "counts": counts, "num_checks": num_checks, "evidence": evidence, "root": ""}
     for name in ("index", "errata"):
         (out / f"{name}.md").write_text(markdown.get_template(f"{name}.md.j2").render(context), encoding="utf-8")
         (out / f"{name}.html").write_text(page.get_template(f"{name}.html.j2").render(context), encoding="utf-8")
-    return ReportSummary(out, 2 * (len(views) + 2), num_figures, math.converted, list(math.failures))
+    return ReportSummary(out, 2 * (len(views) + 2), num_figures, renderer.converted, list(renderer.failures))
 
 
 def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
@@ -269,7 +283,7 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
     derivation = _derivation(claim)
     checks = []
     for index, check in enumerate(result.checks, start=1):
-        own_estimate = check.control.estimate != check.test.estimate or check.control.standard_error != check.test.standard_error
+        own_estimate = check.has_own_estimate
         checks.append({
             "index": index,
             "anchor": f"check-{index}",
@@ -289,6 +303,12 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
             "control_standard_error": check.control.standard_error if own_estimate else None,
             "control_statistic": check.control.statistic,
             "control_rejected": check.control_rejected,
+            "control_is_statement": check.control_is_statement,
+            "control_distance": check.control_distance,
+            "kind": check.kind,
+            "tests": evidence_of(claim, check),
+            "resolution": check.relative_resolution,
+            "digits": check.agreement_digits,
         })
     finite = [abs(c["statistic"]) for c in checks if not c["diverged"]]
     controls = [abs(c["control_statistic"]) for c in checks if not c["diverged"]]
@@ -309,8 +329,12 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
         "title": claim.title,
         "summary": claim.summary,
         "verdict": result.verdict,
+        "verdict_line": result.judgement.line,
         "expected_verdict": claim.expected_verdict,
         "reasons": result.reasons,
+        "sharpening": claim.sharpening,
+        "typo": claim.typo,
+        "evidence": result.to_json()["evidence"],
         "sources": [{"seed_file": s.seed_file, "location": s.location, "statement": s.statement} for s in claim.sources],
         "corrected": claim.corrected,
         "conditions": list(claim.conditions),
@@ -327,6 +351,10 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
         "controls_rejected": sum(c["control_rejected"] for c in checks),
         "max_abs_z": max(finite, default=math.nan),
         "min_abs_control_z": min(controls, default=math.nan),
+        "statement_controls": sum(c["control_is_statement"] for c in checks),
+        "statement_rejected": sum(c["control_is_statement"] and c["control_rejected"] for c in checks),
+        "min_abs_statement_z": min((abs(c["control_statistic"]) for c in checks if c["control_is_statement"] and not c["diverged"]),
+                                   default=math.nan),
         "figures": figures,
     }
 
@@ -380,6 +408,13 @@ def repository_reports() -> Path | None:
     """The repository's own reports/ folder, when the package runs from a git checkout."""
     state = code_state()
     return Path(__file__).resolve().parents[1] / "reports" if state.commit is not None else None
+
+
+def _percent(value: float | None) -> str:
+    """A relative resolution for a table: '23 %', '0.4 %', '2e-10 %' (two significant digits)."""
+    if value is None or not math.isfinite(float(value)):
+        return "—"
+    return f"{100 * float(value):.2g} %"
 
 
 def _format(value: float | None) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from tqdm import tqdm
 
-from checks.anatomy import PROFILES, Claim, ClaimResult, Context
+from checks.anatomy import CONFIRMATION, PROFILES, Claim, ClaimResult, Context, needs_confirmation
 from derivations.steps import StepResult
 from theory.backend import get_backend
 
@@ -30,7 +30,12 @@ def run_claim(claim: Claim, profile: str = "quick", backend: str = "numpy", seed
     context = Context(claim.id, profile, get_backend(backend), seed)
     steps = list(checked_derivation(claim))
     checks = claim.checks(context)
-    return ClaimResult(claim, steps, checks, context.figures, time.perf_counter() - start)
+    confirmation = None
+    if needs_confirmation(claim, checks):
+        # A statistical rejection decides a verdict only if fresh, independent data reject again.
+        fresh = Context(claim.id, profile, get_backend(backend), seed, stream=CONFIRMATION)
+        confirmation = claim.checks(fresh)  # its figures are not shown
+    return ClaimResult(claim, steps, checks, context.figures, time.perf_counter() - start, confirmation)
 
 
 def run_claims(claims: Iterable[Claim], progress: bool = True, label: str = "", **options) -> list[ClaimResult]:

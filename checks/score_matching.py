@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from checks.anatomy import Check, Claim, Context, Source, ZTest, mean_and_standard_error
+from checks.anatomy import Check, Claim, Context, Source, ZTest, mean_and_standard_error, printed_statement_controls
 from checks.figures import new_figure
 from derivations import score_matching as derivation
 from theory import models
@@ -208,7 +208,7 @@ def eq54_checks(context: Context) -> list[Check]:
                     details={"family": family, "theta": theta, "reference": reference},
                 )
             )
-    return checks
+    return printed_statement_controls(checks, "eq. 54 as printed")
 
 
 def _figure_identity(context: Context) -> None:

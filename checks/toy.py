@@ -17,7 +17,7 @@ import math
 import numpy as np
 import sympy as sp
 
-from checks.anatomy import Check, Claim, Context, Source, ZTest, mean_and_standard_error
+from checks.anatomy import Check, Claim, Context, Source, ZTest, mean_and_standard_error, printed_statement_controls
 from checks.figures import new_figure
 from checks.anatomy import t_corrected_mean
 from derivations import toy as derivation
@@ -201,7 +201,7 @@ def nce_checks(context: Context) -> list[Check]:
             value, error, float(first_line(theta, THETA_STAR, 1.0)),
             "the slide's first line (the objective E_*log D + E_μ log(1−D) taken as θ̇)", "quadrature"))
     _figure_nce(context, corrected, slide)
-    return checks
+    return printed_statement_controls(printed_statement_controls(checks, "the slide's formula"), "the slide's first line")
 
 
 def _figure_nce(context: Context, corrected, slide) -> None:

@@ -8,15 +8,30 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from checks.anatomy import Check, Claim, Source, ZTest, critical_z, decide_verdict, mean_and_standard_error
+from checks.anatomy import (
+    ALPHA,
+    NEAR_CONTROL,
+    NUMERICAL_SAFETY,
+    Check,
+    Claim,
+    Source,
+    ZTest,
+    critical_z,
+    judge,
+    mean_and_standard_error,
+    needs_confirmation,
+    power_z,
+)
 from derivations.steps import Derivation, Step
 
 x = sp.Symbol("x", real=True)
 y = sp.Symbol("y", positive=True)
 
 
-def _check(z_test: float, z_control: float) -> Check:
-    return Check("c", "q", ZTest(0.0, z_test, 1.0), ZTest(0.0, z_control, 1.0), "wrong")
+def _check(z_test: float, z_control: float, name: str = "c", **kwargs) -> Check:
+    """A statistical check with SE 1 whose estimate sits at z_test from the prediction 0 and at
+    z_control from the control's prediction."""
+    return Check(name, "q", ZTest(0.0, z_test, 1.0), ZTest(z_test - z_control, z_test, 1.0), "wrong", **kwargs)
 
 
 def _claim(**kwargs) -> Claim:
@@ -25,24 +40,93 @@ def _claim(**kwargs) -> Claim:
     return Claim(**(defaults | kwargs))
 
 
+def _verdict(claim, checks, confirmation=None) -> str:
+    return judge(claim, [], checks, confirmation).verdict
+
+
 def test_critical_value_matches_alpha():
     assert critical_z(0.05) == pytest.approx(1.959964, abs=1e-6)
+    assert power_z() == pytest.approx(3.8906 + 3.7190, abs=1e-3)
 
 
-def test_verdicts():
-    claim = _claim()
-    assert decide_verdict(claim, [], [_check(0.5, 10)]) == "verified"
-    assert decide_verdict(claim, [], [_check(10, 20)]) == "refuted"
-    assert decide_verdict(claim, [], [_check(0.5, 1.0)]) == "inconclusive", "a control that survives means no power"
-    assert decide_verdict(_claim(conditions=("c",)), [], [_check(0.5, 10)]) == "verified-with-conditions"
-    assert decide_verdict(_claim(corrected="a=c"), [], [_check(0.5, 10)]) == "refuted"
-    assert decide_verdict(_claim(corrected="a=c"), [], [_check(9, 10)]) == "inconclusive"
+def test_a_true_statement_is_verified_and_a_surviving_control_means_no_power():
+    assert _verdict(_claim(), [_check(0.5, 10)]) == "verified"
+    assert _verdict(_claim(conditions=("c",)), [_check(0.5, 10)]) == "verified-with-conditions"
+    assert _verdict(_claim(), [_check(0.5, 1.0)]) == "inconclusive", "a control that survives means no power"
+
+
+def test_an_underpowered_experiment_is_inconclusive():
+    """Right prediction, wrong control 2% away, SE 3%: the experiment cannot tell them apart."""
+    check = Check("weak", "q", ZTest(1.0, 1.01, 0.03), ZTest(1.02, 1.01, 0.03), "a 2 % different formula")
+    judgement = judge(_claim(), [], [check])
+    assert judgement.verdict == "inconclusive" and "no power" in judgement.reasons[0]
+    assert check.control_distance < 1 and check.relative_resolution == pytest.approx(power_z() * 0.03)
+
+
+def test_a_single_statistical_failure_needs_confirmation_on_fresh_data():
+    failing = _check(4.5, 20)
+    assert needs_confirmation(_claim(), [failing])
+    unconfirmed = judge(_claim(), [], [failing], confirmation=[_check(0.3, 20)])
+    assert unconfirmed.verdict == "inconclusive" and "not on fresh data" in unconfirmed.reasons[0]
+    assert _verdict(_claim(), [failing]) == "inconclusive"  # no confirmation run: not confirmed
+    confirmed = judge(_claim(), [], [failing], confirmation=[_check(5.0, 20)])
+    assert confirmed.verdict == "inconclusive" and "no corrected statement" in confirmed.reasons[0]
+
+
+def test_refuted_needs_the_printed_statement_rejected_and_confirmed_and_the_correction_verified():
+    corrected = _claim(corrected="a=c")
+    plain = _check(0.5, 10)  # tests the correction; its control is not the printed statement
+    assert _verdict(corrected, [plain]) == "inconclusive", "a filled-in correction alone refutes nothing"
+    printed = _check(0.5, 10, control_is_statement=True)
+    assert needs_confirmation(corrected, [printed])
+    assert _verdict(corrected, [printed]) == "inconclusive", "a statistical rejection must be confirmed"
+    assert _verdict(corrected, [printed], confirmation=[_check(0.2, 2.0)]) == "inconclusive"
+    judgement = judge(corrected, [], [printed], confirmation=[_check(-0.4, 9.0)])
+    assert judgement.verdict == "refuted" and judgement.false_refutation_bound == pytest.approx(ALPHA**2)
+    assert _verdict(corrected, [_check(9, 20, control_is_statement=True)], [_check(9, 20)]) == "inconclusive"
+    typo = judge(_claim(corrected="a=c", typo=True), [], [printed], confirmation=[_check(0.1, 9.0)])
+    assert typo.line == "refuted (typo)"
+
+
+def test_a_numerical_rejection_needs_no_confirmation():
+    check = Check("quadrature", "q", ZTest(1.0, 1.0 + 1e-13, 1e-12), ZTest(1.5, 1.0 + 1e-13, 1e-12), "printed",
+                  error_kind="quadrature", control_is_statement=True)
+    assert check.kind == "numerical" and not needs_confirmation(_claim(corrected="x"), [check])
+    assert _verdict(_claim(corrected="a=c"), [check]) == "refuted"
+
+
+def test_a_true_but_weaker_statement_is_verified_with_its_sharpening_tested():
+    claim = _claim(sharpening="iff")
+    statement, sharper = _check(0.5, 10), _check(0.7, 12, name="sharper", evidence="sharpening")
+    assert _verdict(claim, [statement, sharper]) == "verified"
+    failing_sharper = _check(8.0, 12, name="sharper", evidence="sharpening")
+    assert _verdict(claim, [statement, failing_sharper], confirmation=[failing_sharper]) == "inconclusive"
+
+
+def test_numerical_checks_pass_within_their_error_bound_and_report_digits():
+    inside = Check("q", "q", ZTest(2.0, 2.0 + 9e-12, 1e-12), ZTest(3.0, 2.0, 1e-12), "c", error_kind="quadrature")
+    outside = Check("q", "q", ZTest(2.0, 2.0 + 11e-12, 1e-12), ZTest(3.0, 2.0, 1e-12), "c", error_kind="quadrature")
+    assert inside.passed and not outside.passed and inside.threshold == NUMERICAL_SAFETY
+    assert inside.agreement_digits == pytest.approx(-math.log10(9e-12 / 3.0))
+    rounding = Check("r", "q", ZTest(1.0, 1.0 + 1e-15, 0.0), ZTest(2.0, 1.0, 0.0), "c", error_kind="ode")
+    assert rounding.passed and rounding.control_rejected, "a zero error estimate is floored by rounding"
+    assert inside.to_json()["kind"] == "numerical" and inside.to_json()["alpha"] is None
+
+
+def test_resolution_qualifies_a_verdict_that_is_too_coarse():
+    claim = _claim(required_resolution=0.10)
+    coarse = Check("cov", "q", ZTest(10.0, 10.1, 0.3), ZTest(13.0, 10.1, 0.3), "c")  # 7.6 × 3 % ≈ 23 %
+    judgement = judge(claim, [], [coarse])
+    assert judgement.verdict == "verified" and judgement.line == "verified at 23% resolution; the statement needs 10%"
+    fine = Check("cov", "q", ZTest(10.0, 10.01, 0.1), ZTest(13.0, 10.01, 0.1), "c")
+    assert judge(claim, [], [fine]).line == "verified"
+    assert fine.control_distance == pytest.approx(3.0 / (power_z() * 0.1)) and fine.control_distance < NEAR_CONTROL
 
 
 def test_diverged_check_is_never_a_pass_or_a_fail():
     check = Check("c", "q", ZTest(0.0, math.nan, 1.0), ZTest(1.0, math.nan, 1.0), "wrong")
     assert check.diverged and not check.passed and not check.control_rejected
-    assert decide_verdict(_claim(), [], [check]) == "inconclusive"
+    assert _verdict(_claim(), [check]) == "inconclusive"
 
 
 def test_standard_error_needs_two_samples():

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
+from checks.anatomy import NEAR_CONTROL
 from checks.registry import CLAIMS
 from checks.runner import run_claim
 
@@ -38,3 +41,21 @@ def test_checks_pass_and_controls_are_rejected(result):
 
 def test_verdict_is_the_recorded_one(result):
     assert result.verdict == result.claim.expected_verdict, result.reasons
+
+
+def test_statistical_checks_state_their_power(result):
+    """Every statistical check knows its resolution (a positive, finite standard error)."""
+    weak = [c.name for c in result.checks if c.kind == "statistical" and not (math.isfinite(c.resolution) and c.resolution > 0)]
+    assert not weak, f"statistical checks without a resolution: {weak}"
+
+
+def test_claim_has_a_near_control(result):
+    """A control far from the prediction proves nothing: at least one control of the claim's
+    statistical checks lies within NEAR_CONTROL resolutions of the prediction."""
+    statistical = [c for c in result.checks if c.kind == "statistical"]
+    if not statistical:
+        pytest.skip("numerical checks only: any plausible alternative sits ~1e9 error bounds away; "
+                    "nearness in resolutions applies to statistical checks")
+    nearest = min(statistical, key=lambda c: c.control_distance)
+    assert nearest.control_distance <= NEAR_CONTROL, (
+        f"nearest control '{nearest.control_label}' ({nearest.name}) is {nearest.control_distance:.3g} resolutions away")

@@ -204,7 +204,7 @@ def test_diverged_check_and_inconclusive_reasons_are_reported(written):
     page = (out / "claims" / "toy-claim.html").read_text()
     markdown = (out / "claims" / "toy-claim.md").read_text()
     assert "diverged" in page and "| diverged |" in markdown
-    assert "Why the verdict is not simply verified or refuted" in page
+    assert "Why the verdict is inconclusive" in page
     assert "inconclusive" in page
 
 

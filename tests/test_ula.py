@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.anatomy import Check, Claim, ZTest, decide_verdict
+from checks.anatomy import Check, Claim, ZTest, judge
 from derivations import ula as derivation
 from theory import models, samplers
 
@@ -140,7 +140,7 @@ def test_divergence_beyond_the_edge_is_detected_and_never_scored():
     check = Check("beyond edge", "Var", ZTest(1.0, math.nan, math.nan), ZTest(2.0, math.nan, math.nan), "control")
     assert check.diverged and not check.passed and not check.control_rejected
     claim = Claim("x", "x", "ula", (), "verified", derivation.bias_order, lambda c: [])
-    assert decide_verdict(claim, [], [check]) == "inconclusive"
+    assert judge(claim, [], [check]).verdict == "inconclusive"
 
 
 def test_kernel_inputs_are_validated():
