@@ -185,6 +185,8 @@ def _sweep(claims, seeds, profile, backend) -> int:
     from checks.anatomy import ALPHA
 
     false_alarms, controls_survived, totals = Counter(), Counter(), Counter()
+    kinds: dict[str, str] = {}
+    verdicts_moved: Counter = Counter()  # (claim id, verdict) for verdicts that differ from the recorded one
     first_failure: dict[str, int] = {}
     if len(seeds) > LARGE_SWEEP:
         click.echo(f"note: {len(seeds)} seeds x {len(claims)} claims; the time per seed is printed after the first "
@@ -195,8 +197,12 @@ def _sweep(claims, seeds, profile, backend) -> int:
         for index, seed in enumerate(bar, start=1):
             label = f"seed {seed} ({index}/{len(seeds)})"
             for result in run_claims(claims, progress=not interactive, label=label, profile=profile, backend=backend, seed=seed):
+                if result.verdict != result.claim.expected_verdict:
+                    verdicts_moved[(result.claim.id, result.verdict)] += 1
+                    first_failure.setdefault(result.claim.id, seed)
                 for check in result.checks:
                     key = f"{result.claim.id} / {check.name}"
+                    kinds[key] = check.kind
                     totals[key] += 1
                     false_alarms[key] += not check.passed
                     controls_survived[key] += not check.control_rejected
@@ -207,9 +213,21 @@ def _sweep(claims, seeds, profile, backend) -> int:
                 click.echo(f"first seed took {per_seed:.0f} s: the sweep needs about "
                            f"{per_seed * len(seeds) / 60:.0f} min", err=True)
     num_checks = sum(totals.values())
-    rate = sum(false_alarms.values()) / max(num_checks, 1)
-    click.echo(f"{len(seeds)} seeds x {len(totals)} checks: false-alarm rate {rate:.2e} (nominal alpha {ALPHA:.0e})")
+    for kind in ("statistical", "numerical"):
+        keys = [k for k in totals if kinds[k] == kind]
+        if not keys:
+            continue
+        runs, alarms = sum(totals[k] for k in keys), sum(false_alarms[k] for k in keys)
+        low, high = _binomial_interval(alarms, runs)
+        nominal = f" (nominal alpha {ALPHA:.0e})" if kind == "statistical" else " (no false-alarm rate: numerical)"
+        click.echo(f"{len(seeds)} seeds x {len(keys)} {kind} checks: {alarms} failures in {runs} runs, rate "
+                   f"{alarms / max(runs, 1):.2e}, 95% interval [{low:.1e}, {high:.1e}]{nominal}")
     click.echo(f"negative controls that survived: {sum(controls_survived.values())} of {num_checks}")
+    runs = len(seeds) * len(claims)
+    click.echo(f"claim verdicts that differ from the recorded one: {sum(verdicts_moved.values())} of {runs} claim runs")
+    for (claim_id, verdict), count in sorted(verdicts_moved.items()):
+        click.echo(f"  {claim_id}: {verdict} in {count} of {len(seeds)} seeds; reproduce: "
+                   f"ebmcheck verify {claim_id} --seed {first_failure[claim_id]}")
     for key in sorted(totals):
         if false_alarms[key] or controls_survived[key]:
             claim_id = key.split(" / ", 1)[0]
@@ -217,6 +235,18 @@ def _sweep(claims, seeds, profile, backend) -> int:
             click.echo(f"  {key}: {false_alarms[key]} false alarms, {controls_survived[key]} surviving controls{again}")
     click.echo(f"sweep time: {time.perf_counter() - start:.0f} s", err=True)
     return 0
+
+
+def _binomial_interval(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:
+    """Clopper–Pearson interval for a binomial proportion."""
+    from scipy import stats
+
+    if trials == 0:
+        return 0.0, 1.0
+    tail = (1 - level) / 2
+    low = float(stats.beta.ppf(tail, successes, trials - successes + 1)) if successes else 0.0
+    high = float(stats.beta.ppf(1 - tail, successes + 1, trials - successes)) if successes < trials else 1.0
+    return low, high
 
 
 @main.command(epilog="Exit codes: 0 no property failed; 1 a property failed (a false alarm of the harness); 2 usage error.")

@@ -48,7 +48,8 @@ def test_a_seed_range_from_the_variable_is_announced_as_a_sweep(one_claim):
     result = _invoke(["verify"], env={"EBMCHECK_SEED": "1-2"})
     assert result.exit_code == 0, result.output
     assert "seeds 1-2 (2-seed sweep) (from $EBMCHECK_SEED)" in result.output
-    assert "2 seeds x 5 checks" in result.output
+    assert "2 seeds x 5 statistical checks: 0 failures in 10 runs" in result.output
+    assert "claim verdicts that differ from the recorded one: 0 of 2 claim runs" in result.output
 
 
 def test_report_refuses_a_seed_range_and_says_where_it_came_from(one_claim, tmp_path):
