@@ -50,9 +50,9 @@ A false ``refuted`` needs the same true statement rejected on two independent dr
 :math:`n\alpha^2` per claim for :math:`n` statistical checks carrying the refutation (reported
 per claim as ``false_refutation_bound``).
 
-When a statistical check's resolution is coarser than the claim says its statement needs
-(``Claim.required_resolution``), the verdict line says so ("verified at 23 % resolution; the
-statement needs 10 %").
+When even the sharpest statistical check of a claim is coarser than the claim says its statement
+needs (``Claim.required_resolution``), the verdict line says so ("verified at 23% resolution;
+the statement needs 10%").
 """
 
 from __future__ import annotations
@@ -494,14 +494,15 @@ def judge(claim: Claim, steps: list[StepResult], checks: list[Check], confirmati
 
 
 def _resolution_qualifier(claim: Claim, checks: list[Check]) -> str:
-    """'at 23 % resolution; the statement needs 10 %' when the statistical checks are too coarse."""
+    """'at 23% resolution; the statement needs 10%' when not even the claim's sharpest statistical
+    check resolves what the statement needs."""
     if claim.required_resolution is None:
         return ""
     relevant = [c.relative_resolution for c in checks if c.kind == "statistical" and math.isfinite(c.relative_resolution)]
-    worst = max(relevant, default=math.nan)
-    if not worst > claim.required_resolution:
+    sharpest = min(relevant, default=math.nan)
+    if not sharpest > claim.required_resolution:
         return ""
-    return f"at {worst:.0%} resolution; the statement needs {claim.required_resolution:.0%}"
+    return f"at {sharpest:.0%} resolution; the statement needs {claim.required_resolution:.0%}"
 
 
 def _number(value: float) -> float | None:

@@ -334,6 +334,7 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
         "reasons": result.reasons,
         "sharpening": claim.sharpening,
         "typo": claim.typo,
+        "resolution_reason": claim.resolution_reason,
         "evidence": result.to_json()["evidence"],
         "sources": [{"seed_file": s.seed_file, "location": s.location, "statement": s.statement} for s in claim.sources],
         "corrected": claim.corrected,

@@ -120,6 +120,7 @@ def test_resolution_qualifies_a_verdict_that_is_too_coarse():
     assert judgement.verdict == "verified" and judgement.line == "verified at 23% resolution; the statement needs 10%"
     fine = Check("cov", "q", ZTest(10.0, 10.01, 0.1), ZTest(13.0, 10.01, 0.1), "c")
     assert judge(claim, [], [fine]).line == "verified"
+    assert judge(claim, [], [coarse, fine]).line == "verified", "one check that resolves the statement suffices"
     assert fine.control_distance == pytest.approx(3.0 / (power_z() * 0.1)) and fine.control_distance < NEAR_CONTROL
 
 

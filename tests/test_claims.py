@@ -59,3 +59,9 @@ def test_claim_has_a_near_control(result):
     nearest = min(statistical, key=lambda c: c.control_distance)
     assert nearest.control_distance <= NEAR_CONTROL, (
         f"nearest control '{nearest.control_label}' ({nearest.name}) is {nearest.control_distance:.3g} resolutions away")
+
+
+def test_a_required_resolution_says_why():
+    for claim in CLAIMS:
+        if claim.required_resolution is not None:
+            assert 0 < claim.required_resolution < 1 and claim.resolution_reason, claim.id
