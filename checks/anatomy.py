@@ -195,8 +195,10 @@ class Check:
 
     @property
     def relative_resolution(self) -> float:
-        """:attr:`resolution` relative to |prediction| (NaN for a zero prediction)."""
-        return self.resolution / abs(self.test.prediction) if self.test.prediction else math.nan
+        """:attr:`resolution` relative to |prediction|; NaN where |prediction| is within one
+        resolution of zero (an off-diagonal entry near 0: a relative error means nothing there)."""
+        resolution, prediction = self.resolution, abs(self.test.prediction)
+        return resolution / prediction if prediction > resolution else math.nan
 
     @property
     def has_own_estimate(self) -> bool:
