@@ -144,6 +144,7 @@ class Check:
     details: dict[str, Any] = field(default_factory=dict)
     evidence: Evidence | None = None
     control_is_statement: bool = False
+    sequential: str | None = None  # a sequential check's stopping reason (checks.sequential); None: fixed size
 
     @property
     def kind(self) -> Kind:
@@ -246,6 +247,7 @@ class Check:
             "relative_resolution": _number(self.relative_resolution),
             "passed": bool(self.passed),
             "diverged": bool(self.diverged),
+            "sequential": self.sequential,
             "negative_control": {
                 "label": self.control_label,
                 "is_statement_as_printed": self.control_is_statement,
@@ -457,6 +459,8 @@ def judge(claim: Claim, steps: list[StepResult], checks: list[Check], confirmati
     reasons += [f"check {c.name!r} diverged (non-finite result)" for c in checks if c.diverged]
     reasons += [f"check {c.name!r}: negative control '{c.control_label}' not rejected (no power)"
                 for c in checks if not c.diverged and not c.control_rejected]
+    reasons += [f"sequential check {c.name!r} used its whole budget without reaching its resolution (under-powered)"
+                for c in checks if c.sequential == "budget"]
 
     def confirmed(check: Check, rejected: Callable[[Check], bool]) -> bool:
         """A numerical rejection stands; a statistical one only if the fresh data reject again."""

@@ -17,7 +17,8 @@ import numpy as np
 import sympy as sp
 from scipy import stats
 
-from checks.anatomy import Check, Claim, Context, Source, ZTest, t_corrected_mean
+from checks.anatomy import ALPHA, BETA, Check, Claim, Context, Source, ZTest, t_corrected_mean
+from checks.sequential import sequential_means
 from checks.figures import new_figure
 from derivations import nce as derivation
 from theory import models, nce
@@ -51,29 +52,52 @@ def _quadratic_logit_model() -> models.Model:
 
 
 def discriminator_checks(context: Context) -> list[Check]:
-    r"""Logistic regression on (1, x, x²) between data and noise samples converges to log p_d − log p_n."""
+    r"""Logistic regression on (1, x, x²) between data and noise samples converges to log p_d − log p_n.
+
+    Sequential (:func:`checks.sequential.sequential_means`): replicate fits are drawn in batches
+    (each from its own stream) and the three coefficients are watched through one confidence
+    sequence each, at α/3 (Bonferroni, so the three checks together spend α). A check stops when a
+    prediction leaves its sequence, or when every coefficient resolves its gap to the control
+    (resolution reached ≤ |control − prediction|, i.e. power 1 − β against it), or at its budget
+    (→ inconclusive). Fitted coefficients of a logistic regression are close to normal, the case
+    where the sequence keeps its level (``benchmarks/bench_sequential.py``); looks start at 32 fits.
+    """
     exports = derivation.optimal_discriminator().exports
     symbols = exports["symbols"]
     logit_coefficients = [sp.lambdify(symbols, e) for e in exports["logit_coefficients"]]
     data_coefficients = [sp.lambdify(symbols, e) for e in exports["data_coefficients"]]
     model = _quadratic_logit_model()
-    replicates, n = context.size(quick=16, full=64), context.size(quick=4000, full=40000)
+    n = context.size(quick=4000, full=40000)
+    batch_size, max_batches = 16, context.size(quick=8, full=32)
     checks = []
     for m_d, s_d, m_n, s_n in ((0.5, 0.8, -0.5, 1.5), (1.0, 1.0, -0.5, 2.0)):
-        rng = context.rng(f"data N({m_d},{s_d}²) noise N({m_n},{s_n}²)")
-        x = m_d + s_d * rng.standard_normal((replicates, n, 1))
-        y = m_n + s_n * rng.standard_normal((replicates, n, 1))
-        fit = nce.fit(model, x, y, lambda z: np.zeros(z.shape[:-1]), np.zeros(3))
-        fitted = {0: fit.params[:, 2], 1: fit.params[:, 0], 2: fit.params[:, 1]}  # (w1, w2, c) → (const, x, x²)
+        setting = f"data N({m_d},{s_d}²) noise N({m_n},{s_n}²)"
+        prediction = np.array([float(f(m_d, s_d, m_n, s_n)) for f in logit_coefficients])
+        control = np.array([float(f(m_d, s_d, m_n, s_n)) for f in data_coefficients])
+
+        def draw_batch(index, m_d=m_d, s_d=s_d, m_n=m_n, s_n=s_n, setting=setting):
+            rng = context.rng(f"{setting} batch {index}")
+            x = m_d + s_d * rng.standard_normal((batch_size, n, 1))
+            y = m_n + s_n * rng.standard_normal((batch_size, n, 1))
+            fit = nce.fit(model, x, y, lambda z: np.zeros(z.shape[:-1]), np.zeros(3))
+            coefficients = fit.params[:, [2, 0, 1]]  # (w1, w2, c) → (const, x, x²)
+            return np.where(fit.converged[:, None], coefficients, np.nan)  # a failed fit diverges the check
+
+        run = sequential_means(draw_batch, prediction, control, alpha=ALPHA, beta=BETA,
+                               resolution=np.abs(control - prediction), batch_size=batch_size,
+                               max_batches=max_batches, planned_n=4 * batch_size, first_look=2 * batch_size)
         for power, label in ((0, "1"), (1, "x"), (2, "x^2")):
-            estimate, error = _replicate_mean(fitted[power], fit.converged)
+            estimate, error = float(run.estimate[power]), float(run.standard_error[power])
             checks.append(Check(
                 f"data N({m_d}, {s_d}²), noise N({m_n}, {s_n}²): coefficient of {label}",
                 rf"\text{{logit coefficient of }} {label}",
-                ZTest(float(logit_coefficients[power](m_d, s_d, m_n, s_n)), estimate, error),
-                ZTest(float(data_coefficients[power](m_d, s_d, m_n, s_n)), estimate, error),
-                "logit = log p_d (the noise density left out of D*)", "monte-carlo",
-                details={"replicates": replicates, "n": n, "non_converged": int((~fit.converged).sum())}))
+                ZTest(float(prediction[power]), estimate, error),
+                ZTest(float(control[power]), estimate, error),
+                "logit = log p_d (the noise density left out of D*)", "monte-carlo (sequential)",
+                alpha=run.alpha, sequential=run.stopped,
+                details={"replicates": run.n, "batches": run.batches, "n": n, "stopped": run.stopped,
+                         "radius": float(run.radius[power]), "resolution_reached": float(run.resolution[power]),
+                         "looks": run.history["n"], "radius_at_looks": run.history["radius"][:, power]}))
     return checks
 
 

@@ -260,7 +260,7 @@ def _write(results: list[ClaimResult], out: Path, profile: str, backend: str, se
     evidence = {
         "statistical": len(statistical),
         "numerical": sum(len(v["checks"]) for v in views) - len(statistical),
-        "budget": sum(ALPHA for _ in statistical),
+        "budget": sum(v["evidence"]["false_alarm_budget"] for v in views),
         "worst_resolution": max(resolutions, default=math.nan),
         "median_resolution": sorted(resolutions)[len(resolutions) // 2] if resolutions else math.nan,
     }

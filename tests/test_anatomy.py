@@ -124,6 +124,16 @@ def test_resolution_qualifies_a_verdict_that_is_too_coarse():
     assert fine.control_distance == pytest.approx(3.0 / (power_z() * 0.1)) and fine.control_distance < NEAR_CONTROL
 
 
+def test_a_sequential_check_that_exhausts_its_budget_is_inconclusive():
+    """A sequential check that stopped at its budget did not reach its resolution: under-powered,
+    even when its control happens to lie outside the sequence."""
+    decided = _check(0.5, 10, sequential="decided")
+    assert _verdict(_claim(), [decided]) == "verified"
+    budget = _check(0.5, 10, sequential="budget")
+    judgement = judge(_claim(), [], [budget])
+    assert judgement.verdict == "inconclusive" and "budget" in judgement.reasons[0]
+
+
 def test_diverged_check_is_never_a_pass_or_a_fail():
     check = Check("c", "q", ZTest(0.0, math.nan, 1.0), ZTest(1.0, math.nan, 1.0), "wrong")
     assert check.diverged and not check.passed and not check.control_rejected
