@@ -58,13 +58,16 @@ def responsibility(parameter=theta):
 
 def partition_function() -> Derivation:
     r""":math:`Z_\theta = \int e^{-U_\theta} = (1 + e^{-\theta})\sqrt{2\pi}`."""
-    integral = sp.integrate(_gaussian(a), (x, -sp.oo, sp.oo)) + sp.exp(-theta) * sp.integrate(_gaussian(b), (x, -sp.oo, sp.oo))
+    mode_a = sp.integrate(_gaussian(a), (x, -sp.oo, sp.oo))
+    integral = mode_a + sp.exp(-theta) * sp.integrate(_gaussian(b), (x, -sp.oo, sp.oo))
     closed = (1 + sp.exp(-theta)) * sp.sqrt(2 * sp.pi)
     steps = (
         Step(sp.exp(log_f()), _gaussian(a) + sp.exp(-theta) * _gaussian(b), "e^{−U_θ} is the sum of two unnormalized unit Gaussians"),
         Step(integral, closed, "∫e^{−(x−c)²/2}dx = √(2π) for every centre c (SymPy integral), for any a, b"),
     )
-    return Derivation("Partition function of the toy model", steps, exports={"Z": closed, "log_Z": sp.log(closed)})
+    # the natural wrong normalisation: Z of mode a alone (the e^{−θ}-weighted mode's mass forgotten)
+    return Derivation("Partition function of the toy model", steps,
+                      exports={"Z": closed, "log_Z": sp.log(closed), "log_Z_one_mode": sp.log(mode_a)})
 
 
 def ml_flow() -> Derivation:
