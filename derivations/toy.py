@@ -77,6 +77,15 @@ def ml_flow() -> Derivation:
     normalized = (_gaussian(a) + sp.exp(-theta) * _gaussian(b)) / ((1 + sp.exp(-theta)) * sp.sqrt(2 * sp.pi))
     model_term = sp.integrate(sp.exp(-theta) * _gaussian(b) / ((1 + sp.exp(-theta)) * sp.sqrt(2 * sp.pi)), (x, -sp.oo, sp.oo))
     approx_flow = q(theta) - q(theta_star)
+    # the separated-mode approximation taken literally: r_θ ≈ 1{x > m}, so the data term is the mass of ρ_* beyond the
+    # midpoint m = (a + b)/2, while the model term stays the exact q(θ); its fixed point is the natural wrong answer
+    u = sp.Symbol("u", real=True)  # u = x − a (mode a) or x − b (mode b): the midpoint sits at u = ±L/2
+    beyond_midpoint = (sp.integrate(sp.exp(-u**2 / 2), (u, L / 2, sp.oo))
+                       + sp.exp(-theta_star) * sp.integrate(sp.exp(-u**2 / 2), (u, -L / 2, sp.oo))) / (
+        (1 + sp.exp(-theta_star)) * sp.sqrt(2 * sp.pi))
+    Phi = lambda z: (1 + sp.erf(z / sp.sqrt(2))) / 2  # noqa: E731
+    hard_data_term = q(theta_star) * Phi(L / 2) + (1 - q(theta_star)) * Phi(-L / 2)
+    hard_fixed_point = sp.log((1 - hard_data_term) / hard_data_term)
     steps = (
         Step(d_theta_u, r, "∂θU_θ = e^{−θ}φ_b/(φ_a + e^{−θ}φ_b) = σ(ℓ(x) − θ), the responsibility of mode b"),
         Step(normalized * r, sp.exp(-theta) * _gaussian(b) / ((1 + sp.exp(-theta)) * sp.sqrt(2 * sp.pi)),
@@ -87,8 +96,15 @@ def ml_flow() -> Derivation:
         Step(approx_flow.subs(theta, theta_star), 0, "θ* is a fixed point"),
         Step(sp.diff(approx_flow, theta), -q(theta) * (1 - q(theta)), "slope −q(1−q) < 0: the flow is strictly decreasing, "
              "so θ* is the unique fixed point and it is stable"),
+        Step(beyond_midpoint, hard_data_term,
+             "the approximation read literally, r_θ ≈ 1{x > m}: the data term becomes P_*(X > m) = q*Φ(L/2) + (1−q*)Φ(−L/2) "
+             "(each mode's unit Gaussian integrated beyond the midpoint, L/2 from its centre)"),
+        Step(q(hard_fixed_point), hard_data_term,
+             "with the exact model term q(θ), that flow stops where q(θ) = P_*(X > m): a fixed point θ* + O(e^{−L²/8}), "
+             "the natural wrong answer for the exact flow at finite separation (the exact data term E_*[r_θ*] = q* keeps θ*)"),
     )
-    return Derivation("Max-likelihood flow of the toy model", steps, exports={"approx_flow": approx_flow, "fixed_point": theta_star})
+    return Derivation("Max-likelihood flow of the toy model", steps,
+                      exports={"approx_flow": approx_flow, "fixed_point": theta_star, "hard_assignment_fixed_point": hard_fixed_point})
 
 
 def sm_flow() -> Derivation:
