@@ -132,11 +132,15 @@ def sm_flow() -> Derivation:
              "a = −L/2, b = L/2, x = u/L: ρ_*(x)dx = e^{−L²/8}·(...)du, and r_θ = σ(u − θ) does not depend on L; "
              "so |θ̇_SM| = L e^{−L²/8}·K_L(θ, θ*) with K_L bounded as L → ∞"),
         Step(r.subs({a: -L / 2, b: L / 2}), sig(ell_symmetric - theta), "r_θ = σ(Lx − θ) for symmetric modes"),
+        Step((2 * (b - a) ** 2 * (r - r_star) * r * (1 - r)).subs(theta, theta_star), 0,
+             "the integrand vanishes at θ = θ* for every x: θ* is the exact SM flow's fixed point (SM is consistent); "
+             "what it lacks at large L is speed, not the right target"),
     )
     return Derivation(
         "Score-matching flow of the toy model",
         steps,
-        exports={"flow_integrand": 2 * L**2 * (r - r_star) * r * (1 - r), "speed_scale": L * sp.exp(-(L**2) / 8)},
+        exports={"flow_integrand": 2 * L**2 * (r - r_star) * r * (1 - r), "speed_scale": L * sp.exp(-(L**2) / 8),
+                 "fixed_point": theta_star},
     )
 
 
