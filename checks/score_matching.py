@@ -8,7 +8,9 @@ residual of a statement
 
 against the data: quadrature in 1-D (error = quadrature error estimate), exact samples in
 d ≥ 2 (error = standard error). The weights (α, β, γ, κ) come from the derivation. A negative
-control is a wrong variant's residual on the same data (Laplacian sign flipped, ½ missing).
+control is a neighbouring variant's residual on the same data: the ½ missing on |s_θ|² (eq. 54 as
+printed), or the two conventions mixed (the slides' 2Δ with the notes' ½, the notes' ½|s_θ|² with
+the slides' 2Δ), each weight taken from the derivation's HALF_CONVENTION / FACTOR_TWO.
 """
 
 from __future__ import annotations
@@ -23,8 +25,12 @@ from theory import models
 from theory.expectations import QuadraturePopulation, SamplePopulation, model_population
 
 TOPIC = "score_matching"
-SIGN_FLIPPED = (sp.Rational(1, 2), sp.Rational(1, 2), sp.Integer(-1), sp.Rational(1, 2))
 HALF_MISSING = (sp.Rational(1, 2), sp.Integer(1), sp.Integer(1), sp.Rational(1, 2))
+# conventions mixed, the neighbouring formulas a reader of both the notes (½E|s_θ − s_p|², seeds 000/001) and the
+# slides (E|s_θ − s_p|², seed 002) would write: the slides' 2Δ under the notes' ½, and the notes' ½|s_θ|² under the slides' 1
+SLIDES_LAPLACIAN_IN_HALF = derivation.HALF_CONVENTION[:2] + derivation.FACTOR_TWO[2:3] + derivation.HALF_CONVENTION[3:]
+FACTOR_TWO_MISSING = derivation.FACTOR_TWO[:2] + derivation.HALF_CONVENTION[2:3] + derivation.FACTOR_TWO[3:]
+NOTES_HALF_IN_FACTOR_TWO = derivation.FACTOR_TWO[:1] + derivation.HALF_CONVENTION[1:2] + derivation.FACTOR_TWO[2:]
 
 
 # ---- experiments: (family, data parameter, model parameters) ---------------------------------
@@ -151,7 +157,8 @@ def _bounded_support_checks(context: Context) -> list[Check]:
 
 
 def hyvarinen_checks(context: Context) -> list[Check]:
-    controls = [("Laplacian term with its sign flipped", SIGN_FLIPPED), ("½ missing on |s_θ|² (eq. 54 as printed)", HALF_MISSING)]
+    controls = [("the slides' 2Δ log f under the notes' ½ (conventions mixed: ½|s_θ|² + 2Δ)", SLIDES_LAPLACIAN_IN_HALF),
+                ("½ missing on |s_θ|² (eq. 54 as printed)", HALF_MISSING)]
     checks = _identity_checks(context, derivation.HALF_CONVENTION, controls)
     bounded = _bounded_support_checks(context)
     _figure_identity(context)
@@ -161,8 +168,8 @@ def hyvarinen_checks(context: Context) -> list[Check]:
 
 def factor_two_checks(context: Context) -> list[Check]:
     controls = [
-        ("factor 2 on the Laplacian missing", (1, 1, 1, 1)),
-        ("Laplacian term with its sign flipped", (1, 1, -2, 1)),
+        ("factor 2 on the Laplacian missing (the notes' Δ under the slides' 1)", FACTOR_TWO_MISSING),
+        ("the notes' ½ on |s_θ|² under the slides' 2Δ (conventions mixed: ½|s_θ|² + 2Δ, SM without ½)", NOTES_HALF_IN_FACTOR_TWO),
     ]
     return _identity_checks(context, derivation.FACTOR_TWO, controls)
 
