@@ -391,18 +391,21 @@ class CodeState:
 
 
 def code_state() -> CodeState:
-    """The commit the package was loaded from and its uncommitted code changes (reports excluded)."""
+    """The last commit that changed the code (:data:`CODE_PATHS`) and its uncommitted code changes.
+
+    The commit of the *code*, not of the checkout: a later commit that touches only the README or
+    the reports does not change what produced the numbers, so it must not change the pages."""
     root = Path(__file__).resolve().parents[1]
     run = functools.partial(subprocess.run, capture_output=True, text=True, check=True, timeout=10, cwd=root)
     try:
         if run(["git", "rev-parse", "--show-toplevel"]).stdout.strip() != str(root):
             return CodeState(None, ())  # installed into site-packages, inside someone else's repository
-        commit = run(["git", "rev-parse", "--short", "HEAD"]).stdout.strip()
+        commit = run(["git", "log", "-1", "--format=%h", "--", *CODE_PATHS]).stdout.strip()
         status = run(["git", "status", "--porcelain", "--untracked-files=all", "--", *CODE_PATHS]).stdout
     except (OSError, subprocess.SubprocessError):
         return CodeState(None, ())
     changed = tuple(line[3:] for line in status.splitlines() if line.strip() and not line.endswith(".pyc"))
-    return CodeState(commit, changed)
+    return CodeState(commit or None, changed)
 
 
 def repository_reports() -> Path | None:
