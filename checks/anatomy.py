@@ -95,6 +95,12 @@ def critical_z(alpha: float = ALPHA) -> float:
     return float(stats.norm.isf(alpha / 2))
 
 
+def kind_of(error_kind: str) -> Kind:
+    """Monte Carlo errors ("monte-carlo…") make a statistical check; quadrature, ODE and other
+    numerical error estimates a numerical one."""
+    return "statistical" if str(error_kind).startswith("monte-carlo") else "numerical"
+
+
 def power_z(alpha: float = ALPHA, beta: float = BETA) -> float:
     """:math:`z_{\alpha/2} + z_\beta`: a discrepancy of this many standard errors is detected with
     probability :math:`1-\beta` (normal approximation)."""
@@ -148,7 +154,7 @@ class Check:
 
     @property
     def kind(self) -> Kind:
-        return "statistical" if self.error_kind.startswith("monte-carlo") else "numerical"
+        return kind_of(self.error_kind)
 
     @property
     def threshold(self) -> float:
@@ -395,9 +401,23 @@ class ClaimResult:
     def reasons(self) -> list[str]:
         return list(self.judgement.reasons)
 
-    def to_json(self) -> dict[str, Any]:
+    def evidence(self) -> dict[str, Any]:
+        """How strong the evidence is: counts by kind, false-alarm budget, resolutions, nearest control."""
         statistical = [c for c in self.checks if c.kind == "statistical"]
         resolutions = [c.relative_resolution for c in statistical if math.isfinite(c.relative_resolution)]
+        return {
+            "statistical_checks": len(statistical),
+            "numerical_checks": len(self.checks) - len(statistical),
+            "false_alarm_budget": sum(c.alpha for c in statistical),
+            "best_relative_resolution": _number(min(resolutions, default=math.nan)),
+            "worst_relative_resolution": _number(max(resolutions, default=math.nan)),
+            "required_resolution": self.claim.required_resolution,
+            "nearest_control_in_resolutions": _number(min((c.control_distance for c in self.checks), default=math.nan)),
+            "confirmed_on_fresh_data": self.confirmation is not None,
+            "false_refutation_bound": self.judgement.false_refutation_bound,
+        }
+
+    def to_json(self) -> dict[str, Any]:
         return {
             "id": self.claim.id,
             "title": self.claim.title,
@@ -414,17 +434,7 @@ class ClaimResult:
                  "erratum": r.step.erratum}
                 for r in self.steps
             ],
-            "evidence": {
-                "statistical_checks": len(statistical),
-                "numerical_checks": len(self.checks) - len(statistical),
-                "false_alarm_budget": sum(c.alpha for c in statistical),
-                "best_relative_resolution": _number(min(resolutions, default=math.nan)),
-                "worst_relative_resolution": _number(max(resolutions, default=math.nan)),
-                "required_resolution": self.claim.required_resolution,
-                "nearest_control_in_resolutions": _number(min((c.control_distance for c in self.checks), default=math.nan)),
-                "confirmed_on_fresh_data": self.confirmation is not None,
-                "false_refutation_bound": self.judgement.false_refutation_bound,
-            },
+            "evidence": self.evidence(),
             "checks": [c.to_json() for c in self.checks],
             "confirmation": None if self.confirmation is None else [
                 {"name": c.name, "statistic": _number(c.test.statistic), "passed": bool(c.passed),

@@ -187,7 +187,8 @@ def _sweep(claims, seeds, profile, backend) -> int:
     false_alarms, controls_survived, totals = Counter(), Counter(), Counter()
     kinds: dict[str, str] = {}
     verdicts_moved: Counter = Counter()  # (claim id, verdict) for verdicts that differ from the recorded one
-    first_failure: dict[str, int] = {}
+    first_failure: dict[str, int] = {}  # check key -> first seed where it failed
+    first_move: dict[str, int] = {}  # claim id -> first seed where its verdict moved
     if len(seeds) > LARGE_SWEEP:
         click.echo(f"note: {len(seeds)} seeds x {len(claims)} claims; the time per seed is printed after the first "
                    "seed, with an estimate of the whole sweep (interrupt with Ctrl-C)", err=True)
@@ -199,7 +200,7 @@ def _sweep(claims, seeds, profile, backend) -> int:
             for result in run_claims(claims, progress=not interactive, label=label, profile=profile, backend=backend, seed=seed):
                 if result.verdict != result.claim.expected_verdict:
                     verdicts_moved[(result.claim.id, result.verdict)] += 1
-                    first_failure.setdefault(result.claim.id, seed)
+                    first_move.setdefault(result.claim.id, seed)
                 for check in result.checks:
                     key = f"{result.claim.id} / {check.name}"
                     kinds[key] = check.kind
@@ -227,7 +228,7 @@ def _sweep(claims, seeds, profile, backend) -> int:
     click.echo(f"claim verdicts that differ from the recorded one: {sum(verdicts_moved.values())} of {runs} claim runs")
     for (claim_id, verdict), count in sorted(verdicts_moved.items()):
         click.echo(f"  {claim_id}: {verdict} in {count} of {len(seeds)} seeds; reproduce: "
-                   f"ebmcheck verify {claim_id} --seed {first_failure[claim_id]}")
+                   f"ebmcheck verify {claim_id} --seed {first_move[claim_id]}")
     for key in sorted(totals):
         if false_alarms[key] or controls_survived[key]:
             claim_id = key.split(" / ", 1)[0]

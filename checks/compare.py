@@ -43,6 +43,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from checks.anatomy import kind_of
+
 ROUNDING = 1e-12
 """Rounding, relative to a check's scale: about 4500 ulps, room for the amplification of
 rounding by a well-conditioned solve or a long sum; any error in the science is far larger."""
@@ -57,11 +59,6 @@ STATISTICAL_FRACTION = 1e-2
 more: a check's resolution is several standard errors)."""
 
 ORDER_OF_MAGNITUDE = 1.0  # |log10(a/b)| allowed for numerical error estimates
-
-
-def is_statistical(error_kind: str) -> bool:
-    """Monte Carlo checks are statistical; quadrature, ODE and other numerical errors are not."""
-    return str(error_kind).startswith("monte-carlo")
 
 
 @dataclass(frozen=True)
@@ -108,7 +105,7 @@ def _rule(committed: dict, fresh: dict, fraction: float) -> _Rule:
         magnitudes += _finite_abs(record.get("prediction"), record.get("estimate"),
                                   control.get("prediction"), control.get("estimate"))
         errors += _finite_abs(record.get("standard_error"))
-    return _Rule(is_statistical(committed.get("error_kind", "")), max(magnitudes, default=0.0),
+    return _Rule(kind_of(committed.get("error_kind", "")) == "statistical", max(magnitudes, default=0.0),
                  max(errors, default=0.0), fraction)
 
 

@@ -335,7 +335,7 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
         "sharpening": claim.sharpening,
         "typo": claim.typo,
         "resolution_reason": claim.resolution_reason,
-        "evidence": result.to_json()["evidence"],
+        "evidence": result.evidence(),
         "sources": [{"seed_file": s.seed_file, "location": s.location, "statement": s.statement} for s in claim.sources],
         "corrected": claim.corrected,
         "conditions": list(claim.conditions),

@@ -108,6 +108,8 @@ from typing import Literal
 import numpy as np
 from scipy import special
 
+from theory.validation import function, positive_int
+
 Stopped = Literal["prediction rejected", "decided", "budget", "diverged"]
 
 __all__ = [
@@ -135,12 +137,6 @@ def _check_positive(value, name: str, *, allow_inf: bool = False) -> np.ndarray:
     if np.any(bad):
         raise ValueError(f"{name} must be positive{'' if allow_inf else ' and finite'}, got {value!r}")
     return v
-
-
-def _check_count(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
-    return int(value)
 
 
 def _z(alpha) -> np.ndarray:
@@ -198,7 +194,7 @@ def cumulative_looks(samples, batch_size: int):
     precision when the mean is large. This is what a run of :func:`sequential_mean` sees at its
     looks; sweeps over many runs use it to peek without a Python loop.
     """
-    batch_size = _check_count(batch_size, "batch_size", 2)
+    batch_size = positive_int("batch_size", batch_size, minimum=2)
     x = np.asarray(samples, dtype=float)
     total = x.shape[-1]
     if total == 0 or total % batch_size:
@@ -296,14 +292,13 @@ def sequential_means(
     if not math.isfinite(b) or not 0 < b <= 0.5:
         raise ValueError(f"beta must lie in (0, 0.5], got {beta!r}")
     target = np.broadcast_to(_check_positive(resolution, "resolution", allow_inf=True), pred.shape)
-    batch_size = _check_count(batch_size, "batch_size", 2)
-    max_batches = _check_count(max_batches, "max_batches", 1)
+    batch_size = positive_int("batch_size", batch_size, minimum=2)
+    max_batches = positive_int("max_batches", max_batches, minimum=1)
     if planned_n is None:
         planned_n = float(batch_size * max_batches)
     planned_n = float(_check_positive(planned_n, "planned_n"))
-    first_look = batch_size if first_look is None else _check_count(first_look, "first_look", 2)
-    if not callable(draw_batch):
-        raise ValueError(f"draw_batch must be callable, got {draw_batch!r}")
+    first_look = batch_size if first_look is None else positive_int("first_look", first_look, minimum=2)
+    function("draw_batch", draw_batch, "batch index -> replicate values")
 
     z_beta = float(-special.ndtri(b))
     z_alpha = float(_z(alpha_k))
@@ -398,8 +393,7 @@ def sequential_mean(
     module docstring). The false-alarm probability is at most ``alpha``
     whatever the stopping rule (time-uniform coverage).
     """
-    if not callable(draw_batch):
-        raise ValueError(f"draw_batch must be callable, got {draw_batch!r}")
+    function("draw_batch", draw_batch, "batch index -> replicate values")
     pred = np.asarray(prediction, dtype=float)
     if pred.ndim != 0:
         raise ValueError(f"prediction must be a scalar (use sequential_means for several), got {prediction!r}")

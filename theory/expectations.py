@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from theory import quadrature
-from theory.validation import generator, positive_int, real_array, real_scalar
+from theory.validation import function, generator, positive_int, real_array, real_scalar
 
 PerSample = Callable[[np.ndarray], np.ndarray]  # x (n, d) -> (n,)
 
@@ -83,8 +83,7 @@ class SamplePopulation:
         r""":math:`\bar g = \frac1n\sum_i g(x_i)` and its standard error :math:`s_g/\sqrt n`.
 
         ``func`` maps x (n, d) to finite values (n,); ``magnitude`` is ignored (sampling error dominates)."""
-        if not callable(func):
-            raise TypeError(f"func must be a callable, got {func!r}")
+        function("func", func)
         try:
             values = real_array("func(x)", func(self.x))
         except (TypeError, ValueError) as error:

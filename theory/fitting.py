@@ -26,7 +26,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from theory.validation import positive_int, real_array, real_scalar
+from theory.validation import function, positive_int, real_array, real_scalar
+
+_SIGNATURE = "(params (R', q), rows (R',)) -> arrays"
 
 # Callables receive the parameters of some replicates, shape (R', q), and the indices of those
 # replicates, shape (R',), so that each replicate is evaluated on its own data.
@@ -91,8 +93,8 @@ def newton(
     initial = real_array("initial", initial, allow_empty=True)
     if initial.ndim != 2 or initial.shape[0] < 1 or initial.shape[1] < 1:
         raise ValueError(f"initial must have shape (R, q) with R, q >= 1, got shape {tuple(initial.shape)}")
-    _check_callable("loss_grad_hess", loss_grad_hess)
-    _check_callable("loss", loss)
+    function("loss_grad_hess", loss_grad_hess, _SIGNATURE)
+    function("loss", loss, _SIGNATURE)
     params = xp.array(xp.asarray(initial, dtype=float), copy=True)
     tolerance = real_scalar("tolerance", tolerance, low=0.0, low_inclusive=False)
     max_iterations = positive_int("max_iterations", max_iterations)
@@ -124,12 +126,6 @@ def newton(
         if rejected.any():
             _backtrack(loss, loss_grad_hess, params, state, index[rejected], direction[rejected], slope[rejected], max_halvings, xp)
     return FitResult(to_host(params), state.converged & ~state.failed, state.iterations, state.decrement, to_host(state.loss_xp))
-
-
-def _check_callable(name: str, value):
-    if not callable(value):
-        raise TypeError(f"{name} must be a callable (params (R', q), rows (R',)) -> arrays, got {value!r}")
-    return value
 
 
 class _State:
@@ -233,7 +229,7 @@ def fit_mean_loss(losses, gradients, hessians, initial, **options) -> FitResult:
     """
 
     for name, value in (("losses", losses), ("gradients", gradients), ("hessians", hessians)):
-        _check_callable(name, value)
+        function(name, value, _SIGNATURE)
 
     def loss_grad_hess(params, rows):
         return losses(params, rows).mean(axis=1), gradients(params, rows).mean(axis=1), hessians(params, rows).mean(axis=1)

@@ -32,7 +32,7 @@ from scipy import special
 
 from theory import fitting
 from theory.models import Model
-from theory.validation import positive_int, real_array, real_scalar
+from theory.validation import function, positive_int, real_array, real_scalar
 
 LogDensity = Callable[[np.ndarray], np.ndarray]  # x (..., d) -> (...)
 
@@ -77,9 +77,7 @@ def _check_samples(model, name: str, samples) -> np.ndarray:
 
 
 def _check_log_noise(log_noise):
-    if not callable(log_noise):
-        raise TypeError(f"log_noise must be a callable x (..., d) -> log p_n(x) (...), got {log_noise!r}")
-    return log_noise
+    return function("log_noise", log_noise, "x (..., d) -> log p_n(x) (...)")
 
 
 def _check(model, params, x, name: str = "x") -> tuple[np.ndarray, np.ndarray]:

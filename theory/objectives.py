@@ -51,7 +51,7 @@ import sympy as sp
 from theory import cnce, models, nce, quadrature
 from theory.noise import Autoregressive, LocalGaussian, is_noise
 from theory.backend import derive_seed
-from theory.validation import positive_int, real_array, real_scalar
+from theory.validation import flag, positive_int, real_array, real_scalar
 
 Batch = dict[str, np.ndarray]
 
@@ -645,8 +645,7 @@ def scale_of_f(absorbed_by_last_param: bool = False) -> Invariance:
     log-normalizer that absorbs the scale, :math:`c \to c - \log\kappa` (NCE).
     """
 
-    if not isinstance(absorbed_by_last_param, (bool, np.bool_)):
-        raise TypeError(f"absorbed_by_last_param must be True or False, got {absorbed_by_last_param!r}")
+    absorbed_by_last_param = flag("absorbed_by_last_param", absorbed_by_last_param)
 
     def transform(model, params, log_kappa):
         params = np.array(real_array("params", params), dtype=float, copy=True)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from theory.validation import positive_int, real_array, real_scalar
+from theory.validation import function, positive_int, real_array, real_scalar
 
 LOG_TAIL = 80.0  # nats below the maximum at which the density is treated as zero
 
@@ -45,11 +45,6 @@ def _check_model(model) -> None:
         getattr(model, "validate", None)
     ):
         raise TypeError(f"model must be a theory.models.Model instance, got {model!r}")
-
-
-def _check_callable(name: str, value) -> None:
-    if not callable(value):
-        raise TypeError(f"{name} must be a callable, got {value!r}")
 
 
 def _rule_size(panels, order) -> tuple[int, int]:
@@ -130,10 +125,10 @@ def expect(
         Size of the terms that cancel inside ``func`` (default ``|func|``); the rounding floor
         of the error is :math:`64\,\epsilon\,\mathbb{E}[\text{magnitude}]`.
     """
-    _check_callable("log_density", log_density)
-    _check_callable("func", func)
+    function("log_density", log_density)
+    function("func", func)
     if magnitude is not None:
-        _check_callable("magnitude", magnitude)
+        function("magnitude", magnitude)
     lo, hi = real_scalar("lo", lo), real_scalar("hi", hi)
     panels, order = _rule_size(panels, order)
     _rule_size(2 * panels, order)  # the refined rule too

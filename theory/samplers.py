@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 import sympy as sp
 
-from theory.validation import generator, positive_int, real_array, real_scalar, spd_matrix
+from theory.validation import flag, function, generator, positive_int, real_array, real_scalar, spd_matrix
 
 
 class LangevinState(NamedTuple):
@@ -65,8 +65,7 @@ def langevin_init(position, model, theta, xp: ModuleType = np, *, log_density: b
     and :func:`ula_kernel` then skips evaluating it.
     """
     _check_model(model)
-    if not isinstance(log_density, (bool, np.bool_)):
-        raise TypeError(f"log_density must be True or False, got {log_density!r}")
+    log_density = flag("log_density", log_density)
     position = real_array("position", position, ndim=2)
     if position.shape[1] != model.dim:
         raise ValueError(f"position must have shape (num_chains, {model.dim}), got {tuple(position.shape)}")
@@ -201,8 +200,8 @@ def mala_kernel(rng, state: LangevinState, model, theta, step_size: float, *, xp
     state = _check_state(state)
     _check_model(model)
     step_size = _check_step_size(step_size)
-    if log_proposal is not None and not callable(log_proposal):
-        raise TypeError(f"log_proposal must be a callable (x_to, x_from, state_from) or None, got {log_proposal!r}")
+    if log_proposal is not None:
+        function("log_proposal", log_proposal, "(x_to, x_from, state_from) or None")
     if state.log_density is None:
         raise ValueError("MALA needs state.log_density: build the state with langevin_init(..., log_density=True)")
     noise = rng.standard_normal(state.position.shape)

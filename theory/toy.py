@@ -56,7 +56,7 @@ from scipy import integrate, optimize, special
 from theory import fitting
 from theory.fitting import ConvergenceError
 from theory.quadrature import gauss_legendre
-from theory.validation import choice, generator, positive_int, real_array, real_scalar
+from theory.validation import choice, flag, function, generator, positive_int, real_array, real_scalar
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 TAIL = 14.0  # standard deviations of quadrature range beyond each mode
@@ -73,24 +73,12 @@ def _finite_array(name: str, value) -> np.ndarray:
     return np.atleast_1d(real_array(name, value, ndim=(0, 1)))
 
 
-def _flag(name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
 def _shape(name: str, value) -> tuple[int, ...]:
     """An array shape: a non-negative int or a tuple of them."""
     items = value if isinstance(value, tuple) else (value,)
     if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0 for n in items):
         raise TypeError(f"{name} must be a non-negative integer or a tuple of them, got {value!r}")
     return tuple(int(n) for n in items)
-
-
-def _callable(name: str, value):
-    if not callable(value):
-        raise TypeError(f"{name} must be a callable, got {value!r}")
-    return value
 
 
 def _theta_and_normalizer(theta, log_normalizer) -> tuple[np.ndarray, np.ndarray]:
@@ -226,7 +214,7 @@ class ToyModel:
         ``func`` maps nodes of shape (n, 1) to values of shape (n, k) (or (n, 1)); ``theta``
         (the density's parameter) broadcasts against k. Returns (value, error), shape (k,).
         """
-        func = _callable("func", func)
+        func = function("func", func)
         theta = _finite_array("theta", theta)
         results = []
         for panels in (self.panels // 2, self.panels):
@@ -298,7 +286,7 @@ class ToyModel:
         """
         theta, c = _theta_and_normalizer(theta, log_normalizer)
         theta_star, mu = _finite("theta_star", theta_star), _finite("mu", mu)
-        normalized_noise = _flag("normalized_noise", normalized_noise)
+        normalized_noise = flag("normalized_noise", normalized_noise)
         logit = lambda x: self._nce_logit(x, theta[None, :], mu, c[None, :], normalized_noise)  # noqa: E731
         data = self.expect(lambda x: np.logaddexp(0.0, -logit(x)), theta_star)
         noise = self.expect(lambda x: np.logaddexp(0.0, logit(x)), mu)
@@ -315,7 +303,7 @@ class ToyModel:
         """
         theta, c = _theta_and_normalizer(theta, log_normalizer)
         theta_star, mu = _finite("theta_star", theta_star), _finite("mu", mu)
-        normalized_noise = _flag("normalized_noise", normalized_noise)
+        normalized_noise = flag("normalized_noise", normalized_noise)
 
         def parts(x, sign):
             logit = self._nce_logit(x, theta[None, :], mu, c[None, :], normalized_noise)
@@ -430,7 +418,7 @@ def solve_flow(
     rtol, atol : float > 0
         Tolerances of the coarser of the two solves.
     """
-    flow = _callable("flow", flow)
+    flow = function("flow", flow)
     theta0 = _finite_array("theta0", theta0)
     t_end = real_scalar("t_end", t_end, low=0.0, low_inclusive=False)
     num_times = positive_int("num_times", num_times, minimum=2)
@@ -476,7 +464,7 @@ def find_fixed_point(flow: Callable[[np.ndarray], Flow], lo: float, hi: float, x
     :math:`F'` by central differences. ``ValueError`` if the flow does not change sign on
     [lo, hi]; :class:`~theory.fitting.ConvergenceError` if Brent's method does not converge.
     """
-    flow = _callable("flow", flow)
+    flow = function("flow", flow)
     lo, hi = _finite("lo", lo), _finite("hi", hi)
     if not lo < hi:
         raise ValueError(f"lo must be < hi, got lo={lo}, hi={hi}")
@@ -590,7 +578,7 @@ def nce_normalizer_fixed_point(theta_star: float, mu: float, a: float = -10.0, b
     result sees a failed solve, not an accurate number.
     """
     theta_star, mu = _finite("theta_star", theta_star), _finite("mu", mu)
-    normalized_noise = _flag("normalized_noise", normalized_noise)
+    normalized_noise = flag("normalized_noise", normalized_noise)
     model = ToyModel(a, b)
     h = _HESSIAN_STEP
     shifts = np.array([[0.0, 0.0], [h, 0.0], [-h, 0.0], [0.0, h], [0.0, -h]])

@@ -149,3 +149,18 @@ def choice(name: str, value: Any, allowed) -> Any:
     if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {_describe(value)}")
     return value
+
+
+def function(name: str, value: Any, signature: str = "") -> Any:
+    """``value`` if it is callable; ``TypeError`` naming ``name`` (and the expected ``signature``) otherwise."""
+    if not callable(value):
+        what = f"a callable {signature}" if signature else "a callable"
+        raise TypeError(f"{name} must be {what}, got {_describe(value)}")
+    return value
+
+
+def flag(name: str, value: Any) -> bool:
+    """``value`` as a bool: only True or False (numpy bools included); 0, 1 and "yes" are refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {_describe(value)}")
+    return bool(value)
