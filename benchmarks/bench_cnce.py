@@ -41,8 +41,8 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy import optimize  # noqa: E402
 
-from theory import cnce, models  # noqa: E402
-from theory import noise as noises  # noqa: E402
+from ebmcheck.theory import cnce, models  # noqa: E402
+from ebmcheck.theory import noise as noises  # noqa: E402
 
 TOLERANCE = 1e-6  # common: max-norm of the empirical gradient at every fitted replicate
 # Each method's own stopping rule, both stricter than the common tolerance: scipy's BFGS stops at

@@ -28,7 +28,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from theory import models, samplers
+from ebmcheck.theory import models, samplers
 
 
 class LinearGaussianScore:

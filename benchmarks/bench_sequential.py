@@ -33,7 +33,7 @@ import time
 import numpy as np
 from scipy import special, stats
 
-from checks.sequential import confidence_radius, cumulative_looks, resolution_reached, sequential_mean
+from ebmcheck.checks.sequential import confidence_radius, cumulative_looks, resolution_reached, sequential_mean
 
 
 def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:

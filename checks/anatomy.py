@@ -67,8 +67,8 @@ from typing import Any, Literal
 import numpy as np
 from scipy import stats
 
-from derivations.steps import Derivation, StepResult
-from theory.backend import Backend, derive_seed
+from ebmcheck.derivations.steps import Derivation, StepResult
+from ebmcheck.theory.backend import Backend, derive_seed
 
 ALPHA = 1e-4
 BETA = 1e-4

@@ -19,10 +19,10 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from checks import registry
-from checks.anatomy import PROFILES
-from checks.runner import DEFAULT_SEED, run_claims
-from theory.backend import BACKENDS, BackendUnavailable, get_backend
+from ebmcheck.checks import registry
+from ebmcheck.checks.anatomy import PROFILES
+from ebmcheck.checks.runner import DEFAULT_SEED, run_claims
+from ebmcheck.theory.backend import BACKENDS, BackendUnavailable, get_backend
 
 SEED_VARIABLE = "EBMCHECK_SEED"
 SEED_HELP = f"root seed S, or a range A-B for a false-alarm sweep (default: ${SEED_VARIABLE} or {DEFAULT_SEED})"
@@ -98,7 +98,7 @@ def main() -> None:
 
 
 def _default_results() -> Path | None:
-    from checks.report import repository_reports
+    from ebmcheck.checks.report import repository_reports
 
     folder = repository_reports()
     return folder / "results.json" if folder is not None and (folder / "results.json").is_file() else None
@@ -182,7 +182,7 @@ def _summary(results, seconds: float, reports: Path | None = None) -> None:
 
 def _sweep(claims, seeds, profile, backend) -> int:
     """Run every seed and report how often each check's correct prediction was rejected."""
-    from checks.anatomy import ALPHA
+    from ebmcheck.checks.anatomy import ALPHA
 
     false_alarms, controls_survived, totals = Counter(), Counter(), Counter()
     kinds: dict[str, str] = {}
@@ -255,8 +255,8 @@ def _binomial_interval(successes: int, trials: int, level: float = 0.95) -> tupl
 @click.option("--seed", "seed_text", help=SEED_HELP)
 def objectives(profile, seed_text) -> None:
     """Property-test the built-in objectives (checks.properties) over seeds: the harness's false-alarm rate."""
-    from checks.properties import sweep
-    from theory.objectives import built_in_objectives
+    from ebmcheck.checks.properties import sweep
+    from ebmcheck.theory.objectives import built_in_objectives
 
     seeds, origin = parse_seeds(seed_text)
     click.echo(f"ebmcheck objectives: {_describe_seeds(seeds, origin)}, profile {profile}", err=True)
@@ -286,9 +286,9 @@ def objectives(profile, seed_text) -> None:
 @click.option("--allow-dirty", is_flag=True, help="write the repository's reports/ although the code has uncommitted changes")
 def report(out, profile, backend, seed_text, check_only, rtol, force, allow_dirty) -> None:
     """Verify every claim and write the reports (Markdown, HTML, figures, results.json)."""
-    from checks.compare import compare_documents
-    from checks.destination import DestinationError, check_destination
-    from checks.report import code_state, repository_reports, results_document, write_reports
+    from ebmcheck.checks.compare import compare_documents
+    from ebmcheck.checks.destination import DestinationError, check_destination
+    from ebmcheck.checks.report import code_state, repository_reports, results_document, write_reports
 
     _require_backend(backend)
     seeds, origin = parse_seeds(seed_text)

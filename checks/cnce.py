@@ -20,12 +20,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from checks.anatomy import Check, Claim, Context, Source, ZTest, printed_statement_controls
-from checks.figures import new_figure
-from derivations import cnce as derivation
-from theory import asymptotics, models
-from theory import noise as nz
-from theory.cnce import fit_cnce, log_ratio, per_sample_loss, softplus
+from ebmcheck.checks.anatomy import Check, Claim, Context, Source, ZTest, printed_statement_controls
+from ebmcheck.checks.figures import new_figure
+from ebmcheck.derivations import cnce as derivation
+from ebmcheck.theory import asymptotics, models
+from ebmcheck.theory import noise as nz
+from ebmcheck.theory.cnce import fit_cnce, log_ratio, per_sample_loss, softplus
 
 TOPIC = "cnce"
 SEED = "004"
@@ -169,7 +169,7 @@ def fisher_checks(context: Context) -> list[Check]:
 
 
 def _uncentred_second_moment(model, theta):
-    from theory import quadrature
+    from ebmcheck.theory import quadrature
 
     value, _ = quadrature.expect_model(model, theta, lambda x: np.sum(model.grad_theta(x, theta) ** 2, axis=-1))
     return float(value)

@@ -43,7 +43,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from checks.anatomy import kind_of
+from ebmcheck.checks.anatomy import kind_of
 
 ROUNDING = 1e-12
 """Rounding, relative to a check's scale: about 4500 ulps, room for the amplification of

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from checks.anatomy import ClaimResult
+from ebmcheck.checks.anatomy import ClaimResult
 
 # Sized delimiters given as commands (``\big\|``, ``\Bigl\langle``) are left as literal text by
 # latex2mathml 3.x, while the same delimiter as a character works: rewrite the command.

@@ -17,12 +17,12 @@ import numpy as np
 import sympy as sp
 from scipy import stats
 
-from checks.anatomy import ALPHA, BETA, Check, Claim, Context, Source, ZTest, t_corrected_mean
-from checks.sequential import sequential_means
-from checks.figures import new_figure
-from derivations import nce as derivation
-from theory import models, nce
-from theory.toy import ToyModel
+from ebmcheck.checks.anatomy import ALPHA, BETA, Check, Claim, Context, Source, ZTest, t_corrected_mean
+from ebmcheck.checks.sequential import sequential_means
+from ebmcheck.checks.figures import new_figure
+from ebmcheck.derivations import nce as derivation
+from ebmcheck.theory import models, nce
+from ebmcheck.theory.toy import ToyModel
 
 TOPIC = "nce"
 

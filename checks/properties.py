@@ -41,13 +41,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from checks.anatomy import ALPHA, critical_z
-from checks.runner import DEFAULT_SEED
-from theory import asymptotics, models, quadrature
-from theory.backend import derive_seed
-from theory.fitting import FitResult, fit_mean_loss
-from theory.objectives import REQUIRED_MEMBERS, BaseObjective, FiniteDifferenceObjective, NotApplicable, reference
-from theory.validation import positive_int, real_array, real_scalar
+from ebmcheck.checks.anatomy import ALPHA, critical_z
+from ebmcheck.checks.runner import DEFAULT_SEED
+from ebmcheck.theory import asymptotics, models, quadrature
+from ebmcheck.theory.backend import derive_seed
+from ebmcheck.theory.fitting import FitResult, fit_mean_loss
+from ebmcheck.theory.objectives import REQUIRED_MEMBERS, BaseObjective, FiniteDifferenceObjective, NotApplicable, reference
+from ebmcheck.theory.validation import positive_int, real_array, real_scalar
 
 PROPERTIES: tuple[str, ...] = (
     "fisher-consistency",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import difflib
 
-from checks import cnce, nce, score_matching, toy, ula
-from checks.anatomy import Claim
+from ebmcheck.checks import cnce, nce, score_matching, toy, ula
+from ebmcheck.checks.anatomy import Claim
 
 CLAIMS: tuple[Claim, ...] = (*score_matching.CLAIMS, *ula.CLAIMS, *nce.CLAIMS, *toy.CLAIMS, *cnce.CLAIMS)
 

@@ -47,10 +47,10 @@ from pathlib import Path
 
 import jinja2
 
-from checks.anatomy import ALPHA, NEAR_CONTROL, NUMERICAL_SAFETY, ClaimResult, critical_z, evidence_of, power_z
-from checks.destination import check_destination, install, new_staging
-from checks.figures import save
-from checks.mathtext import MathRenderer, markdown_prose, plain_text
+from ebmcheck.checks.anatomy import ALPHA, NEAR_CONTROL, NUMERICAL_SAFETY, ClaimResult, critical_z, evidence_of, power_z
+from ebmcheck.checks.destination import check_destination, install, new_staging
+from ebmcheck.checks.figures import save
+from ebmcheck.checks.mathtext import MathRenderer, markdown_prose, plain_text
 
 # Libraries whose versions can change the numbers: recorded in results.json.
 LIBRARIES = ("ebmcheck", "numpy", "scipy", "sympy", "mpmath")
@@ -373,7 +373,7 @@ def _provenance_view(prov: dict, results: list[ClaimResult]) -> dict:
     }
 
 
-CODE_PATHS = ("theory", "derivations", "checks", "pyproject.toml")
+CODE_PATHS = ("__init__.py", "theory", "derivations", "checks", "pyproject.toml")
 """What produces the numbers: a change here (committed or not) changes what the reports say."""
 
 

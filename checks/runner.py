@@ -9,9 +9,9 @@ from collections.abc import Iterable
 
 from tqdm import tqdm
 
-from checks.anatomy import CONFIRMATION, PROFILES, Claim, ClaimResult, Context, needs_confirmation
-from derivations.steps import StepResult
-from theory.backend import get_backend
+from ebmcheck.checks.anatomy import CONFIRMATION, PROFILES, Claim, ClaimResult, Context, needs_confirmation
+from ebmcheck.derivations.steps import StepResult
+from ebmcheck.theory.backend import get_backend
 
 DEFAULT_SEED = 20261123
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from checks.anatomy import Check, Claim, Context, Source, ZTest, mean_and_standard_error, printed_statement_controls
-from checks.figures import new_figure
-from derivations import score_matching as derivation
-from theory import models
-from theory.expectations import QuadraturePopulation, SamplePopulation, model_population
+from ebmcheck.checks.anatomy import Check, Claim, Context, Source, ZTest, mean_and_standard_error, printed_statement_controls
+from ebmcheck.checks.figures import new_figure
+from ebmcheck.derivations import score_matching as derivation
+from ebmcheck.theory import models
+from ebmcheck.theory.expectations import QuadraturePopulation, SamplePopulation, model_population
 
 TOPIC = "score_matching"
 HALF_MISSING = (sp.Rational(1, 2), sp.Integer(1), sp.Integer(1), sp.Rational(1, 2))

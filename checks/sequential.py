@@ -108,7 +108,7 @@ from typing import Literal
 import numpy as np
 from scipy import special
 
-from theory.validation import function, positive_int
+from ebmcheck.theory.validation import function, positive_int
 
 Stopped = Literal["prediction rejected", "decided", "budget", "diverged"]
 

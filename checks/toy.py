@@ -17,13 +17,13 @@ import math
 import numpy as np
 import sympy as sp
 
-from checks.anatomy import Check, Claim, Context, Source, ZTest, mean_and_standard_error, printed_statement_controls
-from checks.figures import new_figure
-from checks.anatomy import t_corrected_mean
-from derivations import score_matching as sm_derivation
-from derivations import toy as derivation
-from theory import models, quadrature
-from theory.toy import ToyModel, ml_fixed_point, nce_fixed_point, nce_normalizer_fixed_point, solve_flow
+from ebmcheck.checks.anatomy import Check, Claim, Context, Source, ZTest, mean_and_standard_error, printed_statement_controls
+from ebmcheck.checks.figures import new_figure
+from ebmcheck.checks.anatomy import t_corrected_mean
+from ebmcheck.derivations import score_matching as sm_derivation
+from ebmcheck.derivations import toy as derivation
+from ebmcheck.theory import models, quadrature
+from ebmcheck.theory.toy import ToyModel, ml_fixed_point, nce_fixed_point, nce_normalizer_fixed_point, solve_flow
 
 TOPIC = "toy"
 THETA_STAR = -math.log(4.0)  # q* = 0.8, the slides' target

@@ -25,11 +25,11 @@ import math
 import numpy as np
 from scipy.linalg import expm
 
-from checks.anatomy import Check, Claim, Context, Source, ZTest, mean_and_standard_error, power_z, printed_statement_controls
-from checks.figures import new_figure
-from derivations import ula as derivation
-from theory import models, quadrature
-from theory import samplers
+from ebmcheck.checks.anatomy import Check, Claim, Context, Source, ZTest, mean_and_standard_error, power_z, printed_statement_controls
+from ebmcheck.checks.figures import new_figure
+from ebmcheck.derivations import ula as derivation
+from ebmcheck.theory import models, quadrature
+from ebmcheck.theory import samplers
 
 TOPIC = "ula"
 # Predicted |prediction − control| / SE required before a check is built: z_{α/2} + z_β ≈ 7.6, so a

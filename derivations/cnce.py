@@ -19,7 +19,7 @@ import functools
 import sympy as sp
 from sympy import stats
 
-from derivations.steps import Assumption, Derivation, Step
+from ebmcheck.derivations.steps import Assumption, Derivation, Step
 
 WELL_SPECIFIED = Assumption(
     "well-specified", r"p_d = p_{\theta^*} = f(\cdot;\theta^*)/Z(\theta^*)", "the data come from the model at θ*"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations.steps import Assumption, Derivation, Step
+from ebmcheck.derivations.steps import Assumption, Derivation, Step
 
 x = sp.Symbol("x", real=True)
 p_d, p_n, p_theta = (sp.Symbol(n, positive=True) for n in ("p_d", "p_n", "p_theta"))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations.steps import Assumption, Derivation, Step
+from ebmcheck.derivations.steps import Assumption, Derivation, Step
 
 BOUNDARY_VANISHES = Assumption(
     "boundary-term-vanishes",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations.steps import Assumption, Derivation, Step
+from ebmcheck.derivations.steps import Assumption, Derivation, Step
 
 x = sp.Symbol("x", real=True)
 a, b = sp.Symbol("a", real=True), sp.Symbol("b", real=True)

@@ -23,7 +23,7 @@ import functools
 
 import sympy as sp
 
-from derivations.steps import Assumption, Derivation, Step
+from ebmcheck.derivations.steps import Assumption, Derivation, Step
 
 h = sp.Symbol("h", positive=True)  # step size
 lam = sp.Symbol("lambda", positive=True)  # an eigenvalue of Σ

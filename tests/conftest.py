@@ -7,7 +7,7 @@ import os
 import pytest
 from hypothesis import settings
 
-from checks.runner import DEFAULT_SEED
+from ebmcheck.checks.runner import DEFAULT_SEED
 
 # Derandomized in CI so that a run is reproducible; random locally to keep exploring.
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=40, print_blob=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from checks.anatomy import (
+from ebmcheck.checks.anatomy import (
     ALPHA,
     NEAR_CONTROL,
     NUMERICAL_SAFETY,
@@ -22,7 +22,7 @@ from checks.anatomy import (
     needs_confirmation,
     power_z,
 )
-from derivations.steps import Derivation, Step
+from ebmcheck.derivations.steps import Derivation, Step
 
 x = sp.Symbol("x", real=True)
 y = sp.Symbol("y", positive=True)

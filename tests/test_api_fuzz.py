@@ -30,8 +30,8 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks import properties
-from theory import asymptotics, backend, cnce, expectations, models, noise, objectives, quadrature, samplers, toy
+from ebmcheck.checks import properties
+from ebmcheck.theory import asymptotics, backend, cnce, expectations, models, noise, objectives, quadrature, samplers, toy
 
 EXAMPLES = 50  # per table entry; the whole file stays well under 20 s
 

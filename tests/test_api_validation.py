@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from checks import properties
-from theory import backend, expectations, models, noise, objectives, quadrature, samplers
+from ebmcheck.checks import properties
+from ebmcheck.theory import backend, expectations, models, noise, objectives, quadrature, samplers
 
 RNG = np.random.default_rng(0)
 G1 = models.gaussian(1)

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from checks.anatomy import NEAR_CONTROL
-from checks.registry import CLAIMS
-from checks.runner import run_claim
+from ebmcheck.checks.anatomy import NEAR_CONTROL
+from ebmcheck.checks.registry import CLAIMS
+from ebmcheck.checks.runner import run_claim
 
 _RESULTS = {}
 

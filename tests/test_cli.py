@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from checks import registry
-from checks.cli import main, parse_seeds
-from checks.report import CodeState
-from checks.score_matching import CLAIMS as SCORE_MATCHING
+from ebmcheck.checks import registry
+from ebmcheck.checks.cli import main, parse_seeds
+from ebmcheck.checks.report import CodeState
+from ebmcheck.checks.score_matching import CLAIMS as SCORE_MATCHING
 
 FAST = next(c for c in SCORE_MATCHING if c.id == "gaussian-score")
 
@@ -59,7 +59,7 @@ def test_report_refuses_a_seed_range_and_says_where_it_came_from(one_claim, tmp_
 
 
 def test_a_large_sweep_says_how_long_it_will_take(one_claim, monkeypatch):
-    monkeypatch.setattr("checks.cli.LARGE_SWEEP", 2)
+    monkeypatch.setattr("ebmcheck.checks.cli.LARGE_SWEEP", 2)
     result = _invoke(["verify", "--seed", "0-2"])
     assert result.exit_code == 0
     assert "note: 3 seeds x 1 claims" in result.output and "the sweep needs about" in result.output
@@ -117,12 +117,12 @@ def test_list_defaults_to_the_repositorys_reports(tmp_path, monkeypatch):
 
 def test_report_into_the_repositorys_reports_needs_a_clean_tree(one_claim, monkeypatch):
     """Reports that name a commit must have been produced by it: a dirty tree is refused there."""
-    monkeypatch.setattr("checks.report.code_state", lambda: CodeState("abc1234", ("theory/models.py",)))
+    monkeypatch.setattr("ebmcheck.checks.report.code_state", lambda: CodeState("abc1234", ("theory/models.py",)))
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("the run started on a dirty tree")
 
-    monkeypatch.setattr("checks.cli.run_claims", must_not_run)
+    monkeypatch.setattr("ebmcheck.checks.cli.run_claims", must_not_run)
     reports = Path(__file__).resolve().parents[1] / "reports"
     result = _invoke(["report", "--out", str(reports)])
     assert result.exit_code == 2 and "uncommitted changes (theory/models.py)" in result.output and "--allow-dirty" in result.output

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory import asymptotics, cnce, models
-from theory import noise as nz
+from ebmcheck.theory import asymptotics, cnce, models
+from ebmcheck.theory import noise as nz
 
 PRECISION = models.gaussian_precision()
 GAUSS1 = models.gaussian(1)

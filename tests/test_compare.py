@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from checks.compare import ROUNDING, STATISTICAL_FRACTION, compare_documents, compare_results
+from ebmcheck.checks.compare import ROUNDING, STATISTICAL_FRACTION, compare_documents, compare_results
 
 
 def _check(name, error_kind, prediction, estimate, se, **details):

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from checks import destination, registry
-from checks.cli import main
-from checks.destination import MANIFEST, DestinationError, check_destination, install, is_report_folder, previously_written
+from ebmcheck.checks import destination, registry
+from ebmcheck.checks.cli import main
+from ebmcheck.checks.destination import MANIFEST, DestinationError, check_destination, install, is_report_folder, previously_written
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -124,7 +124,7 @@ def no_claims(monkeypatch):
     def must_not_run(*args, **kwargs):
         raise AssertionError("the run started before the destination was checked")
 
-    monkeypatch.setattr("checks.cli.run_claims", must_not_run)
+    monkeypatch.setattr("ebmcheck.checks.cli.run_claims", must_not_run)
 
 
 def test_cli_refuses_a_users_folder_before_running(tmp_path, no_claims):
@@ -151,9 +151,9 @@ def test_cli_refuses_the_current_directory_when_it_is_not_a_report_folder(tmp_pa
 
 def test_write_reports_keeps_the_users_files_with_force(tmp_path, monkeypatch):
     """End to end with a real (tiny) claim: the reports land beside the user's files."""
-    from checks.report import write_reports
-    from checks.runner import run_claims
-    from checks.score_matching import CLAIMS
+    from ebmcheck.checks.report import write_reports
+    from ebmcheck.checks.runner import run_claims
+    from ebmcheck.checks.score_matching import CLAIMS
 
     folder = _user_folder(tmp_path / "mine")
     results = run_claims(CLAIMS[:1], progress=False, profile="quick", backend="numpy", seed=1)

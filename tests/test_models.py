@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from checks.anatomy import critical_z, mean_and_standard_error
-from theory import models, quadrature
-from theory.backend import BackendUnavailable, derive_seed, get_backend
+from ebmcheck.checks.anatomy import critical_z, mean_and_standard_error
+from ebmcheck.theory import models, quadrature
+from ebmcheck.theory.backend import BackendUnavailable, derive_seed, get_backend
 
 CASES = [
     (models.gaussian(1), models.gaussian(1).pack([0.3], [[1.7]])),

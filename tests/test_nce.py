@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from derivations import nce as derivation
-from theory import models, nce
+from ebmcheck.derivations import nce as derivation
+from ebmcheck.theory import models, nce
 
 NOISE = stats.norm(0.0, 2.0)
 LOG_NOISE = lambda z: NOISE.logpdf(z).sum(-1)  # noqa: E731

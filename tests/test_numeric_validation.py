@@ -10,9 +10,9 @@ import re
 import numpy as np
 import pytest
 
-from theory import asymptotics, cnce, fitting, models, nce
-from theory import noise as nz
-from theory.toy import (
+from ebmcheck.theory import asymptotics, cnce, fitting, models, nce
+from ebmcheck.theory import noise as nz
+from ebmcheck.theory.toy import (
     Flow,
     ToyModel,
     find_fixed_point,

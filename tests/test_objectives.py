@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp, softmax
 
-from checks.properties import DEFAULT_FAMILIES, PropertyFailure, check_objective, family, run_property
-from theory import models
-from theory.fitting import fit_mean_loss, newton
-from theory.noise import Autoregressive, LocalGaussian, Oracle
-from theory.objectives import (
+from ebmcheck.checks.properties import DEFAULT_FAMILIES, PropertyFailure, check_objective, family, run_property
+from ebmcheck.theory import models
+from ebmcheck.theory.fitting import fit_mean_loss, newton
+from ebmcheck.theory.noise import Autoregressive, LocalGaussian, Oracle
+from ebmcheck.theory.objectives import (
     CNCE,
     NCE,
     FiniteDifferenceObjective,
@@ -152,8 +152,8 @@ def test_expected_failure_that_passes_is_an_error():
 def test_stated_efficiency_bound_is_tested():
     """Oracle CNCE at K = 1 has Σ = 2 I_F⁻¹ (seed 004, Corollary 2): the harness's efficiency ratio
     agrees with the quadrature calculator within its batch-means error, and a bound of 1.5 is refuted."""
-    from checks.anatomy import ALPHA, critical_z  # noqa: PLC0415
-    from theory import asymptotics  # noqa: PLC0415
+    from ebmcheck.checks.anatomy import ALPHA, critical_z  # noqa: PLC0415
+    from ebmcheck.theory import asymptotics  # noqa: PLC0415
 
     model, theta = models.gaussian_precision(), np.array([1.0])
     precision = family("gaussian-precision", models.gaussian_precision, [tuple(theta)])
@@ -257,7 +257,7 @@ def test_autoregressive_noise_log_ratio_has_the_closed_form():
     the Gaussian transition density, and theory.cnce.noise_log_ratio computes it."""
     import sympy as sp  # noqa: PLC0415
 
-    from theory.cnce import noise_log_ratio  # noqa: PLC0415
+    from ebmcheck.theory.cnce import noise_log_ratio  # noqa: PLC0415
 
     u, v, rho, s = sp.symbols("u v rho s", real=True)
     spread2 = (1 - rho**2) * s**2
@@ -277,9 +277,9 @@ def test_autoregressive_noise_log_ratio_has_the_closed_form():
 def test_asymmetric_noise_has_a_quadrature_sandwich_matching_the_objective():
     """theory.asymptotics with the AR(1) noise (quadrature) agrees with the Monte Carlo sandwich of
     the CNCE objective at K = 1 (per-entry z-test on the batch-means error)."""
-    from checks.anatomy import ALPHA, critical_z  # noqa: PLC0415
-    from checks.properties import sandwich  # noqa: PLC0415
-    from theory import asymptotics  # noqa: PLC0415
+    from ebmcheck.checks.anatomy import ALPHA, critical_z  # noqa: PLC0415
+    from ebmcheck.checks.properties import sandwich  # noqa: PLC0415
+    from ebmcheck.theory import asymptotics  # noqa: PLC0415
 
     model, theta, noise = models.gaussian_precision(), np.array([2.0]), Autoregressive(0.5, 1.0)
     exact = asymptotics.cnce_covariance(model, theta, noise, K=1)

@@ -6,9 +6,9 @@ sandwich covariance to the Cramér–Rao bound (``pytest -rP`` shows them).
 
 from __future__ import annotations
 
-from checks.properties import family, parametrize_with_checks
-from theory import models
-from theory.objectives import ScoreMatching, built_in_objectives
+from ebmcheck.checks.properties import family, parametrize_with_checks
+from ebmcheck.theory import models
+from ebmcheck.theory.objectives import ScoreMatching, built_in_objectives
 
 
 @parametrize_with_checks(built_in_objectives())

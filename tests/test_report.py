@@ -15,16 +15,16 @@ import pytest
 import sympy as sp
 from click.testing import CliRunner
 
-from checks import registry
-from checks import report as report_module
-from checks.anatomy import Check, Claim, Source, ZTest
-from checks.cli import main
-from checks.figures import new_figure, simulation_points, theory_line
-from checks.mathtext import MathRenderer, latex_strings, markdown_prose, mathml_problem
-from checks.report import write_reports
-from checks.runner import run_claims
-from checks.score_matching import CLAIMS as SCORE_MATCHING
-from derivations.steps import Assumption, Derivation, Step
+from ebmcheck.checks import registry
+from ebmcheck.checks import report as report_module
+from ebmcheck.checks.anatomy import Check, Claim, Source, ZTest
+from ebmcheck.checks.cli import main
+from ebmcheck.checks.figures import new_figure, simulation_points, theory_line
+from ebmcheck.checks.mathtext import MathRenderer, latex_strings, markdown_prose, mathml_problem
+from ebmcheck.checks.report import write_reports
+from ebmcheck.checks.runner import run_claims
+from ebmcheck.checks.score_matching import CLAIMS as SCORE_MATCHING
+from ebmcheck.derivations.steps import Assumption, Derivation, Step
 
 OPTIONS = {"profile": "quick", "backend": "numpy", "seed": 20261123}
 UNCONVERTIBLE = r"a \middle| b"  # latex2mathml 3.x cannot convert \middle

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from checks.report import write_reports
-from checks.runner import run_claims
-from checks.score_matching import CLAIMS as SCORE_MATCHING
+from ebmcheck.checks.report import write_reports
+from ebmcheck.checks.runner import run_claims
+from ebmcheck.checks.score_matching import CLAIMS as SCORE_MATCHING
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "reports"

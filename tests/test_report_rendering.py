@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from checks import registry
-from checks.mathtext import (
+from ebmcheck.checks import registry
+from ebmcheck.checks.mathtext import (
     DISPLAY_WIDTH,
     MathRenderer,
     estimated_width,
@@ -23,9 +23,9 @@ from checks.mathtext import (
     prose_segments,
     split_display,
 )
-from checks.report import write_reports
-from checks.runner import run_claims
-from derivations.steps import SYMBOL_LATEX
+from ebmcheck.checks.report import write_reports
+from ebmcheck.checks.runner import run_claims
+from ebmcheck.derivations.steps import SYMBOL_LATEX
 
 ROOT = Path(__file__).resolve().parents[1]
 OPTIONS = {"profile": "quick", "backend": "numpy", "seed": 20261123}

@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from derivations import score_matching
-from theory import models
+from ebmcheck.derivations import score_matching
+from ebmcheck.theory import models
 
 dimensions = st.integers(min_value=1, max_value=4)
 

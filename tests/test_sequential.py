@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, stats
 
-from checks.sequential import (
+from ebmcheck.checks.sequential import (
     confidence_radius,
     cumulative_looks,
     mixture_rho2,

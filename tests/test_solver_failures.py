@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 from scipy import special
 
-from theory import asymptotics, models
-from theory import noise as nz
-from theory import toy as toy_module
-from theory.fitting import ConvergenceError
-from theory.quadrature import gauss_legendre
-from theory.toy import Flow, ToyModel, find_fixed_point, nce_normalizer_fixed_point
+from ebmcheck.theory import asymptotics, models
+from ebmcheck.theory import noise as nz
+from ebmcheck.theory import toy as toy_module
+from ebmcheck.theory.fitting import ConvergenceError
+from ebmcheck.theory.quadrature import gauss_legendre
+from ebmcheck.theory.toy import Flow, ToyModel, find_fixed_point, nce_normalizer_fixed_point
 
 
 @pytest.mark.parametrize("a", [10.0, 2.0])

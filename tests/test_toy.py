@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from derivations import toy as derivation
-from theory import models
-from theory.toy import ToyModel, ml_fixed_point, nce_fixed_point, nce_normalizer_fixed_point, solve_flow
+from ebmcheck.derivations import toy as derivation
+from ebmcheck.theory import models
+from ebmcheck.theory.toy import ToyModel, ml_fixed_point, nce_fixed_point, nce_normalizer_fixed_point, solve_flow
 
 THETA_STAR = -math.log(4.0)
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.anatomy import Check, Claim, ZTest, judge
-from derivations import ula as derivation
-from theory import models, samplers
+from ebmcheck.checks.anatomy import Check, Claim, ZTest, judge
+from ebmcheck.derivations import ula as derivation
+from ebmcheck.theory import models, samplers
 
 
 @st.composite

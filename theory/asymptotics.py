@@ -29,12 +29,12 @@ import numpy as np
 import sympy as sp
 from scipy import special
 
-from theory import quadrature
-from theory.cnce import noise_log_ratio, sigmoid
-from theory.fitting import ConvergenceError  # noqa: F401  (re-exported: the project's non-convergence error)
-from theory.models import Model, evaluate
-from theory.noise import is_noise
-from theory.validation import positive_int, real_array, spd_matrix
+from ebmcheck.theory import quadrature
+from ebmcheck.theory.cnce import noise_log_ratio, sigmoid
+from ebmcheck.theory.fitting import ConvergenceError  # noqa: F401  (re-exported: the project's non-convergence error)
+from ebmcheck.theory.models import Model, evaluate
+from ebmcheck.theory.noise import is_noise
+from ebmcheck.theory.validation import positive_int, real_array, spd_matrix
 
 Array = np.ndarray
 _X_PANELS = (40, 80)
@@ -211,7 +211,7 @@ def cnce_matrices(model, theta, noise) -> CNCEMatrices:
 
 
 def _weights(K: int):
-    from derivations.cnce import any_k_weights  # the derived closed form (SymPy), evaluated at K
+    from ebmcheck.derivations.cnce import any_k_weights  # the derived closed form (SymPy), evaluated at K
 
     a, b = any_k_weights()
     return float(a(K)), float(b(K))

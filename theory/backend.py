@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Literal
 
+import array_api_compat
 import numpy as np
 
 BackendName = Literal["numpy", "cupy"]
@@ -43,6 +44,18 @@ class Backend:
         if self.name == "cupy":
             return self.xp.asnumpy(array)
         return np.asarray(array)
+
+
+def namespace(*arrays):
+    """The array API namespace of ``arrays`` (numpy, cupy, array-api-strict, ...), taken from the inputs.
+
+    Python scalars and ``None`` are ignored; with no array at all the namespace is numpy's. Arrays of
+    two different libraries are a ``TypeError`` (array_api_compat's message names them).
+    """
+    arrays = [a for a in arrays if a is not None and not isinstance(a, (bool, int, float, complex))]
+    if not arrays:
+        return array_api_compat.numpy
+    return array_api_compat.array_namespace(*arrays)
 
 
 def derive_seed(root_seed: int, *key: str) -> int:

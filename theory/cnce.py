@@ -40,10 +40,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from theory import fitting
-from theory.models import Model
-from theory.noise import is_noise
-from theory.validation import positive_int, real_array, real_scalar
+from ebmcheck.theory import fitting
+from ebmcheck.theory.models import Model
+from ebmcheck.theory.noise import is_noise
+from ebmcheck.theory.validation import positive_int, real_array, real_scalar
 
 Array = np.ndarray
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory import quadrature
-from theory.validation import function, generator, positive_int, real_array, real_scalar
+from ebmcheck.theory import quadrature
+from ebmcheck.theory.validation import function, generator, positive_int, real_array, real_scalar
 
 PerSample = Callable[[np.ndarray], np.ndarray]  # x (n, d) -> (n,)
 

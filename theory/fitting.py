@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from theory.validation import function, positive_int, real_array, real_scalar
+from ebmcheck.theory.validation import function, positive_int, real_array, real_scalar
 
 _SIGNATURE = "(params (R', q), rows (R',)) -> arrays"
 

@@ -28,7 +28,7 @@ from types import ModuleType
 import numpy as np
 import sympy as sp
 
-from theory.validation import generator, positive_int, real_array, real_scalar, spd_matrix
+from ebmcheck.theory.validation import generator, positive_int, real_array, real_scalar, spd_matrix
 
 Array = np.ndarray
 
@@ -461,7 +461,7 @@ def quartic() -> Model:
 
 def _inverse_cdf_sample(model: Model, theta: Array, num_samples: int, rng) -> Array:
     """Exact-to-tabulation sampling of a 1-D model: invert its CDF on a fine grid."""
-    from theory.quadrature import support_interval
+    from ebmcheck.theory.quadrature import support_interval
 
     lo, hi = support_interval(model, theta)
     grid = np.linspace(lo, hi, 2**16 + 1)

@@ -30,9 +30,9 @@ from typing import NamedTuple
 import numpy as np
 from scipy import special
 
-from theory import fitting
-from theory.models import Model
-from theory.validation import function, positive_int, real_array, real_scalar
+from ebmcheck.theory import fitting
+from ebmcheck.theory.models import Model
+from ebmcheck.theory.validation import function, positive_int, real_array, real_scalar
 
 LogDensity = Callable[[np.ndarray], np.ndarray]  # x (..., d) -> (...)
 

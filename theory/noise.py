@@ -39,8 +39,8 @@ from typing import Any
 
 import numpy as np
 
-from theory import quadrature
-from theory.validation import generator, positive_int, real_array, real_scalar
+from ebmcheck.theory import quadrature
+from ebmcheck.theory.validation import generator, positive_int, real_array, real_scalar
 
 Array = np.ndarray
 

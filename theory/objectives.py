@@ -48,10 +48,10 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 import numpy as np
 import sympy as sp
 
-from theory import cnce, models, nce, quadrature
-from theory.noise import Autoregressive, LocalGaussian, is_noise
-from theory.backend import derive_seed
-from theory.validation import flag, positive_int, real_array, real_scalar
+from ebmcheck.theory import cnce, models, nce, quadrature
+from ebmcheck.theory.noise import Autoregressive, LocalGaussian, is_noise
+from ebmcheck.theory.backend import derive_seed
+from ebmcheck.theory.validation import flag, positive_int, real_array, real_scalar
 
 Batch = dict[str, np.ndarray]
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from theory.validation import function, positive_int, real_array, real_scalar
+from ebmcheck.theory.validation import function, positive_int, real_array, real_scalar
 
 LOG_TAIL = 80.0  # nats below the maximum at which the density is treated as zero
 

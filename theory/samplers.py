@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 import sympy as sp
 
-from theory.validation import flag, function, generator, positive_int, real_array, real_scalar, spd_matrix
+from ebmcheck.theory.validation import flag, function, generator, positive_int, real_array, real_scalar, spd_matrix
 
 
 class LangevinState(NamedTuple):
@@ -240,7 +240,7 @@ def mala_kernel(rng, state: LangevinState, model, theta, step_size: float, *, xp
 
 @functools.lru_cache(maxsize=None)
 def _scalar_functions():
-    from derivations.ula import a, h, k, lam, scalar_forms, tau
+    from ebmcheck.derivations.ula import a, h, k, lam, scalar_forms, tau
 
     forms = scalar_forms()
     return {
@@ -267,7 +267,7 @@ def _step(h) -> float:
 
 def stable_step_size_bound(Sigma) -> float:
     r"""Return :math:`2\lambda_{\min}(\Sigma)`: ULA on :math:`\mathcal N(\mu,\Sigma)` has a stationary law iff :math:`0<h<2\lambda_{\min}`."""
-    from derivations.ula import step_size_region  # noqa: F401 (the derivation of the bound)
+    from ebmcheck.derivations.ula import step_size_region  # noqa: F401 (the derivation of the bound)
 
     return 2.0 * float(_spd_eigen(Sigma)[0][0])
 

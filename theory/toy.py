@@ -53,10 +53,10 @@ from typing import NamedTuple
 import numpy as np
 from scipy import integrate, optimize, special
 
-from theory import fitting
-from theory.fitting import ConvergenceError
-from theory.quadrature import gauss_legendre
-from theory.validation import choice, flag, function, generator, positive_int, real_array, real_scalar
+from ebmcheck.theory import fitting
+from ebmcheck.theory.fitting import ConvergenceError
+from ebmcheck.theory.quadrature import gauss_legendre
+from ebmcheck.theory.validation import choice, flag, function, generator, positive_int, real_array, real_scalar
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 TAIL = 14.0  # standard deviations of quadrature range beyond each mode
