@@ -106,7 +106,7 @@ def run(replicates: int, seed: int = 0) -> list[dict]:
                 noise_term = 0.0  # symmetric noise: log p_n(y|x) − log p_n(x|y) = 0, as fit_cnce uses it
                 start = 1.2 * theta
                 cnce.fit_cnce(model, start, x[:2], y[:2], noise)  # warm-up (lambdified functions)
-                batched, t_a = _timed(lambda: cnce.fit_cnce(model, start, x, y, noise, tol=NEWTON_TOL), repeats=3)
+                batched, t_a = _timed(lambda: cnce.fit_cnce(model, start, x, y, noise, tolerance=NEWTON_TOL), repeats=3)
                 with_gradient, t_b = _timed(lambda: _loop(model, start, x, y, noise_term, True), repeats=3)
                 without_gradient, t_c = _timed(lambda: _loop(model, start, x, y, noise_term, False))
                 _, t_eval = _timed(lambda: cnce.in_blocks(cnce.loss_gradient_hessian, model, np.tile(theta, (replicates, 1)), x, y, noise_term), repeats=5)
@@ -114,7 +114,7 @@ def run(replicates: int, seed: int = 0) -> list[dict]:
                 t_d = iterations * t_eval
                 gradient = {
                     label: _gradient_norms(model, fitted, x, y, noise_term)
-                    for label, fitted in (("a", batched.theta), ("b", with_gradient), ("c", without_gradient))
+                    for label, fitted in (("a", batched.params), ("b", with_gradient), ("c", without_gradient))
                 }
                 converged = {label: int(np.sum(norms <= TOLERANCE)) for label, norms in gradient.items()}
                 largest = {label: float(norms.max()) for label, norms in gradient.items()}

@@ -56,7 +56,7 @@ def _replicates(context: Context, name: str, model, theta, noise, K: int, num_da
     x = model.sample(theta, R * num_data, rng).reshape(R, num_data, model.dim)
     y = noise.sample(x, K, rng)
     fit = fit_cnce(model, theta, x, y, noise)
-    estimates = np.where(fit.converged[:, None], fit.theta, np.nan)
+    estimates = np.where(fit.converged[:, None], fit.params, np.nan)
     return estimates, {"replicates": R, "num_data": num_data, "K": K, "not_converged": fit.num_failed,
                        "max_newton_iterations": int(fit.iterations.max())}
 

@@ -15,13 +15,13 @@ import math
 
 import numpy as np
 import sympy as sp
-from scipy import stats
 
 from ebmcheck.checks.anatomy import ALPHA, BETA, Check, Claim, Context, Source, ZTest, t_corrected_mean
 from ebmcheck.checks.sequential import sequential_means
 from ebmcheck.checks.figures import new_figure
 from ebmcheck.derivations import nce as derivation
 from ebmcheck.theory import models, nce
+from ebmcheck.theory import noise as nz
 from ebmcheck.theory.toy import ToyModel
 
 TOPIC = "nce"
@@ -35,13 +35,10 @@ def _replicate_mean(values: np.ndarray, converged: np.ndarray) -> tuple[float, f
 
 
 def _samples(model, theta, noise, replicates: int, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """R data sets of n exact draws, then one noise point per data point (m = n)."""
     x = np.stack([model.sample(theta, n, rng) for _ in range(replicates)])
-    y = noise.rvs(size=(replicates, n, model.dim), random_state=rng)
+    y = noise.sample(x, 1, rng)[..., 0, :]
     return x, y
-
-
-def _log_noise(noise):
-    return lambda z: noise.logpdf(z).sum(-1)
 
 
 # ---- nce-optimal-discriminator ---------------------------------------------------------------
@@ -79,7 +76,7 @@ def discriminator_checks(context: Context) -> list[Check]:
             rng = context.rng(f"{setting} batch {index}")
             x = m_d + s_d * rng.standard_normal((batch_size, n, 1))
             y = m_n + s_n * rng.standard_normal((batch_size, n, 1))
-            fit = nce.fit(model, x, y, lambda z: np.zeros(z.shape[:-1]), np.zeros(3))
+            fit = nce.fit(model, x, y, None, np.zeros(3), log_noise=(0.0, 0.0))  # log p_n left out of the logit
             coefficients = fit.params[:, [2, 0, 1]]  # (w1, w2, c) → (const, x, x²)
             return np.where(fit.converged[:, None], coefficients, np.nan)  # a failed fit diverges the check
 
@@ -134,7 +131,8 @@ def identifiability_checks(context: Context) -> list[Check]:
 
 # ---- nce-learned-normalizer ------------------------------------------------------------------
 def _experiments():
-    noises = {"N(0, 1.5²)": stats.norm(0.0, 1.5), "logistic(0.5, 1)": stats.logistic(0.5, 1.0), "N(0, 3²)": stats.norm(0.0, 3.0)}
+    noises = {"N(0, 1.5²)": nz.Gaussian([0.0], [[1.5**2]]), "logistic(0.5, 1)": nz.Logistic(0.5, 1.0),
+              "N(0, 3²)": nz.Gaussian([0.0], [[3.0**2]])}
     return [
         ("gaussian-1d (mean, precision)", models.gaussian(1), np.array([0.5, 2.0]), np.array([0.0, 1.0, 0.0]), ["N(0, 1.5²)"], noises, 1),
         ("gaussian-precision", models.gaussian_precision(), np.array([4.0]), np.array([1.0, 0.0]), ["N(0, 1.5²)", "logistic(0.5, 1)"], noises, 0),
@@ -152,8 +150,8 @@ def normalizer_checks(context: Context) -> list[Check]:
             noise = noises[noise_name]
             rng = context.rng(f"{family} / {noise_name}")
             x, y = _samples(model, theta_star, noise, replicates, n, rng)
-            fit = nce.fit(model, x, y, _log_noise(noise), init)
-            without = nce.fit(model, x, y, _log_noise(noise), init, fixed_normalizer=0.0)
+            fit = nce.fit(model, x, y, noise, init)
+            without = nce.fit(model, x, y, noise, init, fixed_normalizer=0.0)
             details = {"replicates": replicates, "n": n, "non_converged": int((~fit.converged).sum()),
                        "non_converged_without_normalizer": int((~without.converged).sum()), "log_Z": log_z}
             c_hat, c_error = _replicate_mean(fit.params[:, -1], fit.converged)

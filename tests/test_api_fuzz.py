@@ -61,6 +61,8 @@ KDE = noise.KDE(0.5, [-1.0, 0.0, 1.0])
 ORACLE = noise.Oracle(G1, THETA1)
 MIXTURE = noise.Mixture(noise.LocalGaussian(1.0), KDE, 0.5)
 AR1 = noise.Autoregressive(0.5, 2.0)
+GAUSSIAN = noise.Gaussian([0.5], [[2.0]])
+LOGISTIC = noise.Logistic(0.5, 1.0)
 Y1 = X1[:, None, :] + 0.1 * np.arange(1, 3)[None, :, None]  # (4, 2, 1): K = 2 noise points each
 TOY = toy.ToyModel(-2.0, 2.0)
 FAMILY = properties.family("gaussian-1d", lambda: G1, [(0.0, 1.0)])
@@ -141,25 +143,35 @@ TABLE: list[Entry] = [
     # ---- theory.noise ---------------------------------------------------------------------------
     Entry("LocalGaussian", noise.LocalGaussian, {"eps": 0.5}),
     Entry("LocalGaussian.sample", LOCAL.sample, {"x": X1, "K": 2, "rng": _rng()}),
-    Entry("LocalGaussian.log_prob", LOCAL.log_prob, {"y": Y1, "x": X1[:, None, :]}),
+    Entry("LocalGaussian.log_density", LOCAL.log_density, {"y": Y1, "x": X1[:, None, :]}),
     Entry("LocalGaussian.quadrature_rule", LOCAL.quadrature_rule, {"x_nodes": X1[:, 0], "level": 1}),
     Entry("Oracle", noise.Oracle, {"model": G1, "theta": THETA1}, valid_none=()),
     Entry("Oracle.sample", ORACLE.sample, {"x": X1, "K": 2, "rng": _rng()}),
-    Entry("Oracle.log_prob", ORACLE.log_prob, {"y": Y1, "x": X1[:, None, :]}),
+    Entry("Oracle.log_density", ORACLE.log_density, {"y": Y1, "x": X1[:, None, :]}, valid_none=("x",)),
     Entry("KDE", noise.KDE, {"bandwidth": 0.5, "centres": [[-1.0], [0.0], [1.0]]}),
     Entry("KDE.sample", KDE.sample, {"x": X1, "K": 2, "rng": _rng()}),
-    Entry("KDE.log_prob", KDE.log_prob, {"y": Y1, "x": X1[:, None, :]}),
+    Entry("KDE.log_density", KDE.log_density, {"y": Y1, "x": X1[:, None, :]}, valid_none=("x",)),
     Entry("Mixture", noise.Mixture, {"a": LOCAL, "b": KDE, "weight": 0.3}),
     Entry("Mixture.sample", MIXTURE.sample, {"x": X1, "K": 2, "rng": _rng()}),
-    Entry("Mixture.log_prob", MIXTURE.log_prob, {"y": Y1, "x": X1[:, None, :]}),
+    Entry("Mixture.log_density", MIXTURE.log_density, {"y": Y1, "x": X1[:, None, :]}),
     Entry("Autoregressive", noise.Autoregressive, {"rho": 0.5, "scale": 2.0}),
     Entry("Autoregressive.sample", AR1.sample, {"x": X1, "K": 2, "rng": _rng()}),
-    Entry("Autoregressive.log_prob", AR1.log_prob, {"y": Y1, "x": X1[:, None, :]}),
+    Entry("Autoregressive.log_density", AR1.log_density, {"y": Y1, "x": X1[:, None, :]}),
+    Entry("Gaussian", noise.Gaussian, {"mean": [0.5], "covariance": [[2.0]]}),
+    Entry("Gaussian.sample", GAUSSIAN.sample, {"x": X1, "K": 2, "rng": _rng()}),
+    Entry("Gaussian.log_density", GAUSSIAN.log_density, {"y": Y1, "x": X1[:, None, :]}, valid_none=("x",)),
+    Entry("Gaussian.quadrature_rule", GAUSSIAN.quadrature_rule, {"x_nodes": X1[:, 0], "level": 1}),
+    Entry("Logistic", noise.Logistic, {"loc": 0.5, "scale": 1.0}),
+    Entry("Logistic.sample", LOGISTIC.sample, {"x": X1, "K": 2, "rng": _rng()}),
+    Entry("Logistic.log_density", LOGISTIC.log_density, {"y": Y1, "x": X1[:, None, :]}, valid_none=("x",)),
+    Entry("Logistic.quadrature_rule", LOGISTIC.quadrature_rule, {"x_nodes": X1[:, 0], "level": 0}),
+    Entry("MatchedGaussian", noise.MatchedGaussian, {"scale": 1.5}),
+    Entry("MatchedGaussian.bind", noise.MatchedGaussian(1.5).bind, {"model": G1, "theta": THETA1}),
+    Entry("data_moments", noise.data_moments, {"model": G1, "theta": THETA1}),
     # ---- theory.objectives ----------------------------------------------------------------------
     Entry("DenoisingScoreMatching", objectives.DenoisingScoreMatching, {"sigma": 0.5}),
-    Entry("NCE", objectives.NCE, {"num_noise": 2, "noise": objectives.GaussianNoise(1.5)}, valid_none=("noise",)),
+    Entry("NCE", objectives.NCE, {"num_noise": 2, "noise": noise.MatchedGaussian(1.5)}, valid_none=("noise",)),
     Entry("CNCE", objectives.CNCE, {"noise": LOCAL, "num_noise": 3}, valid_none=("noise",)),
-    Entry("GaussianNoise", objectives.GaussianNoise, {"scale": 1.5}),
     Entry("reference", objectives.reference, {"model": G1, "theta": THETA1}),
     Entry("scaled_model", objectives.scaled_model, {"model": G1, "log_kappa": 0.5}),
     Entry("FiniteDifferenceObjective.gradients", LossOnly().gradients,

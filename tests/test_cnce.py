@@ -99,7 +99,7 @@ def test_blocks_and_replicate_subsets_give_the_same_fit(monkeypatch):
         monkeypatch.undo()
         fit_whole = cnce.fit_cnce(GAUSS1, theta, x, y, noise)
         assert fit_blocked.converged.all() and fit_whole.converged.all()
-        np.testing.assert_allclose(fit_blocked.theta, fit_whole.theta, rtol=1e-10)
+        np.testing.assert_allclose(fit_blocked.params, fit_whole.params, rtol=1e-10)
 
 
 def test_noise_term_with_its_own_batch_axes_broadcasts():
@@ -175,11 +175,11 @@ def test_fit_converges_and_reports_failures():
     y = noise.sample(x, 2, rng)
     fit = cnce.fit_cnce(PRECISION, theta, x, y, noise)
     assert fit.converged.all() and fit.num_failed == 0
-    _, gradient = cnce.loss_and_gradient(PRECISION, fit.theta, x, y, noise)  # at the returned estimates
+    _, gradient = cnce.loss_and_gradient(PRECISION, fit.params, x, y, noise)  # at the returned estimates
     assert np.all(np.abs(gradient) < 1e-8)
-    short = cnce.fit_cnce(PRECISION, np.array([0.5]), x, y, noise, max_iter=1)
+    short = cnce.fit_cnce(PRECISION, np.array([0.5]), x, y, noise, max_iterations=1)
     assert short.num_failed > 0  # one Newton step from far away is not convergence; reported, not dropped
-    assert short.theta.shape == (40, 1)
+    assert short.params.shape == (40, 1) and np.all(short.iterations == 1)
 
 
 def test_symmetry_gives_c2_equal_c1_and_sandwich_agrees():
@@ -239,20 +239,45 @@ def test_fisher_information_gaussian_precision():
     np.testing.assert_allclose(asymptotics.fisher_information(PRECISION, [2.0]), [[1 / 8]], rtol=1e-12)
 
 
-def test_noise_sampling_shapes_and_log_prob():
+NOISES = (nz.LocalGaussian(0.3), nz.KDE(0.2, [[0.0], [1.0]]), nz.Oracle(PRECISION, [2.0]),
+          nz.Mixture(nz.LocalGaussian(0.3), nz.Oracle(PRECISION, [2.0]), 0.5), nz.Autoregressive(0.5, 1.0),
+          nz.Gaussian([0.3], [[0.8]]), nz.Logistic(0.5, 0.7), nz.MatchedGaussian(1.5).bind(PRECISION, [2.0]),
+          nz.Mixture(nz.Gaussian([0.0], [[1.0]]), nz.KDE(0.2, [[0.0], [1.0]]), 0.3))
+
+
+@pytest.mark.parametrize("noise", NOISES, ids=str)
+def test_every_noise_follows_the_protocol(noise):
+    """Shapes of sample and log_density, a normalized density, quadrature rules that integrate p_n(.|x),
+    and the unconditional noises' log_density without x."""
     rng = np.random.default_rng(3)
     x = rng.standard_normal((4, 5, 1))
-    for noise in (nz.LocalGaussian(0.3), nz.KDE(0.2, [[0.0], [1.0]]), nz.Oracle(PRECISION, [2.0]),
-                  nz.Mixture(nz.LocalGaussian(0.3), nz.Oracle(PRECISION, [2.0]), 0.5)):
-        y = noise.sample(x, 3, rng)
-        assert y.shape == (4, 5, 3, 1)
-        assert noise.log_prob(y, x[..., None, :]).shape == (4, 5, 3)
-        nodes, weights = noise.quadrature_rule(np.array([0.1, 0.7]), 0)
+    assert isinstance(noise, nz.Noise) and nz.is_noise(noise)
+    y = noise.sample(x, 3, rng)
+    assert y.shape == (4, 5, 3, 1)
+    assert noise.log_density(y, x[..., None, :]).shape == (4, 5, 3)
+    if not noise.conditional:
+        np.testing.assert_array_equal(noise.log_density(y), noise.log_density(y, x[..., None, :]))
+    grid = np.linspace(-60, 60, 240001)[:, None]
+    density = np.exp(noise.log_density(grid, np.array([[0.1]])))
+    np.testing.assert_allclose(np.trapezoid(density, grid[:, 0]), 1.0, rtol=1e-6)
+    for level in (0, 1):
+        nodes, weights = noise.quadrature_rule(np.array([0.1, 0.7]), level)
         np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-12)
-        # the rule integrates p_n(.|x): mean of exp(log p) * 0 + 1 is 1 already; check normalisation of log_prob
-        grid = np.linspace(-12, 12, 20001)[:, None]
-        density = np.exp(noise.log_prob(grid, np.array([[0.1]])))
-        np.testing.assert_allclose(np.trapezoid(density, grid[:, 0]), 1.0, rtol=1e-6)
+        # E_{y|x}[y] by the rule against the same expectation on the grid
+        mean = np.sum(weights * nodes[..., 0], axis=-1)
+        for x_node, value in zip((0.1, 0.7), np.broadcast_to(mean, (2,))):
+            on_grid = np.exp(noise.log_density(grid, np.array([[x_node]])))
+            np.testing.assert_allclose(value, np.trapezoid(on_grid * grid[:, 0], grid[:, 0]), rtol=1e-5, atol=1e-6)
+
+
+def test_matched_gaussian_is_unbound_until_bound_to_the_data():
+    matched = nz.MatchedGaussian(2.0)
+    assert str(matched) == "gaussian x2" and not matched.conditional
+    with pytest.raises(ValueError, match="unbound"):
+        matched.sample(np.zeros((2, 1)), 1, np.random.default_rng(0))
+    bound = matched.bind(models.gaussian(1), models.gaussian(1).pack([0.5], [[4.0]]))
+    np.testing.assert_allclose(bound.mean, [0.5])
+    np.testing.assert_allclose(bound.covariance, [[4.0 * 0.25]])
 
 
 @pytest.mark.parametrize(

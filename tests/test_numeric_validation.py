@@ -4,7 +4,6 @@ object) or ValueError (forbidden value) whose message names the argument."""
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
@@ -31,8 +30,7 @@ Y = np.zeros((2, 3, 2, 1))  # (R, n, K, d)
 PARAMS = np.array([1.0, 0.0])  # NCE (theta, c) of gaussian_precision
 
 
-def LOG_NOISE(x):
-    return -0.5 * x[..., 0] ** 2 - 0.5 * math.log(2 * math.pi)
+NOISE = nz.Gaussian([0.0], [[1.0]])  # NCE's unconditional noise
 
 
 def FLOW(theta):
@@ -72,7 +70,7 @@ def _fit_cnce(**changes):
 
 
 def _nce_fit(**changes):
-    arguments = {"model": PRECISION, "x": X, "y": X, "log_noise": LOG_NOISE, "init": PARAMS}
+    arguments = {"model": PRECISION, "x": X, "y": X, "noise": NOISE, "init": PARAMS}
     arguments.update(changes)
     return lambda: nce.fit(**arguments)
 
@@ -203,28 +201,35 @@ CASES = [
     ("sigma_from_matrices matrices string", lambda: asymptotics.sigma_from_matrices("C1C2C3"), TypeError, "matrices"),
     ("sigma_from_matrices K 0", lambda: asymptotics.sigma_from_matrices((np.eye(1),) * 3, K=0), ValueError, "K"),
     # ---- theory.nce --------------------------------------------------------------------------------
-    ("nce.objective params nan", lambda: nce.objective(PRECISION, [NAN, 0.0], X, X, LOG_NOISE), ValueError, "params"),
-    ("nce.objective params string", lambda: nce.objective(PRECISION, "p", X, X, LOG_NOISE), TypeError, "params"),
-    ("nce.objective params wrong length", lambda: nce.objective(PRECISION, [1.0], X, X, LOG_NOISE), ValueError, "params"),
-    ("nce.objective x empty", lambda: nce.objective(PRECISION, PARAMS, np.zeros((2, 0, 1)), X, LOG_NOISE), ValueError, "x"),
-    ("nce.objective x 1-D", lambda: nce.objective(PRECISION, PARAMS, np.zeros(5), X, LOG_NOISE), ValueError, "x"),
-    ("nce.objective y inf", lambda: nce.objective(PRECISION, PARAMS, X, np.full((2, 3, 1), INF), LOG_NOISE), ValueError, "y"),
-    ("nce.objective log_noise None", lambda: nce.objective(PRECISION, PARAMS, X, X, None), TypeError, "log_noise"),
-    ("nce.objective model string", lambda: nce.objective("gaussian", PARAMS, X, X, LOG_NOISE), TypeError, "model"),
-    ("nce.data_terms noise_ratio 0", lambda: nce.data_terms(PRECISION, PARAMS, X, LOG_NOISE, noise_ratio=0.0), ValueError, "noise_ratio"),
-    ("nce.data_terms noise_ratio nan", lambda: nce.data_terms(PRECISION, PARAMS, X, LOG_NOISE, noise_ratio=NAN), ValueError, "noise_ratio"),
-    ("nce.data_terms noise_ratio string", lambda: nce.data_terms(PRECISION, PARAMS, X, LOG_NOISE, noise_ratio="1"), TypeError, "noise_ratio"),
-    ("nce.data_terms x string", lambda: nce.data_terms(PRECISION, PARAMS, "x", LOG_NOISE), TypeError, "x"),
-    ("nce.data_terms log_noise wrong shape", lambda: nce.data_terms(PRECISION, PARAMS, X, lambda x: np.zeros(7)), ValueError, "log_noise"),
-    ("nce.noise_terms y nan", lambda: nce.noise_terms(PRECISION, PARAMS, np.full((2, 3, 1), NAN), LOG_NOISE), ValueError, "y"),
-    ("nce.noise_terms y wrong dimension", lambda: nce.noise_terms(PRECISION, PARAMS, np.zeros((2, 3, 2)), LOG_NOISE), ValueError, "y"),
-    ("nce.noise_terms model None", lambda: nce.noise_terms(None, PARAMS, X, LOG_NOISE), TypeError, "model"),
+    ("nce.objective params nan", lambda: nce.objective(PRECISION, [NAN, 0.0], X, X, NOISE), ValueError, "params"),
+    ("nce.objective params string", lambda: nce.objective(PRECISION, "p", X, X, NOISE), TypeError, "params"),
+    ("nce.objective params wrong length", lambda: nce.objective(PRECISION, [1.0], X, X, NOISE), ValueError, "params"),
+    ("nce.objective x empty", lambda: nce.objective(PRECISION, PARAMS, np.zeros((2, 0, 1)), X, NOISE), ValueError, "x"),
+    ("nce.objective x 1-D", lambda: nce.objective(PRECISION, PARAMS, np.zeros(5), X, NOISE), ValueError, "x"),
+    ("nce.objective y inf", lambda: nce.objective(PRECISION, PARAMS, X, np.full((2, 3, 1), INF), NOISE), ValueError, "y"),
+    ("nce.objective noise None", lambda: nce.objective(PRECISION, PARAMS, X, X, None), TypeError, "noise"),
+    ("nce.objective noise conditional", lambda: nce.objective(PRECISION, PARAMS, X, X, LOCAL), TypeError, "noise"),
+    ("nce.objective log_noise not a pair", lambda: nce.objective(PRECISION, PARAMS, X, X, log_noise=0.0), TypeError, "log_noise"),
+    ("nce.objective model string", lambda: nce.objective("gaussian", PARAMS, X, X, NOISE), TypeError, "model"),
+    ("nce.data_terms noise_ratio 0", lambda: nce.data_terms(PRECISION, PARAMS, X, NOISE, noise_ratio=0.0), ValueError, "noise_ratio"),
+    ("nce.data_terms noise_ratio nan", lambda: nce.data_terms(PRECISION, PARAMS, X, NOISE, noise_ratio=NAN), ValueError, "noise_ratio"),
+    ("nce.data_terms noise_ratio string", lambda: nce.data_terms(PRECISION, PARAMS, X, NOISE, noise_ratio="1"), TypeError, "noise_ratio"),
+    ("nce.data_terms x string", lambda: nce.data_terms(PRECISION, PARAMS, "x", NOISE), TypeError, "x"),
+    ("nce.data_terms log_noise wrong shape", lambda: nce.data_terms(PRECISION, PARAMS, X, log_noise=np.zeros(7)), ValueError, "log_noise"),
+    ("nce.data_terms log_noise nan", lambda: nce.data_terms(PRECISION, PARAMS, X, log_noise=NAN), ValueError, "log_noise"),
+    ("nce.data_terms noise callable", lambda: nce.data_terms(PRECISION, PARAMS, X, lambda x: np.zeros(7)), TypeError, "noise"),
+    ("nce.noise_terms y nan", lambda: nce.noise_terms(PRECISION, PARAMS, np.full((2, 3, 1), NAN), NOISE), ValueError, "y"),
+    ("nce.noise_terms y wrong dimension", lambda: nce.noise_terms(PRECISION, PARAMS, np.zeros((2, 3, 2)), NOISE), ValueError, "y"),
+    ("nce.noise_terms model None", lambda: nce.noise_terms(None, PARAMS, X, NOISE), TypeError, "model"),
     ("nce.fit model string", _nce_fit(model="gaussian"), TypeError, "model"),
     ("nce.fit x nan", _nce_fit(x=np.full((2, 3, 1), NAN)), ValueError, "x"),
     ("nce.fit x 2-D", _nce_fit(x=np.zeros((3, 1))), ValueError, "x"),
     ("nce.fit y replicates differ", _nce_fit(y=np.zeros((3, 3, 1))), ValueError, "y"),
     ("nce.fit y string", _nce_fit(y="y"), TypeError, "y"),
-    ("nce.fit log_noise not callable", _nce_fit(log_noise=1.0), TypeError, "log_noise"),
+    ("nce.fit noise string", _nce_fit(noise="gaussian"), TypeError, "noise"),
+    ("nce.fit noise and log_noise", _nce_fit(log_noise=(0.0, 0.0)), TypeError, "log_noise"),
+    ("nce.fit log_noise not a pair", _nce_fit(noise=None, log_noise=1.0), TypeError, "log_noise"),
+    ("nce.fit log_noise wrong shape", _nce_fit(noise=None, log_noise=(0.0, np.zeros(4))), ValueError, "log_noise"),
     ("nce.fit init wrong length", _nce_fit(init=[1.0]), ValueError, "init"),
     ("nce.fit init nan", _nce_fit(init=[NAN, 0.0]), ValueError, "init"),
     ("nce.fit init string", _nce_fit(init="start"), TypeError, "init"),
@@ -247,10 +252,10 @@ CASES = [
     ("fit_cnce y wrong shape", _fit_cnce(y=np.zeros((2, 3, 1))), ValueError, "y"),
     ("fit_cnce y nan", _fit_cnce(y=np.full((2, 3, 2, 1), NAN)), ValueError, "y"),
     ("fit_cnce noise None", _fit_cnce(noise=None), TypeError, "noise"),
-    ("fit_cnce tol 0", lambda: cnce.fit_cnce(PRECISION, [2.0], X, Y, LOCAL, tol=0.0), ValueError, "tol"),
-    ("fit_cnce tol nan", lambda: cnce.fit_cnce(PRECISION, [2.0], X, Y, LOCAL, tol=NAN), ValueError, "tol"),
-    ("fit_cnce max_iter 0", lambda: cnce.fit_cnce(PRECISION, [2.0], X, Y, LOCAL, max_iter=0), ValueError, "max_iter"),
-    ("fit_cnce max_iter float", lambda: cnce.fit_cnce(PRECISION, [2.0], X, Y, LOCAL, max_iter=2.5), TypeError, "max_iter"),
+    ("fit_cnce tolerance 0", _fit_cnce(tolerance=0.0), ValueError, "tolerance"),
+    ("fit_cnce tolerance nan", _fit_cnce(tolerance=NAN), ValueError, "tolerance"),
+    ("fit_cnce max_iterations 0", _fit_cnce(max_iterations=0), ValueError, "max_iterations"),
+    ("fit_cnce max_iterations float", _fit_cnce(max_iterations=2.5), TypeError, "max_iterations"),
     # ---- theory.fitting --------------------------------------------------------------------------
     ("newton initial nan", _newton(initial=np.full((2, 3), NAN)), ValueError, "initial"),
     ("newton initial 1-D", _newton(initial=np.zeros(3)), ValueError, "initial"),

@@ -10,16 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy.special import logsumexp, softmax
+from scipy.stats import multivariate_normal
 
 from ebmcheck.checks.properties import DEFAULT_FAMILIES, PropertyFailure, check_objective, family, run_property
 from ebmcheck.theory import models
 from ebmcheck.theory.fitting import fit_mean_loss, newton
-from ebmcheck.theory.noise import Autoregressive, LocalGaussian, Oracle
+from ebmcheck.theory.noise import Autoregressive, LocalGaussian, MatchedGaussian, Oracle
 from ebmcheck.theory.objectives import (
     CNCE,
     NCE,
     FiniteDifferenceObjective,
-    GaussianNoise,
     MaximumLikelihood,
     ScoreMatching,
     built_in_objectives,
@@ -68,9 +68,9 @@ class ImportanceSampledML(MaximumLikelihood):
     num_samples = 2
 
     def draw(self, model, x, rng, reference):
-        noise = GaussianNoise(1.5)
-        y = noise.sample(reference, x.shape[:-1] + (self.num_samples,), rng)
-        return {"x": x, "y": y, "log_q": noise.log_density(reference, y)}
+        noise = MatchedGaussian(1.5).bind(reference.model, reference.theta)
+        y = noise.sample(x, self.num_samples, rng)
+        return {"x": x, "y": y, "log_q": noise.log_density(y)}
 
     def _weights(self, model, params, batch):
         theta = params[:, None, None, :]
@@ -241,6 +241,26 @@ def test_invalid_inputs_raise_clear_errors():
         CNCE("local")
     with pytest.raises(ValueError, match="rho=1.5"):
         Autoregressive(1.5, 1.0)
+    with pytest.raises(TypeError, match="unconditional"):
+        NCE(noise=LocalGaussian(0.5))
+
+
+def test_nce_draws_from_its_noise_bound_to_the_data_law():
+    """NCE's default noise is the Gaussian with the data's mean and 1.5² times its covariance, drawn
+    as mean + z Lᵀ (z standard normal, L the Cholesky factor), and any unconditional noise may replace it."""
+    model = models.gaussian(2)
+    theta = model.pack([0.5, -1.0], [[2.0, 0.6], [0.6, 1.0]])
+    ref = reference(model, theta)
+    x = np.random.default_rng(0).standard_normal((2, 5, 2))
+    objective = NCE(num_noise=3)
+    assert objective.name == "nce(K=3, noise=gaussian x1.5)"
+    batch = objective.draw(model, x, np.random.default_rng(5), ref)
+    z = np.random.default_rng(5).standard_normal((2, 5, 3, 2))
+    np.testing.assert_array_equal(batch["y"], ref.mean + z @ np.linalg.cholesky(1.5**2 * ref.covariance).T)
+    np.testing.assert_allclose(batch["log_noise_y"], multivariate_normal(ref.mean, 1.5**2 * ref.covariance).logpdf(batch["y"]),
+                               rtol=1e-12)
+    oracle = NCE(num_noise=2, noise=Oracle()).draw(model, x, np.random.default_rng(5), ref)
+    assert oracle["y"].shape == (2, 5, 2, 2) and oracle["log_noise_x"].shape == (2, 5)
 
 
 # ---- the README section runs ----------------------------------------------------------------------

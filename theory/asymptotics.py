@@ -16,7 +16,8 @@ Expectations are by tensor quadrature for d = 1: composite Gauss–Legendre over
 interval where :math:`p_d` is above :math:`e^{-80}` of its maximum) times the noise's own rule for
 :math:`y\mid x` (Gauss–Hermite in :math:`z` for local noise, Gauss–Legendre for unconditional
 noise). The error is the difference between that rule and its refinement (twice the panels and
-twice the Hermite order), floored at :math:`64\epsilon` times the size of the terms.
+twice the Hermite order), floored at :math:`64\epsilon` times the size of the terms
+(:func:`theory.quadrature.refine`).
 Models with d > 1 are not covered by these calculators (``ValueError``).
 """
 
@@ -37,7 +38,7 @@ from ebmcheck.theory.noise import is_noise
 from ebmcheck.theory.validation import positive_int, real_array, spd_matrix
 
 Array = np.ndarray
-_X_PANELS = (40, 80)
+_X_PANELS = 40  # Gauss–Legendre panels (of 16 nodes) over x at level 0, doubled at level 1
 
 
 class NoiseTypeError(TypeError, ValueError):
@@ -70,7 +71,7 @@ def _check_model(model) -> Model:
 def _check_noise(noise):
     if not is_noise(noise) or not callable(getattr(noise, "quadrature_rule", None)):
         raise NoiseTypeError(
-            f"noise={noise!r} is not a theory.noise distribution: noise must have sample, log_prob, bind and "
+            f"noise={noise!r} is not a theory.noise distribution: noise must have sample, log_density, bind and "
             "quadrature_rule (e.g. theory.noise.LocalGaussian(0.5), Oracle(), KDE(...), Mixture(...))"
         )
     return noise
@@ -98,7 +99,7 @@ def _check_inputs(model, theta, noise=None, K=1, *, need_noise=False):
 
 def _x_rule(model, theta, level):
     lo, hi = quadrature.support_interval(model, theta)
-    nodes, weights = quadrature.gauss_legendre(lo, hi, _X_PANELS[level], 16)
+    nodes, weights = quadrature.gauss_legendre(lo, hi, quadrature.refined(_X_PANELS, level), 16)
     log_f = model.log_f(nodes[:, None], theta)
     weights = weights * np.exp(log_f - log_f.max())
     return nodes, weights / weights.sum()
@@ -185,11 +186,13 @@ def _matrices_at_level(model, theta, noise, level):
 @functools.lru_cache(maxsize=256)
 def _cached_matrices(model, theta_key, noise):
     theta = np.array(theta_key)
-    coarse = _matrices_at_level(model, theta, noise, 0)
-    fine = _matrices_at_level(model, theta, noise, 1)
-    floor = 64 * np.finfo(float).eps * fine[3]
-    errors = [np.maximum(np.abs(f - c), floor) for f, c in zip(fine[:3], coarse[:3])]
-    return CNCEMatrices(*fine[:3], *errors)
+
+    def at_level(level):
+        C1, C2, C3, size = _matrices_at_level(model, theta, noise, level)
+        return np.stack([C1, C2, C3]), size
+
+    values, errors = quadrature.refine(at_level)
+    return CNCEMatrices(*values, *errors)
 
 
 def cnce_matrices(model, theta, noise) -> CNCEMatrices:
@@ -259,7 +262,7 @@ def cnce_covariance_with_error(model, theta, noise, K: int = 1) -> tuple[Array, 
         parts = [mats.C1, mats.C2, mats.C3]
         parts[i] = M + dM
         error += np.abs(_sigma(tuple(parts), K) - sigma)
-    return sigma, np.maximum(error, 64 * np.finfo(float).eps * np.abs(sigma))
+    return sigma, np.maximum(error, quadrature.ROUNDING * np.abs(sigma))
 
 
 def cnce_matrices_coarse(model, theta, noise) -> tuple[Array, Array, Array]:
@@ -286,15 +289,14 @@ def sigma_from_matrices(matrices, K: int = 1) -> Array:
 @functools.lru_cache(maxsize=256)
 def _fisher_cached(model, theta_key):
     theta = np.array(theta_key)
-    results = []
-    for level in (0, 1):
+
+    def at_level(level):
         nodes, weights = _x_rule(model, theta, level)
         g = model.grad_theta(nodes[:, None], theta)
-        mean = weights @ g
-        centred = g - mean
-        results.append((np.einsum("n,np,nq->pq", weights, centred, centred), np.einsum("n,np,nq->pq", weights, np.abs(g), np.abs(g))))
-    (coarse, _), (fine, size) = results
-    return fine, np.maximum(np.abs(fine - coarse), 64 * np.finfo(float).eps * size)
+        centred = g - weights @ g
+        return np.einsum("n,np,nq->pq", weights, centred, centred), np.einsum("n,np,nq->pq", weights, np.abs(g), np.abs(g))
+
+    return quadrature.refine(at_level)
 
 
 def fisher_information(model, theta) -> Array:

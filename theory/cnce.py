@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-from dataclasses import dataclass
-
 import numpy as np
 import sympy as sp
 
@@ -45,7 +43,6 @@ from ebmcheck.theory.models import Model
 from ebmcheck.theory.noise import is_noise
 from ebmcheck.theory.validation import positive_int, real_array, real_scalar
 
-Array = np.ndarray
 
 
 # ---- overflow-free logistic functions -----------------------------------------------------------
@@ -103,7 +100,7 @@ def _check_arguments(model, theta, x, y, noise=None, noise_term=None, *, need_no
             ) from None
     elif need_noise and not is_noise(noise):
         raise TypeError(
-            f"noise must be a theory.noise distribution (with sample, log_prob, bind), or give noise_term; got {noise!r}"
+            f"noise must be a theory.noise distribution (with sample, log_density, bind), or give noise_term; got {noise!r}"
         )
 
 
@@ -118,7 +115,7 @@ def noise_log_ratio(noise, x, y, xp=np):
     xb = x[..., :, None, :]
     if getattr(noise, "symmetric", False):
         return xp.zeros(np.broadcast_shapes(xb.shape[:-1], y.shape[:-1]))
-    return noise.log_prob(y, xb, xp) - noise.log_prob(xb, y, xp)
+    return noise.log_density(y, xb, xp) - noise.log_density(xb, y, xp)
 
 
 def log_ratio(model, theta, x, y, noise=None, *, noise_term=None, xp=np):
@@ -367,21 +364,6 @@ def in_blocks(function, model, theta, x, y, noise_term, *, xp=np):
     return xp.concatenate(parts)
 
 
-@dataclass(frozen=True)
-class CNCEFit:
-    """Result of :func:`fit_cnce`: one row per replicate."""
-
-    theta: Array  # (R, p) estimates (last iterate where not converged)
-    converged: Array  # (R,) bool
-    iterations: Array  # (R,) Newton iterations used
-    decrement: Array  # (R,) squared Newton decrement at the last evaluation, before the final step
-    loss: Array  # (R,) empirical loss at the last evaluation, before the final step
-
-    @property
-    def num_failed(self) -> int:
-        return int(np.size(self.converged) - np.count_nonzero(self.converged))
-
-
 def fit_cnce(
     model,
     theta0,
@@ -389,10 +371,10 @@ def fit_cnce(
     y,
     noise,
     *,
-    tol: float = 1e-14,
-    max_iter: int = 50,
+    tolerance: float = 1e-14,
+    max_iterations: int = 50,
     xp=np,
-) -> CNCEFit:
+) -> fitting.FitResult:
     r"""Minimise the empirical CNCE loss (eq. 13) for every replicate at once (:func:`theory.fitting.newton`).
 
     Parameters
@@ -405,16 +387,16 @@ def fit_cnce(
     y : array, shape (R, n, K, d)
         K noise points per data point (from ``noise.sample(x, K, rng)``).
     noise : a :mod:`theory.noise` distribution, bound to the data distribution if it refers to it.
-    tol : float > 0
-        Convergence: squared Newton decrement below ``tol·(1 + |loss|)``; the final Newton step
-        is then taken, which squares the error (the default leaves gradients ~1e-14).
-    max_iter : int >= 1
+    tolerance : float > 0
+        Convergence: squared Newton decrement below ``tolerance·(1 + |loss|)``; the final Newton
+        step is then taken, which squares the error (the default leaves gradients ~1e-14).
+    max_iterations : int >= 1
 
     Returns
     -------
-    CNCEFit
-        Replicates that did not converge keep their last iterate and ``converged = False``;
-        nothing is dropped. The gradient at the estimates is not evaluated (it would cost one more
+    theory.fitting.FitResult
+        ``params`` (R, p), the estimates. Replicates that did not converge keep their last iterate
+        and ``converged = False``; nothing is dropped. The gradient at the estimates is not evaluated (it would cost one more
         evaluation); :func:`loss_and_gradient` gives it.
 
     Notes
@@ -425,8 +407,8 @@ def fit_cnce(
     """
     if not isinstance(model, Model):
         raise TypeError(f"model must be a theory.models.Model, got {model!r}")
-    tol = real_scalar("tol", tol, low=0.0, low_inclusive=False)
-    max_iter = positive_int("max_iter", max_iter)
+    tolerance = real_scalar("tolerance", tolerance, low=0.0, low_inclusive=False)
+    max_iterations = positive_int("max_iterations", max_iterations)
     x = real_array("x", x)
     y = real_array("y", y)
     if x.ndim != 3 or x.shape[-1] != model.dim:
@@ -434,7 +416,7 @@ def fit_cnce(
     if y.ndim != 4 or y.shape[:2] != x.shape[:2] or y.shape[-1] != model.dim:
         raise ValueError(f"y must have shape (R, n, K, d) = ({x.shape[0]}, {x.shape[1]}, K, {x.shape[2]}), got {tuple(y.shape)}")
     if not is_noise(noise):
-        raise TypeError(f"noise must be a theory.noise distribution (with sample, log_prob, bind), got {noise!r}")
+        raise TypeError(f"noise must be a theory.noise distribution (with sample, log_density, bind), got {noise!r}")
     replicates = x.shape[0]
     theta0 = real_array("theta0", theta0, ndim=(1, 2), shape=(model.num_params,))
     if theta0.ndim == 2 and theta0.shape[0] != replicates:
@@ -458,14 +440,7 @@ def fit_cnce(
         s = select(rows)
         return in_blocks(_loss, model, th, x[s], y[s], _rows(noise_term, s, xp), xp=xp)
 
-    result = fitting.newton(loss_grad_hess, loss_only, theta, tolerance=tol, max_iterations=max_iter, xp=xp)
-    return CNCEFit(
-        theta=result.params,
-        converged=result.converged,
-        iterations=result.iterations,
-        decrement=result.decrement,
-        loss=result.loss,
-    )
+    return fitting.newton(loss_grad_hess, loss_only, theta, tolerance=tolerance, max_iterations=max_iterations, xp=xp)
 
 
 def _rows(noise_term, selection, xp):

@@ -41,7 +41,9 @@ class ConvergenceError(RuntimeError):
 
 
 class FitResult(NamedTuple):
-    """Fitted parameters of every replicate with per-replicate diagnostics."""
+    """Fitted parameters of every replicate with per-replicate diagnostics: the result of every
+    fit of the suite (:func:`newton`, :func:`fit_mean_loss`, :func:`theory.nce.fit`,
+    :func:`theory.cnce.fit_cnce`)."""
 
     params: np.ndarray  # (R, q)
     converged: np.ndarray  # (R,) bool

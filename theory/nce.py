@@ -1,8 +1,9 @@
 r"""Noise-contrastive estimation with a learned log-normalizer (seed 000, "Noise Contrastive Estimation").
 
 The model is :math:`\log p_{\theta,c}(x) = \log f_\theta(x) + c`, with :math:`c = -\log Z` a free
-parameter (seed 000 treats :math:`Z` as trainable). With a noise density :math:`p_n` (normalized,
-log-density ``log_noise``) and :math:`\nu = m/n` noise samples per data sample, the logit is
+parameter (seed 000 treats :math:`Z` as trainable). With an unconditional noise :math:`p_n` (a
+:mod:`theory.noise` distribution, normalized) and :math:`\nu = m/n` noise samples per data sample,
+the logit is
 
 .. math:: h(x) = \log f_\theta(x) + c - \log p_n(x) - \log\nu
 
@@ -20,11 +21,15 @@ have Hessian :math:`D(1-D)\,\partial h\,\partial h^\top \mp (\cdot)\,\partial^2 
 Parameters are packed as ``params = (θ, c)``, shape (..., p + 1). Every function broadcasts
 leading axes, so replicates are an array axis: ``x`` (R, n, d), ``y`` (R, m, d), ``params``
 (R, p + 1). :func:`fit` minimizes :math:`J` for all replicates at once by damped Newton.
+
+The noise enters only through :math:`\log p_n` at the points, which does not depend on
+:math:`(\theta, c)`: every function takes either ``noise`` or the precomputed values
+``log_noise`` (:math:`\log p_n` at the points, broadcasting to their shape; e.g. 0 to leave the
+noise density out of the logit, as a plain logistic regression does).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -32,9 +37,8 @@ from scipy import special
 
 from ebmcheck.theory import fitting
 from ebmcheck.theory.models import Model
-from ebmcheck.theory.validation import function, positive_int, real_array, real_scalar
-
-LogDensity = Callable[[np.ndarray], np.ndarray]  # x (..., d) -> (...)
+from ebmcheck.theory.noise import is_noise
+from ebmcheck.theory.validation import positive_int, real_array, real_scalar
 
 
 class Terms(NamedTuple):
@@ -45,21 +49,12 @@ class Terms(NamedTuple):
     hess: np.ndarray  # (..., n, P, P)
 
 
-class Objective(NamedTuple):
-    """The empirical NCE loss J, its gradient and Hessian, per replicate."""
+class EmpiricalLoss(NamedTuple):
+    """The empirical NCE loss J, its gradient and Hessian with respect to ``params = (θ, c)``, per replicate."""
 
     loss: np.ndarray  # (...)
     grad: np.ndarray  # (..., P)
     hess: np.ndarray  # (..., P, P)
-
-
-class Fit(NamedTuple):
-    """Result of :func:`fit` for every replicate."""
-
-    params: np.ndarray  # (R, P)
-    converged: np.ndarray  # (R,) bool: Newton decrement below tolerance
-    iterations: int
-    grad_norm: np.ndarray  # (R,)
 
 
 def _check_model(model) -> Model:
@@ -76,8 +71,33 @@ def _check_samples(model, name: str, samples) -> np.ndarray:
     return samples
 
 
-def _check_log_noise(log_noise):
-    return function("log_noise", log_noise, "x (..., d) -> log p_n(x) (...)")
+def _check_noise(noise):
+    """An unconditional :mod:`theory.noise` distribution: NCE needs :math:`p_n` at the data points."""
+    if not is_noise(noise):
+        raise TypeError(
+            f"noise must be a theory.noise distribution instance (e.g. noise.Gaussian(mean, covariance)), or give "
+            f"log_noise; got {noise!r}"
+        )
+    if noise.conditional:
+        raise TypeError(f"noise must be unconditional (NCE evaluates p_n at the data points); {noise} is conditional: use CNCE")
+    return noise
+
+
+def _log_noise_at(points, noise, log_noise, name: str) -> np.ndarray:
+    r""":math:`\log p_n` at ``points`` (..., n, d), from ``noise`` or the given values ``log_noise``
+    (broadcasting to (..., n)); exactly one of them must be given."""
+    if (noise is None) == (log_noise is None):
+        raise TypeError(f"give either noise (a theory.noise distribution) or log_noise (log p_n at {name}), not both or neither")
+    if noise is not None:
+        return np.asarray(_check_noise(noise).log_density(points), dtype=float)
+    values = real_array("log_noise", log_noise, finite=False)
+    try:
+        fits = np.broadcast_shapes(values.shape, points.shape[:-1]) == points.shape[:-1]
+    except ValueError:
+        fits = False
+    if not fits or np.any(np.isnan(values)):
+        raise ValueError(f"log_noise must be log p_n at {name}, broadcasting to shape {points.shape[:-1]}; got shape {values.shape}")
+    return values
 
 
 def _check(model, params, x, name: str = "x") -> tuple[np.ndarray, np.ndarray]:
@@ -91,25 +111,20 @@ def _check(model, params, x, name: str = "x") -> tuple[np.ndarray, np.ndarray]:
     return params, _check_samples(model, name, x)
 
 
-def logit(model, params, x, log_noise: LogDensity, noise_ratio: float = 1.0) -> np.ndarray:
-    r""":math:`h(x) = \log f_\theta(x) + c - \log p_n(x) - \log\nu`, shape (..., n)."""
+def logit(model, params, x, noise=None, noise_ratio: float = 1.0, *, log_noise=None) -> np.ndarray:
+    r""":math:`h(x) = \log f_\theta(x) + c - \log p_n(x) - \log\nu`, shape (..., n).
+
+    Give either ``noise`` or ``log_noise``, the values :math:`\log p_n(x)` (module docstring)."""
     params, x = _check(model, params, x)
     noise_ratio = real_scalar("noise_ratio", noise_ratio, low=0.0, low_inclusive=False)
-    theta = params[..., None, :-1]
-    log_p_n = np.asarray(_check_log_noise(log_noise)(x), dtype=float)
-    try:
-        fits = np.broadcast_shapes(log_p_n.shape, x.shape[:-1]) == x.shape[:-1]
-    except ValueError:
-        fits = False
-    if not fits:
-        raise ValueError(f"log_noise must map x of shape {x.shape} to shape {x.shape[:-1]}, got shape {log_p_n.shape}")
-    return model.log_f(x, theta) + params[..., None, -1] - log_p_n - np.log(noise_ratio)
+    log_p_n = _log_noise_at(x, noise, log_noise, "x")
+    return model.log_f(x, params[..., None, :-1]) + params[..., None, -1] - log_p_n - np.log(noise_ratio)
 
 
-def _terms(model, params, x, log_noise, noise_ratio, label: int, name: str) -> Terms:
+def _terms(model, params, x, noise, noise_ratio, log_noise, label: int, name: str) -> Terms:
     params, x = _check(model, params, x, name)
     theta = params[..., None, :-1]
-    h = logit(model, params, x, log_noise, noise_ratio)
+    h = logit(model, params, x, noise, noise_ratio, log_noise=log_noise)
     grad_h = np.concatenate([model.grad_theta(x, theta), np.ones(h.shape + (1,))], axis=-1)
     p = model.num_params
     hess_h = np.zeros(h.shape + (p + 1, p + 1))
@@ -123,48 +138,72 @@ def _terms(model, params, x, log_noise, noise_ratio, label: int, name: str) -> T
     return Terms(loss, grad, hess)
 
 
-def data_terms(model, params, x, log_noise: LogDensity, noise_ratio: float = 1.0) -> Terms:
-    r"""Per-data-sample :math:`-\log D(x_i) = \operatorname{softplus}(-h(x_i))` with gradient and Hessian."""
-    return _terms(model, params, x, log_noise, noise_ratio, 1, "x")
+def data_terms(model, params, x, noise=None, noise_ratio: float = 1.0, *, log_noise=None) -> Terms:
+    r"""Per-data-sample :math:`-\log D(x_i) = \operatorname{softplus}(-h(x_i))` with gradient and Hessian.
+
+    Give either ``noise`` or ``log_noise`` (:math:`\log p_n(x_i)`)."""
+    return _terms(model, params, x, noise, noise_ratio, log_noise, 1, "x")
 
 
-def noise_terms(model, params, y, log_noise: LogDensity, noise_ratio: float = 1.0) -> Terms:
-    r"""Per-noise-sample :math:`-\log(1 - D(y_j)) = \operatorname{softplus}(h(y_j))` with gradient and Hessian."""
-    return _terms(model, params, y, log_noise, noise_ratio, 0, "y")
+def noise_terms(model, params, y, noise=None, noise_ratio: float = 1.0, *, log_noise=None) -> Terms:
+    r"""Per-noise-sample :math:`-\log(1 - D(y_j)) = \operatorname{softplus}(h(y_j))` with gradient and Hessian.
+
+    Give either ``noise`` or ``log_noise`` (:math:`\log p_n(y_j)`)."""
+    return _terms(model, params, y, noise, noise_ratio, log_noise, 0, "y")
 
 
-def objective(model, params, x, y, log_noise: LogDensity) -> Objective:
-    r"""The empirical NCE loss :math:`J` (module docstring) with :math:`\nu = m/n`, its gradient and Hessian."""
-    params, x = _check(model, params, x)
-    _, y = _check(model, params, y, "y")
-    _check_log_noise(log_noise)
+def _empirical_loss(model, params, x, y, log_noise_x, log_noise_y) -> EmpiricalLoss:
     n, m = x.shape[-2], y.shape[-2]
     ratio = m / n
-    data, noise = data_terms(model, params, x, log_noise, ratio), noise_terms(model, params, y, log_noise, ratio)
-    return Objective(
+    data = data_terms(model, params, x, noise_ratio=ratio, log_noise=log_noise_x)
+    noise = noise_terms(model, params, y, noise_ratio=ratio, log_noise=log_noise_y)
+    return EmpiricalLoss(
         (data.loss.sum(-1) + noise.loss.sum(-1)) / n,
         (data.grad.sum(-2) + noise.grad.sum(-2)) / n,
         (data.hess.sum(-3) + noise.hess.sum(-3)) / n,
     )
 
 
+def objective(model, params, x, y, noise=None, *, log_noise=None) -> EmpiricalLoss:
+    r"""The empirical NCE loss :math:`J` (module docstring) with :math:`\nu = m/n`, its gradient and Hessian.
+
+    Give either ``noise`` or ``log_noise = (log p_n(x), log p_n(y))``."""
+    params, x = _check(model, params, x)
+    _, y = _check(model, params, y, "y")
+    log_noise_x, log_noise_y = _log_noise_pair(x, y, noise, log_noise)
+    return _empirical_loss(model, params, x, y, log_noise_x, log_noise_y)
+
+
+def _log_noise_pair(x, y, noise, log_noise) -> tuple[np.ndarray, np.ndarray]:
+    """(log p_n(x), log p_n(y)) from ``noise`` or the pair ``log_noise``."""
+    if log_noise is None:
+        return _log_noise_at(x, noise, None, "x"), _log_noise_at(y, noise, None, "y")
+    if noise is not None or not isinstance(log_noise, (tuple, list)) or len(log_noise) != 2:
+        raise TypeError(f"give either noise or log_noise = (log p_n(x), log p_n(y)), a pair; got noise={noise!r}, "
+                        f"log_noise of type {type(log_noise).__name__}")
+    return _log_noise_at(x, None, log_noise[0], "x"), _log_noise_at(y, None, log_noise[1], "y")
+
+
 def fit(
     model,
     x,
     y,
-    log_noise: LogDensity,
+    noise,
     init,
     *,
     max_iterations: int = 100,
     tolerance: float = 1e-12,
     fixed_normalizer: float | None = None,
-) -> Fit:
+    log_noise=None,
+) -> fitting.FitResult:
     r"""Minimize :math:`J` for all replicates at once (batched modified Newton, :func:`theory.fitting.newton`).
 
     Parameters
     ----------
     x, y : array, shape (R, n, d) and (R, m, d)
         Data and noise samples of R replicates.
+    noise : an unconditional :mod:`theory.noise` distribution, or None with ``log_noise``
+        The noise the samples ``y`` were drawn from; :math:`\log p_n` is evaluated once.
     init : array, shape (P,) or (R, P)
         Starting ``params = (θ, c)``.
     fixed_normalizer : float, optional
@@ -173,6 +212,13 @@ def fit(
         Convergence when the squared Newton decrement :math:`g^\top H^{-1} g` is below
         ``tolerance·(1 + |J|)``; replicates that do not converge are reported in ``converged`` —
         never silently returned as fits.
+    log_noise : pair of arrays, optional
+        ``(log p_n(x), log p_n(y))`` in place of ``noise``, broadcasting to (R, n) and (R, m).
+
+    Returns
+    -------
+    theory.fitting.FitResult
+        ``params`` (R, P) with the fixed normalizer in place where one is given.
     """
     _check_model(model)
     x, y = _check_samples(model, "x", x), _check_samples(model, "y", y)
@@ -180,7 +226,7 @@ def fit(
         raise ValueError(f"x must have shape (R, n, d) (replicates, points, dimension), got shape {x.shape}")
     if y.ndim != 3 or y.shape[0] != x.shape[0]:
         raise ValueError(f"y must have shape (R, m, d) with the R = {x.shape[0]} replicates of x, got shape {y.shape}")
-    _check_log_noise(log_noise)
+    log_noise_x, log_noise_y = (np.broadcast_to(v, points.shape[:-1]) for v, points in zip(_log_noise_pair(x, y, noise, log_noise), (x, y)))
     max_iterations = positive_int("max_iterations", max_iterations)
     tolerance = real_scalar("tolerance", tolerance, low=0.0, low_inclusive=False)
     if fixed_normalizer is not None:
@@ -198,7 +244,7 @@ def fit(
     def evaluate(params, rows):
         complete = full[rows].copy()
         complete[:, free] = params
-        return objective(model, complete, x[rows], y[rows], log_noise)
+        return _empirical_loss(model, complete, x[rows], y[rows], log_noise_x[rows], log_noise_y[rows])
 
     def loss_grad_hess(params, rows):
         value = evaluate(params, rows)
@@ -209,5 +255,4 @@ def fit(
         tolerance=tolerance, max_iterations=max_iterations,
     )
     full[:, free] = result.params
-    _, grad, _ = loss_grad_hess(result.params, np.arange(replicates))
-    return Fit(full, result.converged, int(result.iterations.max()), np.linalg.norm(grad, axis=-1))
+    return result._replace(params=full)

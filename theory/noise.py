@@ -1,4 +1,4 @@
-r"""Noise distributions :math:`p_n(y \mid x)` for conditional noise-contrastive estimation (CNCE).
+r"""Noise distributions :math:`p_n(y \mid x)` for noise-contrastive estimation, NCE and CNCE: one protocol.
 
 Seed 004 (CNCE paper), eq. 3 and appendix A: CNCE contrasts a data point :math:`x \sim p_d` with
 a noise point :math:`y \sim p_n(\cdot \mid x)` through the log-ratio
@@ -6,22 +6,31 @@ a noise point :math:`y \sim p_n(\cdot \mid x)` through the log-ratio
 .. math:: F_\theta(x, y) = \log f(x;\theta) - \log f(y;\theta)
           + \log p_n(y \mid x) - \log p_n(x \mid y).
 
-Every noise here has
+NCE (seed 000) contrasts it with a noise point :math:`y \sim p_n` drawn independently of the
+data, through :math:`\log f_\theta(x) + c - \log p_n(x)`; it needs an *unconditional* noise,
+:math:`p_n(y\mid x) = q(y)`. Every noise here has (:class:`Noise`)
 
 - ``sample(x, K, rng)``: ``x`` of shape ``(..., d)`` → ``y`` of shape ``(..., K, d)``, K noise
-  points per data point, drawn independently given ``x``;
-- ``log_prob(y, x)``: :math:`\log p_n(y \mid x)`, broadcasting leading axes, shape ``(...)``;
+  points per data point, drawn independently given ``x`` (an unconditional noise uses only the
+  shape of ``x``: K draws from q per data point, as NCE draws them);
+- ``log_density(y, x)``: :math:`\log p_n(y \mid x)`, broadcasting leading axes, shape ``(...)``;
+  an unconditional noise also takes ``log_density(y)``, :math:`\log q(y)` of shape ``y.shape[:-1]``;
+- ``conditional``: whether :math:`p_n(y\mid x)` depends on x (NCE accepts only ``False``);
+  ``symmetric``: whether :math:`p_n(y\mid x) = p_n(x\mid y)` (then it drops out of :math:`F_\theta`);
 - ``bind(model, theta)``: the noise with any reference to the data distribution resolved
-  (:class:`Oracle` uses :math:`p_d = p_{\theta^*}`; the others return themselves);
+  (:class:`Oracle` becomes :math:`p_d = p_{\theta^*}`, :class:`MatchedGaussian` a :class:`Gaussian`
+  with the data's moments; the others return themselves);
 - ``quadrature_rule(x_nodes, level)`` (d = 1): nodes ``y`` (n, m, 1) and weights (n, m), each row
   summing to 1, that integrate :math:`\mathbb{E}_{y \sim p_n(\cdot\mid x)}` for each ``x`` node;
-  ``level`` 0 and 1 are a rule and its refinement (for the error estimate).
+  ``level`` 0 and 1 are a rule and its refinement (:func:`theory.quadrature.refine`).
 
-Kinds: :class:`LocalGaussian` (:math:`y = x + \varepsilon z`, symmetric, the paper's "CNCE
-local"), :class:`Oracle` (:math:`y \sim p_d` independent of :math:`x`, Corollary 2),
+Conditional kinds: :class:`LocalGaussian` (:math:`y = x + \varepsilon z`, symmetric, the paper's
+"CNCE local") and :class:`Autoregressive` (an asymmetric AR(1) jump, to exercise the log-ratio
+term of :math:`F_\theta`). Unconditional kinds: :class:`Oracle` (:math:`y \sim p_d`, Corollary 2),
 :class:`KDE` (a Gaussian kernel density estimate on fixed centres, "CNCE global"),
-:class:`Mixture` (draws from ``a`` with probability ``weight``, else from ``b``; "CNCE mix"), and
-:class:`Autoregressive` (an asymmetric AR(1) jump, to exercise the log-ratio term of :math:`F_\theta`).
+:class:`Gaussian`, :class:`Logistic` and :class:`MatchedGaussian` (NCE's default: a Gaussian with
+the data's mean and a multiple of its covariance). :class:`Mixture` draws from ``a`` with
+probability ``weight``, else from ``b`` ("CNCE mix"); it is unconditional when both parts are.
 
 Note: the paper writes :math:`\mathcal N(y \mid x, \varepsilon I)`; here :math:`\varepsilon` is the
 *standard deviation* of the jump.
@@ -35,19 +44,48 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from scipy import special
 
-from ebmcheck.theory import quadrature
-from ebmcheck.theory.validation import generator, positive_int, real_array, real_scalar
+from ebmcheck.theory import models, quadrature
+from ebmcheck.theory.backend import derive_seed
+from ebmcheck.theory.validation import generator, positive_int, real_array, real_scalar, spd_matrix
 
 Array = np.ndarray
 
-# Gauss–Hermite orders (probabilists') and composite Gauss–Legendre panels per refinement level.
-_HERMITE_ORDER = (48, 96)
-_LEGENDRE_PANELS = (40, 80)
+# Gauss–Hermite order (probabilists') and composite Gauss–Legendre panels of the level-0 rule;
+# the level-1 rule doubles them (theory.quadrature.refined).
+_HERMITE_ORDER = 48
+_LEGENDRE_PANELS = 40
 _LEGENDRE_ORDER = 16
+_LOG_SQRT_2PI = np.log(np.sqrt(2 * np.pi))  # the normal log-density's constant, as scipy.stats.norm writes it
+
+
+@runtime_checkable
+class Noise(Protocol):
+    r"""The noise protocol (module docstring): :math:`p_n(y\mid x)`, sampled and evaluated."""
+
+    conditional: bool
+    symmetric: bool
+
+    def sample(self, x, K: int, rng, xp=np):
+        """K draws per point of ``x`` (..., d): shape (..., K, d)."""
+
+    def log_density(self, y, x=None, xp=np):
+        r""":math:`\log p_n(y\mid x)` (``x`` may be omitted for an unconditional noise)."""
+
+    def bind(self, model, theta) -> Noise:
+        """The noise with the data distribution :math:`p_\theta` resolved."""
+
+    def quadrature_rule(self, x_nodes, level: int = 0):
+        """Nodes (n, m, 1) and weights (n, m) integrating :math:`\\mathbb E_{y\\sim p_n(\\cdot|x)}`, d = 1."""
+
+
+def is_noise(obj) -> bool:
+    """Whether ``obj`` is a noise instance (with sample, log_density and bind)."""
+    return not isinstance(obj, type) and all(callable(getattr(obj, name, None)) for name in ("sample", "log_density", "bind"))
 
 
 def _positive(name: str, value) -> float:
@@ -72,7 +110,7 @@ def _check_x(x, xp=np, name: str = "x", dim: int | None = None):
 
 
 def _check_pair(y, x, xp=np, dim: int | None = None):
-    """``y`` and ``x`` of :meth:`log_prob`: the same trailing d, broadcastable leading axes."""
+    """``y`` and ``x`` of :meth:`log_density`: the same trailing d, broadcastable leading axes."""
     y, x = _check_x(y, xp, "y", dim), _check_x(x, xp, "x", dim)
     if y.shape[-1] != x.shape[-1]:
         raise ValueError(f"y and x must have the same trailing dimension d, got shapes {tuple(y.shape)} and {tuple(x.shape)}")
@@ -83,6 +121,14 @@ def _check_pair(y, x, xp=np, dim: int | None = None):
     return y, x
 
 
+def _level(level) -> int:
+    """The refinement level of a quadrature rule: 0 (the rule) or 1 (its refinement)."""
+    level = positive_int("level", level, minimum=0)
+    if level not in quadrature.LEVELS:
+        raise ValueError(f"level must be 0 (the rule) or 1 (its refinement), got {level}")
+    return level
+
+
 @functools.lru_cache(maxsize=None)
 def _hermite(order: int) -> tuple[Array, Array]:
     """Probabilists' Gauss–Hermite rule: nodes z and weights summing to 1 for N(0, 1)."""
@@ -90,12 +136,55 @@ def _hermite(order: int) -> tuple[Array, Array]:
     return nodes, weights / weights.sum()
 
 
+def _hermite_rule(level) -> tuple[Array, Array]:
+    """The Gauss–Hermite rule of ``level`` (its order doubled per level)."""
+    return _hermite(quadrature.refined(_HERMITE_ORDER, _level(level)))
+
+
+# ---- the data distribution's moments (what a noise may be designed from) -------------------------
+@functools.lru_cache(maxsize=256)
+def _moments(model: models.Model, theta_key: tuple) -> tuple[Array, Array]:
+    theta = np.array(theta_key)
+    if isinstance(model, models.GaussianModel):
+        mean, precision = model.unpack(theta)
+        return mean, np.linalg.inv(precision)
+    if model.dim == 1:
+        mean, _ = quadrature.expect_model(model, theta, lambda x: x[:, 0])
+        second, _ = quadrature.expect_model(model, theta, lambda x: x[:, 0] ** 2)
+        return np.array([float(mean)]), np.array([[float(second - mean**2)]])
+    # Any other model: moments of a large exact sample from a fixed stream (its error is
+    # irrelevant: the moments only place a noise distribution, they are not estimates).
+    x = model.sample(theta, 200_000, np.random.default_rng(derive_seed(0, "reference", model.name)))
+    return x.mean(axis=0), np.cov(x, rowvar=False).reshape(model.dim, model.dim)
+
+
+def data_moments(model, theta) -> tuple[Array, Array]:
+    r"""Mean (d,) and covariance (d, d) of :math:`p_\theta`: closed form for the Gaussian family,
+    quadrature in 1-D, else a large exact sample from a fixed stream. Cached per (model, θ).
+
+    ``model`` a :class:`theory.models.Model` instance, ``theta`` one allowed parameter vector (p,)."""
+    if not isinstance(model, models.Model):
+        hint = f": pass an instance, e.g. {model.__name__}(...)" if isinstance(model, type) else ""
+        raise TypeError(f"model must be a theory.models.Model instance, got {model!r}{hint}")
+    theta = model.validate(theta)
+    if theta.ndim != 1:
+        raise ValueError(f"theta must have shape ({model.num_params},), got {theta.shape}")
+    mean, covariance = _moments(model, tuple(float(t) for t in theta))
+    return np.asarray(mean, float), np.asarray(covariance, float)
+
+
+# ---- unconditional noises: p_n(y | x) = q(y) -------------------------------------------------------
 class _Unconditional:
     """Shared machinery of a noise that does not depend on x: p_n(y | x) = q(y)."""
 
+    conditional = False
     symmetric = False
 
-    def _log_q(self, y):  # pragma: no cover - abstract
+    def _log_q(self, y, xp=np):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _draw(self, shape: tuple[int, ...], rng) -> Array:  # pragma: no cover - abstract
+        """Draws from q of shape ``shape + (d,)``."""
         raise NotImplementedError
 
     def _interval(self) -> tuple[float, float]:  # pragma: no cover - abstract
@@ -105,63 +194,167 @@ class _Unconditional:
         """The data dimension d of q, if fixed."""
         return None
 
-    def log_prob(self, y, x, xp=np):
-        r""":math:`\log p_n(y\mid x) = \log q(y)`, shape: broadcast of ``y``'s and ``x``'s leading axes."""
+    def bind(self, model, theta):
+        return self
+
+    def sample(self, x, K: int, rng, xp=np):
+        """``K`` draws from q per point of ``x`` (..., d): shape (..., K, d); only the shape of ``x`` is used."""
+        x = _check_x(x, xp, dim=self._dim())
+        K = _check_K(K)
+        rng = generator("rng", rng)
+        return xp.asarray(self._draw(x.shape[:-1] + (K,), rng))
+
+    def log_density(self, y, x=None, xp=np):
+        r""":math:`\log p_n(y\mid x) = \log q(y)`, shape ``y.shape[:-1]`` (broadcast with ``x``'s leading axes if given)."""
+        if x is None:
+            return self._log_q(_check_x(y, xp, "y", self._dim()), xp)
         y, x = _check_pair(y, x, xp, self._dim())
         value = self._log_q(y, xp)
         return xp.broadcast_to(value, np.broadcast_shapes(y.shape[:-1], x.shape[:-1]))
 
     def quadrature_rule(self, x_nodes, level: int = 0):
         """Composite Gauss–Legendre on q's support, the same nodes for every x node."""
+        real_array("x_nodes", x_nodes)
         level = _level(level)
         lo, hi = self._interval()
-        nodes, weights = quadrature.gauss_legendre(lo, hi, _LEGENDRE_PANELS[level], _LEGENDRE_ORDER)
+        nodes, weights = quadrature.gauss_legendre(lo, hi, quadrature.refined(_LEGENDRE_PANELS, level), _LEGENDRE_ORDER)
         log_q = self._log_q(nodes[:, None], np)
         weights = weights * np.exp(log_q - log_q.max())
         weights = weights / weights.sum()
         return nodes[None, :, None], weights[None, :]
 
 
-@dataclass(frozen=True)
-class LocalGaussian:
-    r"""Local Gaussian jump :math:`y = x + \varepsilon z`, :math:`z \sim \mathcal N(0, I_d)`.
+def _one_dimensional(noise, d: int) -> None:
+    if d != 1:
+        raise ValueError(f"quadrature rules are 1-D; {noise!r} has d = {d} > 1")
 
-    .. math:: \log p_n(y\mid x) = -\frac{|y-x|^2}{2\varepsilon^2} - \frac d2 \log(2\pi\varepsilon^2).
 
-    Symmetric, :math:`p_n(y\mid x) = p_n(x\mid y)`, so it drops out of :math:`F_\theta`.
+class Gaussian(_Unconditional):
+    r"""Gaussian noise :math:`q(y) = \mathcal N(y; m, \Sigma)`, ``mean`` (d,), ``covariance`` (d, d) positive definite.
+
+    With :math:`\Sigma = LL^\top` (Cholesky) and :math:`z = L^{-1}(y - m)`,
+
+    .. math:: \log q(y) = \sum_{i=1}^d \Big(-\frac{z_i^2}{2} - \log\sqrt{2\pi} - \log L_{ii}\Big),
+
+    and a draw is :math:`y = m + Lz`, :math:`z \sim \mathcal N(0, I_d)`. In 1-D this is the
+    arithmetic of ``scipy.stats.norm(m, σ)`` (``logpdf``, ``rvs``), draw for draw.
     """
 
-    eps: float
-    symmetric: bool = field(default=True, init=False)
+    def __init__(self, mean, covariance):
+        self.mean = real_array("mean", mean, ndim=1)
+        self.covariance = spd_matrix("covariance", covariance)
+        if self.covariance.shape[0] != self.mean.size:
+            raise ValueError(f"mean (d,) and covariance (d, d) must have the same d, got shapes {self.mean.shape} "
+                             f"and {self.covariance.shape}")
+        self.cholesky = np.linalg.cholesky(self.covariance)
 
-    def __post_init__(self):
-        object.__setattr__(self, "eps", _positive("eps", self.eps))
-
-    def sample(self, x, K: int, rng, xp=np):
-        """``K`` draws :math:`y = x + \\varepsilon z` per point of ``x`` (..., d): shape (..., K, d)."""
-        x = _check_x(x, xp)
-        K = _check_K(K)
-        rng = generator("rng", rng)
-        z = rng.standard_normal(x.shape[:-1] + (K, x.shape[-1]))
-        return x[..., None, :] + self.eps * z
-
-    def log_prob(self, y, x, xp=np):
-        """:math:`\\log p_n(y\\mid x)`, shape: broadcast of the leading axes of ``y`` and ``x``."""
-        y, x = _check_pair(y, x, xp)
-        d = y.shape[-1]
-        return -xp.sum((y - x) ** 2, axis=-1) / (2 * self.eps**2) - d / 2 * np.log(2 * np.pi * self.eps**2)
-
-    def bind(self, model, theta) -> LocalGaussian:
-        return self
-
-    def quadrature_rule(self, x_nodes, level: int = 0):
-        """Gauss–Hermite in z: y = x + ε z_j, exact for polynomials of degree < 2·order in z."""
-        z, w = _hermite(_HERMITE_ORDER[_level(level)])
-        x_nodes = real_array("x_nodes", x_nodes).reshape(-1)
-        return (x_nodes[:, None] + self.eps * z[None, :])[..., None], np.broadcast_to(w, (x_nodes.size, z.size))
+    def __repr__(self) -> str:
+        return f"Gaussian(mean={self.mean.tolist()}, covariance={self.covariance.tolist()})"
 
     def __str__(self) -> str:
-        return f"local(ε={self.eps:g})"
+        if self.mean.size == 1:
+            return f"N({self.mean[0]:g}, {self.cholesky[0, 0]:g}²)"
+        return f"N(d={self.mean.size})"
+
+    def _dim(self):
+        return self.mean.size
+
+    def _draw(self, shape, rng):
+        return self.mean + rng.standard_normal(shape + self.mean.shape) @ self.cholesky.T
+
+    def _log_q(self, y, xp=np):
+        cholesky = xp.asarray(self.cholesky)
+        centred = y - xp.asarray(self.mean)
+        z = xp.zeros(centred.shape)
+        for i in range(self.mean.size):  # forward substitution: in 1-D exactly (y − m)/σ
+            z[..., i] = (centred[..., i] - z[..., :i] @ cholesky[i, :i]) / cholesky[i, i]
+        return xp.sum(-z**2 / 2.0 - _LOG_SQRT_2PI - xp.log(xp.diagonal(cholesky)), axis=-1)
+
+    def _interval(self):
+        _one_dimensional(self, self.mean.size)
+        half_width = np.sqrt(2 * quadrature.LOG_TAIL) * self.cholesky[0, 0]  # log q down by LOG_TAIL
+        return float(self.mean[0] - half_width), float(self.mean[0] + half_width)
+
+    def quadrature_rule(self, x_nodes, level: int = 0):
+        """Gauss–Hermite in z: y = m + σ z_j, the same nodes for every x node."""
+        _one_dimensional(self, self.mean.size)
+        real_array("x_nodes", x_nodes)
+        z, w = _hermite_rule(level)
+        return (self.mean[0] + self.cholesky[0, 0] * z)[None, :, None], w[None, :]
+
+
+class Logistic(_Unconditional):
+    r"""Logistic noise with independent coordinates, ``loc`` and ``scale`` > 0 of shape (d,) (scalars: d = 1).
+
+    With :math:`z_i = (y_i - \mu_i)/s_i`,
+
+    .. math:: \log q(y) = \sum_{i=1}^d \big(-|z_i| - 2\log(1 + e^{-|z_i|}) - \log s_i\big),
+
+    and a draw is :math:`y = \mu + s\,z`, :math:`z` standard logistic (``rng.logistic``): the
+    arithmetic of ``scipy.stats.logistic(μ, s)``, draw for draw.
+    """
+
+    def __init__(self, loc=0.0, scale=1.0):
+        self.loc = np.atleast_1d(real_array("loc", loc, ndim=(0, 1)))
+        scale = np.atleast_1d(real_array("scale", scale, ndim=(0, 1)))
+        if scale.shape != self.loc.shape or np.any(scale <= 0):
+            raise ValueError(f"scale must be > 0 with the shape of loc {self.loc.shape}, got {scale.tolist()}")
+        self.scale = scale
+
+    def __repr__(self) -> str:
+        return f"Logistic(loc={self.loc.tolist()}, scale={self.scale.tolist()})"
+
+    def __str__(self) -> str:
+        if self.loc.size == 1:
+            return f"logistic({self.loc[0]:g}, {self.scale[0]:g})"
+        return f"logistic(d={self.loc.size})"
+
+    def _dim(self):
+        return self.loc.size
+
+    def _draw(self, shape, rng):
+        return rng.logistic(size=shape + self.loc.shape) * self.scale + self.loc
+
+    def _log_q(self, y, xp=np):
+        scale = xp.asarray(self.scale)
+        negative = -xp.abs((y - xp.asarray(self.loc)) / scale)
+        return xp.sum(negative - 2.0 * special.log1p(xp.exp(negative)) - xp.log(scale), axis=-1)
+
+    def _interval(self):
+        _one_dimensional(self, self.loc.size)
+        half_width = quadrature.LOG_TAIL * self.scale[0]  # log q down by more than LOG_TAIL
+        return float(self.loc[0] - half_width), float(self.loc[0] + half_width)
+
+
+@dataclass(frozen=True)
+class MatchedGaussian:
+    r"""NCE's default noise: a Gaussian with the data's mean and ``scale``² times its covariance.
+
+    Unbound until :meth:`bind` (called with the data law :math:`p_{\theta^*}` before the
+    experiment) makes it :class:`Gaussian` ``(m, scale² Σ)`` with :math:`(m, \Sigma)` the moments
+    of :math:`p_{\theta^*}` (:func:`data_moments`); it is then fixed across replicates. A scale
+    above 1 gives the noise heavier tails than every model family here, so the density ratio
+    :math:`p_\theta/p_n` stays bounded.
+    """
+
+    scale: float = 1.5
+    conditional = False
+    symmetric = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "scale", _positive("scale", self.scale))
+
+    def __str__(self) -> str:
+        return f"gaussian x{self.scale:g}"
+
+    def bind(self, model, theta) -> Gaussian:
+        mean, covariance = data_moments(model, theta)
+        return Gaussian(mean, self.scale**2 * covariance)
+
+    def _unbound(self, *args, **kwargs):
+        raise ValueError(f"{self!r} is unbound: call .bind(model, theta) (the data distribution) first")
+
+    sample = log_density = quadrature_rule = _unbound
 
 
 class Oracle(_Unconditional):
@@ -212,25 +405,24 @@ class Oracle(_Unconditional):
     def _dim(self):
         return None if self.model is None else self.model.dim
 
-    def log_prob(self, y, x, xp=np):
+    def _draw(self, shape, rng):
+        count = int(np.prod(shape))
+        draws = self.model.sample(self.theta, max(count, 1), rng)[:count]
+        return draws.reshape(shape + (self.model.dim,))
+
+    def log_density(self, y, x=None, xp=np):
         r""":math:`\log p_n(y\mid x) = \log p_{\theta}(y)` (bound oracles only)."""
         self._require_bound()
-        return super().log_prob(y, x, xp)
-
-    def _interval(self):
-        self._require_bound()
-        return quadrature.support_interval(self.model, self.theta)
+        return super().log_density(y, x, xp)
 
     def sample(self, x, K: int, rng, xp=np):
         """``K`` exact draws from :math:`p_\\theta` per point of ``x`` (..., d): shape (..., K, d)."""
         self._require_bound()
-        x = _check_x(x, xp, dim=self.model.dim)
-        K = _check_K(K)
-        rng = generator("rng", rng)
-        shape = x.shape[:-1] + (K,)
-        count = int(np.prod(shape))
-        draws = self.model.sample(self.theta, max(count, 1), rng)[:count]
-        return xp.asarray(draws.reshape(shape + (self.model.dim,)))
+        return super().sample(x, K, rng, xp)
+
+    def _interval(self):
+        self._require_bound()
+        return quadrature.support_interval(self.model, self.theta)
 
     def quadrature_rule(self, x_nodes, level: int = 0):
         self._require_bound()
@@ -270,9 +462,6 @@ class KDE(_Unconditional):
     def __str__(self) -> str:
         return f"KDE(h={self.bandwidth:g})"
 
-    def bind(self, model, theta) -> KDE:
-        return self
-
     def _log_q(self, y, xp=np):
         centres = xp.asarray(self.centres)
         h2 = self.bandwidth**2
@@ -291,20 +480,58 @@ class KDE(_Unconditional):
     def _dim(self):
         return self.centres.shape[1]
 
+    def _draw(self, shape, rng):
+        index = rng.integers(0, self.centres.shape[0], size=shape)
+        return self.centres[index] + self.bandwidth * rng.standard_normal(shape + (self.centres.shape[1],))
+
     def _interval(self):
         if self.centres.shape[1] != 1:
             raise ValueError("quadrature rules are 1-D; this KDE has d > 1")
         return float(self.centres.min() - 12 * self.bandwidth), float(self.centres.max() + 12 * self.bandwidth)
 
+
+# ---- conditional noises ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LocalGaussian:
+    r"""Local Gaussian jump :math:`y = x + \varepsilon z`, :math:`z \sim \mathcal N(0, I_d)`.
+
+    .. math:: \log p_n(y\mid x) = -\frac{|y-x|^2}{2\varepsilon^2} - \frac d2 \log(2\pi\varepsilon^2).
+
+    Symmetric, :math:`p_n(y\mid x) = p_n(x\mid y)`, so it drops out of :math:`F_\theta`.
+    """
+
+    eps: float
+    symmetric: bool = field(default=True, init=False)
+    conditional = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "eps", _positive("eps", self.eps))
+
     def sample(self, x, K: int, rng, xp=np):
-        """``K`` draws from the KDE per point of ``x`` (..., d): shape (..., K, d)."""
-        x = _check_x(x, xp, dim=self.centres.shape[1])
+        """``K`` draws :math:`y = x + \\varepsilon z` per point of ``x`` (..., d): shape (..., K, d)."""
+        x = _check_x(x, xp)
         K = _check_K(K)
         rng = generator("rng", rng)
-        shape = x.shape[:-1] + (K,)
-        index = rng.integers(0, self.centres.shape[0], size=shape)
-        draws = self.centres[index] + self.bandwidth * rng.standard_normal(shape + (self.centres.shape[1],))
-        return xp.asarray(draws)
+        z = rng.standard_normal(x.shape[:-1] + (K, x.shape[-1]))
+        return x[..., None, :] + self.eps * z
+
+    def log_density(self, y, x, xp=np):
+        """:math:`\\log p_n(y\\mid x)`, shape: broadcast of the leading axes of ``y`` and ``x``."""
+        y, x = _check_pair(y, x, xp)
+        d = y.shape[-1]
+        return -xp.sum((y - x) ** 2, axis=-1) / (2 * self.eps**2) - d / 2 * np.log(2 * np.pi * self.eps**2)
+
+    def bind(self, model, theta) -> LocalGaussian:
+        return self
+
+    def quadrature_rule(self, x_nodes, level: int = 0):
+        """Gauss–Hermite in z: y = x + ε z_j, exact for polynomials of degree < 2·order in z."""
+        z, w = _hermite_rule(level)
+        x_nodes = real_array("x_nodes", x_nodes).reshape(-1)
+        return (x_nodes[:, None] + self.eps * z[None, :])[..., None], np.broadcast_to(w, (x_nodes.size, z.size))
+
+    def __str__(self) -> str:
+        return f"local(ε={self.eps:g})"
 
 
 @dataclass(frozen=True)
@@ -321,6 +548,7 @@ class Autoregressive:
     rho: float = 0.5
     scale: float = 2.0
     symmetric: bool = field(default=False, init=False)
+    conditional = True
 
     def __post_init__(self):
         rho = real_scalar("rho", self.rho)
@@ -340,7 +568,7 @@ class Autoregressive:
         z = rng.standard_normal(x.shape[:-1] + (K, x.shape[-1]))
         return self.rho * x[..., None, :] + self._spread() * z
 
-    def log_prob(self, y, x, xp=np):
+    def log_density(self, y, x, xp=np):
         """:math:`\\log p_n(y\\mid x)`, shape: broadcast of the leading axes of ``y`` and ``x``."""
         y, x = _check_pair(y, x, xp)
         spread2 = self._spread() ** 2
@@ -351,7 +579,7 @@ class Autoregressive:
 
     def quadrature_rule(self, x_nodes, level: int = 0):
         """Gauss–Hermite in z: y = ρx + √(1−ρ²) s z_j."""
-        z, w = _hermite(_HERMITE_ORDER[_level(level)])
+        z, w = _hermite_rule(level)
         x_nodes = real_array("x_nodes", x_nodes).reshape(-1)
         return (self.rho * x_nodes[:, None] + self._spread() * z[None, :])[..., None], np.broadcast_to(w, (x_nodes.size, z.size))
 
@@ -364,7 +592,8 @@ class Mixture:
     r"""Mixture noise :math:`p_n(y\mid x) = w\,a(y\mid x) + (1-w)\,b(y\mid x)` ("CNCE mix").
 
     ``weight`` is :math:`w \in [0, 1]`, the probability of drawing from ``a`` (the paper tunes
-    "the proportion of noises based on local transitions", appendix C.1).
+    "the proportion of noises based on local transitions", appendix C.1). Unconditional when
+    both parts are.
     """
 
     a: Any
@@ -374,9 +603,9 @@ class Mixture:
     def __post_init__(self):
         for name in ("a", "b"):
             component = getattr(self, name)
-            if isinstance(component, type) or not is_noise(component):
+            if not is_noise(component):
                 raise TypeError(
-                    f"{name} must be a theory.noise distribution instance (with sample, log_prob, bind), got {component!r}"
+                    f"{name} must be a theory.noise distribution instance (with sample, log_density, bind), got {component!r}"
                 )
         weight = real_scalar("weight", self.weight)
         if not (0.0 <= weight <= 1.0):
@@ -384,8 +613,12 @@ class Mixture:
         object.__setattr__(self, "weight", weight)
 
     @property
+    def conditional(self) -> bool:
+        return bool(self.a.conditional or self.b.conditional)
+
+    @property
     def symmetric(self) -> bool:
-        return bool(getattr(self.a, "symmetric", False) and getattr(self.b, "symmetric", False))
+        return bool(self.a.symmetric and self.b.symmetric)
 
     def __str__(self) -> str:
         return f"mix({self.weight:g}·{self.a} + {1 - self.weight:g}·{self.b})"
@@ -403,15 +636,20 @@ class Mixture:
         pick_a = xp.asarray(rng.random(x.shape[:-1] + (K, 1)) < self.weight)
         return xp.where(pick_a, from_a, from_b)
 
-    def log_prob(self, y, x, xp=np):
-        r""":math:`\log(w\,a(y\mid x) + (1-w)\,b(y\mid x))`, by ``logaddexp``."""
-        y, x = _check_pair(y, x, xp)
+    def log_density(self, y, x=None, xp=np):
+        r""":math:`\log(w\,a(y\mid x) + (1-w)\,b(y\mid x))`, by ``logaddexp`` (``x`` may be omitted when unconditional)."""
+        if x is None:
+            if self.conditional:
+                raise ValueError(f"x is required: {self} is conditional (p_n(y|x) depends on x)")
+            y = _check_x(y, xp, "y")
+        else:
+            y, x = _check_pair(y, x, xp)
         if self.weight == 1.0:
-            return self.a.log_prob(y, x, xp)
+            return self.a.log_density(y, x, xp)
         if self.weight == 0.0:
-            return self.b.log_prob(y, x, xp)
+            return self.b.log_density(y, x, xp)
         return xp.logaddexp(
-            np.log(self.weight) + self.a.log_prob(y, x, xp), np.log1p(-self.weight) + self.b.log_prob(y, x, xp)
+            np.log(self.weight) + self.a.log_density(y, x, xp), np.log1p(-self.weight) + self.b.log_density(y, x, xp)
         )
 
     def quadrature_rule(self, x_nodes, level: int = 0):
@@ -422,16 +660,3 @@ class Mixture:
         ya, yb = np.broadcast_to(ya, (n,) + ya.shape[1:]), np.broadcast_to(yb, (n,) + yb.shape[1:])
         wa, wb = np.broadcast_to(wa, (n, wa.shape[1])), np.broadcast_to(wb, (n, wb.shape[1]))
         return np.concatenate([ya, yb], axis=1), np.concatenate([self.weight * wa, (1 - self.weight) * wb], axis=1)
-
-
-def _level(level) -> int:
-    """The refinement level of a quadrature rule: 0 (the rule) or 1 (its refinement)."""
-    level = positive_int("level", level, minimum=0)
-    if level > 1:
-        raise ValueError(f"level must be 0 (the rule) or 1 (its refinement), got {level}")
-    return level
-
-
-def is_noise(obj) -> bool:
-    """Whether ``obj`` has the noise interface (sample, log_prob, bind)."""
-    return all(callable(getattr(obj, name, None)) for name in ("sample", "log_prob", "bind"))

@@ -34,7 +34,7 @@ rule to the model's SymPy-derived :math:`\nabla_\theta\log f` and :math:`\nabla^
 central-difference derivatives, labelled ``"finite-difference"``.
 
 :class:`NCE` and :class:`CNCE` are thin adapters over :mod:`theory.nce` and
-:mod:`theory.cnce`; CNCE takes its noise from :mod:`theory.noise`.
+:mod:`theory.cnce`; both take their noise from :mod:`theory.noise` (NCE an unconditional one).
 """
 
 from __future__ import annotations
@@ -49,8 +49,7 @@ import numpy as np
 import sympy as sp
 
 from ebmcheck.theory import cnce, models, nce, quadrature
-from ebmcheck.theory.noise import Autoregressive, LocalGaussian, is_noise
-from ebmcheck.theory.backend import derive_seed
+from ebmcheck.theory.noise import Autoregressive, LocalGaussian, MatchedGaussian, data_moments, is_noise
 from ebmcheck.theory.validation import flag, positive_int, real_array, real_scalar
 
 Batch = dict[str, np.ndarray]
@@ -69,30 +68,15 @@ class Reference(NamedTuple):
     r"""The data distribution :math:`p_{\theta^*}` an experiment draws from.
 
     A noise distribution may be *designed* from it before any data are seen (a moment-matched
-    Gaussian for NCE, the oracle noise :math:`p_n(y|x) = p_*(y)` of seed 004 Corollary 2); it is
-    then held fixed across replicates, so it adds no estimation error. A loss must never use it.
+    Gaussian for NCE, the oracle noise :math:`p_n(y|x) = p_*(y)` of seed 004 Corollary 2), by
+    ``noise.bind(reference.model, reference.theta)`` (:mod:`theory.noise`); it is then held fixed
+    across replicates, so it adds no estimation error. A loss must never use it.
     """
 
     model: models.Model
     theta: np.ndarray  # (p,)
     mean: np.ndarray  # (d,)
     covariance: np.ndarray  # (d, d)
-
-
-@functools.lru_cache(maxsize=256)
-def _moments(model: models.Model, theta_key: tuple) -> tuple[np.ndarray, np.ndarray]:
-    theta = np.array(theta_key)
-    if isinstance(model, models.GaussianModel):
-        mean, precision = model.unpack(theta)
-        return mean, np.linalg.inv(precision)
-    if model.dim == 1:
-        mean, _ = quadrature.expect_model(model, theta, lambda x: x[:, 0])
-        second, _ = quadrature.expect_model(model, theta, lambda x: x[:, 0] ** 2)
-        return np.array([float(mean)]), np.array([[float(second - mean**2)]])
-    # Any other model: moments of a large exact sample from a fixed stream (its error is
-    # irrelevant: the moments only place a noise distribution, they are not estimates).
-    x = model.sample(theta, 200_000, np.random.default_rng(derive_seed(0, "reference", model.name)))
-    return x.mean(axis=0), np.cov(x, rowvar=False).reshape(model.dim, model.dim)
 
 
 def _check_model(model) -> models.Model:
@@ -110,14 +94,14 @@ def _num_noise(num_noise) -> int:
 
 
 def reference(model: models.Model, theta) -> Reference:
-    """The :class:`Reference` of ``model`` at ``theta`` (mean and covariance of :math:`p_\\theta`).
+    """The :class:`Reference` of ``model`` at ``theta`` (mean and covariance of :math:`p_\\theta`,
+    :func:`theory.noise.data_moments`).
 
     ``model`` a :class:`theory.models.Model`, ``theta`` one allowed parameter vector (p,)."""
     theta = _check_model(model).validate(theta)
     if theta.ndim != 1:
         raise ValueError(f"theta must have shape ({model.num_params},), got {theta.shape}")
-    mean, covariance = _moments(model, tuple(float(t) for t in theta))
-    return Reference(model, theta, np.asarray(mean, float), np.asarray(covariance, float))
+    return Reference(model, theta, *data_moments(model, theta))
 
 
 # =============================================================================================
@@ -418,41 +402,6 @@ class DenoisingScoreMatching(_SymbolicObjective):
 
 
 # =============================================================================================
-# Noise distributions
-# =============================================================================================
-
-
-@dataclass(frozen=True)
-class GaussianNoise:
-    r"""NCE noise: a Gaussian with the data's mean and ``scale``² times its covariance.
-
-    Designed from the :class:`Reference` before the experiment and then fixed. A scale above 1
-    gives the noise heavier tails than every model family here, so the density ratio
-    :math:`p_\theta/p_n` stays bounded.
-    """
-
-    scale: float = 1.5
-
-    def __post_init__(self):
-        object.__setattr__(self, "scale", real_scalar("scale", self.scale, low=0.0, low_inclusive=False))
-
-    def design(self, reference: Reference) -> tuple[np.ndarray, np.ndarray]:
-        return reference.mean, self.scale**2 * reference.covariance
-
-    def sample(self, reference: Reference, shape: tuple[int, ...], rng) -> np.ndarray:
-        mean, covariance = self.design(reference)
-        cholesky = np.linalg.cholesky(covariance)
-        return mean + rng.standard_normal(shape + mean.shape) @ cholesky.T
-
-    def log_density(self, reference: Reference, y: np.ndarray) -> np.ndarray:
-        mean, covariance = self.design(reference)
-        precision = np.linalg.inv(covariance)
-        centred = y - mean
-        _, logdet = np.linalg.slogdet(2 * np.pi * covariance)
-        return -0.5 * np.einsum("...i,ij,...j->...", centred, precision, centred) - 0.5 * logdet
-
-
-# =============================================================================================
 # NCE and CNCE (chain rule on the model's symbolic derivatives; stable logistic functions)
 # =============================================================================================
 
@@ -478,20 +427,23 @@ class NCE(BaseObjective):
     .. math:: \ell(\theta, c; x, y_{1:K}) = -\log\sigma(G(x)) - \sum_{k=1}^K \log\sigma(-G(y_k)).
 
     The population minimiser is :math:`\theta^*` and :math:`c^* = -\log Z(\theta^*)` for any
-    noise positive where the data are. ``noise`` is designed from the data law before the
-    experiment (default: :class:`GaussianNoise` with 1.5 times the data's spread).
+    noise positive where the data are. ``noise`` is an unconditional :mod:`theory.noise`
+    distribution, bound to the data law before the experiment (default:
+    :class:`~theory.noise.MatchedGaussian`, the data's mean and 1.5 times its spread).
     Scaling :math:`f` by :math:`\kappa` is absorbed by :math:`c \to c - \log\kappa`.
     """
 
     derivatives = "symbolic model derivatives"
     extra_names = ("c",)
 
-    def __init__(self, num_noise: int = 1, noise: GaussianNoise | None = None):
+    def __init__(self, num_noise: int = 1, noise: Any = None):
         self.num_noise = _num_noise(num_noise)
-        if noise is not None and not isinstance(noise, GaussianNoise):
-            raise TypeError(f"noise must be a theory.objectives.GaussianNoise or None, got {noise!r}")
-        self.noise = noise or GaussianNoise()
-        self.name = f"nce(K={self.num_noise}, noise=gaussian x{self.noise.scale:g})"
+        noise = MatchedGaussian(1.5) if noise is None else noise
+        if not is_noise(noise) or noise.conditional:
+            raise TypeError(f"noise must be an unconditional theory.noise distribution instance (e.g. MatchedGaussian(1.5)) or None, "
+                            f"got {noise!r}")
+        self.noise = noise
+        self.name = f"nce(K={self.num_noise}, noise={noise})"
 
     def supports(self, model):
         if not model.has_log_normalizer and model.dim > 1:
@@ -504,22 +456,18 @@ class NCE(BaseObjective):
         return np.concatenate([theta, extra])
 
     def draw(self, model, x, rng, reference):
+        noise = self.noise.bind(reference.model, reference.theta)
         x = np.asarray(x, dtype=float)
-        y = self.noise.sample(reference, x.shape[:-1] + (self.num_noise,), rng)
-        return {
-            "x": x,
-            "y": y,
-            "log_noise_x": self.noise.log_density(reference, x),
-            "log_noise_y": self.noise.log_density(reference, y),
-        }
+        y = noise.sample(x, self.num_noise, rng)
+        return {"x": x, "y": y, "log_noise_x": noise.log_density(x), "log_noise_y": noise.log_density(y)}
 
     def _terms(self, model, params, batch):
         """theory.nce's per-sample data and noise terms; c = 0 (fixed) when no normalizer is learned."""
         params = np.asarray(params, dtype=float)
         if not self.extra_names:
             params = np.concatenate([params, np.zeros(params.shape[:-1] + (1,))], axis=-1)
-        data = nce.data_terms(model, params, batch["x"], lambda _: batch["log_noise_x"], self.num_noise)
-        noise = nce.noise_terms(model, params[:, None, :], batch["y"], lambda _: batch["log_noise_y"], self.num_noise)
+        data = nce.data_terms(model, params, batch["x"], noise_ratio=self.num_noise, log_noise=batch["log_noise_x"])
+        noise = nce.noise_terms(model, params[:, None, :], batch["y"], noise_ratio=self.num_noise, log_noise=batch["log_noise_y"])
         return data, noise
 
     def losses(self, model, params, batch):
@@ -563,9 +511,9 @@ class CNCE(BaseObjective):
     def __init__(self, noise: Any = None, num_noise: int = 1):
         num_noise = _num_noise(num_noise)
         noise = LocalGaussian(0.5) if noise is None else noise
-        if isinstance(noise, type) or not is_noise(noise):
+        if not is_noise(noise):
             hint = f"; pass an instance, e.g. {noise.__name__}(...)" if isinstance(noise, type) else ""
-            raise ValueError(f"noise={noise!r} is not a theory.noise distribution (needs sample, log_prob, bind){hint}")
+            raise ValueError(f"noise={noise!r} is not a theory.noise distribution (needs sample, log_density, bind){hint}")
         self.noise = noise
         self.num_noise = num_noise
         self.name = f"cnce(K={self.num_noise}, noise={noise})"
@@ -674,7 +622,6 @@ __all__: Sequence[str] = (
     "CNCE",
     "DenoisingScoreMatching",
     "FiniteDifferenceObjective",
-    "GaussianNoise",
     "Invariance",
     "MaximumLikelihood",
     "NCE",

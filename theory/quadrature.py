@@ -3,9 +3,10 @@ r"""Vectorised 1-D quadrature for expectations under (unnormalized) densities.
 Composite Gauss–Legendre: ``panels`` equal panels of ``order`` nodes each on a finite interval
 outside which the density is negligible (below :math:`e^{-80}` of its maximum, about
 :math:`10^{-35}`). The density is normalized by the same rule, so :math:`Z` is never needed.
-The error of an expectation is estimated as the difference between the rule and the rule with
-twice as many panels, floored at a rounding bound :math:`64\,\epsilon\,\mathbb{E}|g|`; a
-floor keeps a z-statistic finite when the two rules agree to the last bit.
+The error of a quadrature value is estimated by :func:`refine`: the difference between a rule
+(level 0) and its refinement (level 1, twice the panels or nodes), floored at a rounding bound
+:math:`64\,\epsilon` times the size of the terms; a floor keeps a z-statistic finite when the two
+rules agree to the last bit. Every quadrature error of the suite comes from it.
 
 Arguments are validated (:mod:`theory.validation`): interval ends are finite reals with
 ``lo < hi``, ``panels`` and ``order`` ints >= 1, densities and integrands callables, and an
@@ -21,6 +22,34 @@ import numpy as np
 from ebmcheck.theory.validation import function, positive_int, real_array, real_scalar
 
 LOG_TAIL = 80.0  # nats below the maximum at which the density is treated as zero
+ROUNDING = 64 * np.finfo(float).eps  # rounding bound of a quadrature sum, per unit of the terms' size
+LEVELS = (0, 1)  # a rule and its refinement
+
+
+def refine(evaluate: Callable[[int], tuple], *, add_rounding: bool = False) -> tuple:
+    r"""A quadrature value and its error estimate from a rule and its refinement.
+
+    ``evaluate(level)`` returns ``(value, magnitude)`` computed with the rule at ``level`` 0 and
+    with its refinement at level 1 (twice the panels, or twice the nodes: :func:`refined`);
+    ``magnitude`` is the size of the terms summed (what rounding is relative to), broadcasting
+    against ``value``. Returns the refined value and
+
+    .. math:: \text{error} = \max\big(|v_1 - v_0|,\ 64\,\epsilon\,\max(m_1, 10^{-300})\big),
+
+    or :math:`|v_1 - v_0| + 64\,\epsilon\,m_1` with ``add_rounding`` (the convention of
+    :func:`log_normalizer_1d`, whose recorded errors it keeps).
+    """
+    function("evaluate", evaluate, "(level) -> (value, magnitude)")
+    (coarse, _), (fine, magnitude) = (evaluate(level) for level in LEVELS)
+    difference = np.abs(fine - coarse)
+    if add_rounding:
+        return fine, difference + ROUNDING * magnitude
+    return fine, np.maximum(difference, ROUNDING * np.maximum(magnitude, 1e-300))
+
+
+def refined(size: int, level: int) -> int:
+    """The panels (or nodes) of the rule at ``level`` for a rule of ``size`` at level 0: doubled per level."""
+    return size * 2**level
 
 
 def support_interval(model, theta, tail: float = LOG_TAIL) -> tuple[float, float]:
@@ -131,10 +160,10 @@ def expect(
         function("magnitude", magnitude)
     lo, hi = real_scalar("lo", lo), real_scalar("hi", hi)
     panels, order = _rule_size(panels, order)
-    _rule_size(2 * panels, order)  # the refined rule too
-    estimates = []
-    for num_panels in (panels, 2 * panels):
-        nodes, weights = gauss_legendre(lo, hi, num_panels, order)
+    _rule_size(refined(panels, 1), order)  # the refined rule too
+
+    def at_level(level):
+        nodes, weights = gauss_legendre(lo, hi, refined(panels, level), order)
         x = nodes[:, None]
         log_p = _log_density_values(log_density, x)
         weights = weights * np.exp(log_p - log_p.max())
@@ -142,10 +171,9 @@ def expect(
         values = _values("func", func(x), x.shape[0])
         sizes = np.abs(values) if magnitude is None else _values("magnitude", magnitude(x), x.shape[0])
         shaped = weights.reshape((-1,) + (1,) * (values.ndim - 1))
-        estimates.append(((shaped * values).sum(axis=0), (shaped * sizes).sum(axis=0)))
-    (coarse, _), (fine, fine_abs) = estimates
-    error = np.maximum(np.abs(fine - coarse), 64 * np.finfo(float).eps * np.maximum(fine_abs, 1e-300))
-    return fine, error
+        return (shaped * values).sum(axis=0), (shaped * sizes).sum(axis=0)
+
+    return refine(at_level)
 
 
 def _log_density_values(log_density, x) -> np.ndarray:
@@ -175,15 +203,18 @@ def log_normalizer_1d(model, theta, panels: int = 200, order: int = 16) -> tuple
 
     .. math:: \\log Z = \\log\\int e^{\\log f(x;\\theta)}dx = m + \\log\\sum_k w_k e^{\\log f(x_k) - m},\\quad m = \\max_k \\log f(x_k),
 
-    the error being the difference from the rule with half the panels (plus rounding)."""
+    the error being the difference from the rule with half the panels plus the rounding bound :math:`64\\epsilon`
+    (:func:`refine`)."""
     lo, hi = support_interval(model, theta)
     theta = model.validate(theta)
     panels, order = _rule_size(panels, order)
-    _rule_size(2 * panels, order)
-    results = []
-    for num_panels in (panels, 2 * panels):
-        nodes, weights = gauss_legendre(lo, hi, num_panels, order)
+    _rule_size(refined(panels, 1), order)
+
+    def at_level(level):
+        nodes, weights = gauss_legendre(lo, hi, refined(panels, level), order)
         log_f = model.log_f(nodes[:, None], theta)
         top = log_f.max()
-        results.append(top + np.log(np.sum(weights * np.exp(log_f - top))))
-    return float(results[1]), float(abs(results[1] - results[0]) + 64 * np.finfo(float).eps)
+        return top + np.log(np.sum(weights * np.exp(log_f - top))), 1.0
+
+    value, error = refine(at_level, add_rounding=True)
+    return float(value), float(error)
