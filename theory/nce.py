@@ -226,7 +226,8 @@ def fit(
         raise ValueError(f"x must have shape (R, n, d) (replicates, points, dimension), got shape {x.shape}")
     if y.ndim != 3 or y.shape[0] != x.shape[0]:
         raise ValueError(f"y must have shape (R, m, d) with the R = {x.shape[0]} replicates of x, got shape {y.shape}")
-    log_noise_x, log_noise_y = (np.broadcast_to(v, points.shape[:-1]) for v, points in zip(_log_noise_pair(x, y, noise, log_noise), (x, y)))
+    log_noise_x, log_noise_y = _log_noise_pair(x, y, noise, log_noise)  # θ-free: evaluated once
+    log_noise_x, log_noise_y = np.broadcast_to(log_noise_x, x.shape[:-1]), np.broadcast_to(log_noise_y, y.shape[:-1])
     max_iterations = positive_int("max_iterations", max_iterations)
     tolerance = real_scalar("tolerance", tolerance, low=0.0, low_inclusive=False)
     if fixed_normalizer is not None:
