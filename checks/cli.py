@@ -98,7 +98,7 @@ def main() -> None:
 
 
 def _default_results() -> Path | None:
-    from ebmcheck.checks.report import repository_reports
+    from ebmcheck.checks.report.provenance import repository_reports
 
     folder = repository_reports()
     return folder / "results.json" if folder is not None and (folder / "results.json").is_file() else None
@@ -286,9 +286,10 @@ def objectives(profile, seed_text) -> None:
 @click.option("--allow-dirty", is_flag=True, help="write the repository's reports/ although the code has uncommitted changes")
 def report(out, profile, backend, seed_text, check_only, rtol, force, allow_dirty) -> None:
     """Verify every claim and write the reports (Markdown, HTML, figures, results.json)."""
-    from ebmcheck.checks.compare import compare_documents
-    from ebmcheck.checks.destination import DestinationError, check_destination
-    from ebmcheck.checks.report import code_state, repository_reports, results_document, write_reports
+    from ebmcheck.checks.report.compare import compare_documents
+    from ebmcheck.checks.report.provenance import code_state, repository_reports
+    from ebmcheck.checks.report.results import results_document
+    from ebmcheck.checks.report.write import DestinationError, check_destination, write_reports
 
     _require_backend(backend)
     seeds, origin = parse_seeds(seed_text)

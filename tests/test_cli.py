@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from ebmcheck.checks import registry
 from ebmcheck.checks.cli import main, parse_seeds
-from ebmcheck.checks.report import CodeState
+from ebmcheck.checks.report.provenance import CodeState
 from ebmcheck.checks.score_matching import CLAIMS as SCORE_MATCHING
 
 FAST = next(c for c in SCORE_MATCHING if c.id == "gaussian-score")
@@ -117,7 +117,7 @@ def test_list_defaults_to_the_repositorys_reports(tmp_path, monkeypatch):
 
 def test_report_into_the_repositorys_reports_needs_a_clean_tree(one_claim, monkeypatch):
     """Reports that name a commit must have been produced by it: a dirty tree is refused there."""
-    monkeypatch.setattr("ebmcheck.checks.report.code_state", lambda: CodeState("abc1234", ("theory/models.py",)))
+    monkeypatch.setattr("ebmcheck.checks.report.provenance.code_state", lambda: CodeState("abc1234", ("theory/models.py",)))
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("the run started on a dirty tree")

@@ -16,12 +16,12 @@ import sympy as sp
 from click.testing import CliRunner
 
 from ebmcheck.checks import registry
-from ebmcheck.checks import report as report_module
 from ebmcheck.checks.anatomy import Check, Claim, Source, ZTest
 from ebmcheck.checks.cli import main
 from ebmcheck.checks.figures import new_figure, simulation_points, theory_line
-from ebmcheck.checks.mathtext import MathRenderer, latex_strings, markdown_prose, mathml_problem
-from ebmcheck.checks.report import write_reports
+from ebmcheck.checks.report import render
+from ebmcheck.checks.report.mathtext import MathRenderer, latex_strings, markdown_prose, mathml_problem
+from ebmcheck.checks.report.write import write_reports
 from ebmcheck.checks.runner import run_claims
 from ebmcheck.checks.score_matching import CLAIMS as SCORE_MATCHING
 from ebmcheck.derivations.steps import Assumption, Derivation, Step
@@ -159,7 +159,7 @@ def test_every_image_referenced_exists_and_every_figure_is_shown(written):
 def test_figures_are_legible_pngs(written):
     out, _ = written
     for path in (out / "figures").iterdir():
-        width, height = report_module._png_size(path)
+        width, height = render._png_size(path)
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and width >= 600 and height >= 300
 
 
@@ -311,7 +311,7 @@ def test_an_error_mid_write_leaves_the_old_reports_intact(results, tmp_path, mon
         assert (Path(path).parents[1] / "results.json").is_file()  # mid-write: results.json is staged
         raise OSError("disk full")
 
-    monkeypatch.setattr(report_module, "save", failing_save)
+    monkeypatch.setattr(render, "save", failing_save)
     with pytest.raises(OSError, match="disk full"):
         write_reports(results, out, **OPTIONS)
     assert calls and _snapshot(out) == before
@@ -327,7 +327,7 @@ def test_a_template_error_leaves_the_old_reports_intact(results, tmp_path, monke
     def failing_view(result, figures):
         raise RuntimeError("template bug")
 
-    monkeypatch.setattr(report_module, "_claim_view", failing_view)
+    monkeypatch.setattr(render, "_claim_view", failing_view)
     with pytest.raises(RuntimeError, match="template bug"):
         write_reports(results, out, **OPTIONS)
     assert _snapshot(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
@@ -403,8 +403,8 @@ def test_every_latex_string_of_the_registered_claims_converts(results):
 
 
 def test_markdown_cell_and_number_format():
-    assert report_module._markdown_cell("a|b\n c") == r"a\|b c"
-    assert [report_module._format(v) for v in (None, math.nan, 0.0, 1e-17, 0.5, 123456.0, math.inf)] == [
+    assert render._markdown_cell("a|b\n c") == r"a\|b c"
+    assert [render._format(v) for v in (None, math.nan, 0.0, 1e-17, 0.5, 123456.0, math.inf)] == [
         "—", "—", "0", "1.000e-17", "0.5", "1.235e+05", "∞",
     ]
 
@@ -412,3 +412,4 @@ def test_markdown_cell_and_number_format():
 def test_writing_leaves_nothing_beside_the_report_folder(results, tmp_path):
     write_reports(results, tmp_path / "out", **OPTIONS)
     assert os.listdir(tmp_path) == ["out"]
+
