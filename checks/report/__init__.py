@@ -2,8 +2,8 @@ r"""The reports: index, one page per claim, errata, figures, results.json — as
 
 What is written (``ebmcheck report --out OUT``)::
 
-    OUT/index.md, OUT/index.html        every claim: id, title, source, verdict badge, link
-    OUT/claims/<id>.md, .html           one page per claim
+    OUT/index.md, OUT/index.html        every claim: id, topic, title, source, verdict badge, link
+    OUT/claims/<id>.md, .html           one page per claim, naming its code (derivation, checks, tests)
     OUT/errata.md, OUT/errata.html      every statement of a source that the evidence refutes, and
                                         every printed step a derivation shows wrong
     OUT/results.json                    every number; no timings (reproducible byte for byte)
@@ -22,6 +22,7 @@ module             what it holds
                    BLAS core) and the code state (last commit that touched the code, via git)
 ``compare``        ``report --check``: a regenerated ``results.json`` against the committed one,
                    exactly on the same platform, each number within its resolution elsewhere
+``parts``          from a claim to its code: derivation and check functions, topic, pytest line
 ``mathtext``       LaTeX → MathML for the HTML, LaTeX → Unicode for plain text, prose mathematics
 =================  ===============================================================================
 
@@ -35,7 +36,7 @@ access and no JavaScript (:mod:`~ebmcheck.checks.report.mathtext`).
 Reproducibility
 ---------------
 ``results.json`` holds every number and is a pure function of (seed, profile, backend, code,
-library versions, platform): it carries no time stamps, timings or commit, so
+library versions, platform): it carries no time stamps, timings, commit or code locations, so
 regenerating reproduces it byte for byte on the same platform. The *platform* includes the CPU
 features that numpy dispatches on and the BLAS library's kernel ("core") and thread count
 (:mod:`~ebmcheck.checks.report.provenance`). ``ebmcheck report --check`` therefore compares
@@ -43,6 +44,6 @@ exactly when the recorded platform is this one, and otherwise each number within
 resolution (:mod:`~ebmcheck.checks.report.compare`); strings, integers, flags and verdicts are
 always compared exactly.
 
-The commit goes to the pages; run times only to the terminal, so a re-run
+The commit and the code locations go to the pages; run times only to the terminal, so a re-run
 that changes nothing changes no file.
 """

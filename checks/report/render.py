@@ -21,6 +21,7 @@ import jinja2
 from ebmcheck.checks.anatomy import ALPHA, NEAR_CONTROL, NUMERICAL_SAFETY, ClaimResult, critical_z, evidence_of, power_z
 from ebmcheck.checks.figures import save
 from ebmcheck.checks.report.mathtext import MathRenderer, markdown_prose, plain_text
+from ebmcheck.checks.report.parts import claim_parts
 from ebmcheck.checks.report.provenance import REPORT_LIBRARIES, code_state, versions
 from ebmcheck.checks.report.results import dump_results, results_document
 
@@ -201,6 +202,7 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
     return {
         "id": claim.id,
         "title": claim.title,
+        "code": claim_parts(claim),
         "summary": claim.summary,
         "verdict": result.verdict,
         "verdict_line": result.judgement.line,
