@@ -98,23 +98,35 @@ def main() -> None:
 
 
 def _default_results() -> Path | None:
-    from ebmcheck.checks.report import repository_reports
+    from ebmcheck.checks.report.provenance import repository_reports
 
     folder = repository_reports()
     return folder / "results.json" if folder is not None and (folder / "results.json").is_file() else None
 
 
-@main.command("list", epilog="Exit codes: 0 always (2 on a bad option).")
+@main.command("list", epilog="Exit codes: 0 success; 2 an unknown claim id or a bad option.")
+@click.argument("claim_ids", nargs=-1)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="report folder whose results.json holds the last verdicts (default: the repository's reports/)")
-def list_claims(out) -> None:
-    """List the claims, their sources, recorded verdicts and the last reported verdicts."""
+@click.option("-v", "--verbose", is_flag=True,
+              help="also name each claim's code: topic, derivation and check functions, and the pytest line of its tests")
+def list_claims(claim_ids, out, verbose) -> None:
+    """List the claims (all by default), their sources, recorded verdicts and the last reported verdicts."""
+    from ebmcheck.checks.report.mathtext import plain_text
+    from ebmcheck.checks.report.parts import claim_parts
+
+    claims = _select(claim_ids)
     path = (out / "results.json") if out is not None else _default_results()
     last = _last_verdicts(path) if path is not None else {}
     click.echo(f"last verdicts from: {path if path is not None and path.is_file() else 'none (run ebmcheck report)'}", err=True)
-    for claim in registry.CLAIMS:
+    for claim in claims:
         sources = ", ".join(f"seed {s.seed_file} {s.location}" for s in claim.sources)
         click.echo(f"{claim.id:34s} {claim.expected_verdict:26s} last: {last.get(claim.id, '-'):26s} {sources}")
+        if verbose:
+            parts = claim_parts(claim)
+            for label, value in (("title", plain_text(claim.title)), ("topic", parts.topic), ("derivation", parts.derivation),
+                                 ("checks", parts.checks), ("tests", parts.tests)):
+                click.echo(f"  {label + ':':12s}{value}")
 
 
 @main.command(epilog=EXIT_CODES.format(extra=""))
@@ -286,9 +298,10 @@ def objectives(profile, seed_text) -> None:
 @click.option("--allow-dirty", is_flag=True, help="write the repository's reports/ although the code has uncommitted changes")
 def report(out, profile, backend, seed_text, check_only, rtol, force, allow_dirty) -> None:
     """Verify every claim and write the reports (Markdown, HTML, figures, results.json)."""
-    from ebmcheck.checks.compare import compare_documents
-    from ebmcheck.checks.destination import DestinationError, check_destination
-    from ebmcheck.checks.report import code_state, repository_reports, results_document, write_reports
+    from ebmcheck.checks.report.compare import compare_documents
+    from ebmcheck.checks.report.provenance import code_state, repository_reports
+    from ebmcheck.checks.report.results import results_document
+    from ebmcheck.checks.report.write import DestinationError, check_destination, write_reports
 
     _require_backend(backend)
     seeds, origin = parse_seeds(seed_text)

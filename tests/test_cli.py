@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from ebmcheck.checks import registry
 from ebmcheck.checks.cli import main, parse_seeds
-from ebmcheck.checks.report import CodeState
+from ebmcheck.checks.report.provenance import CodeState
 from ebmcheck.checks.score_matching import CLAIMS as SCORE_MATCHING
 
 FAST = next(c for c in SCORE_MATCHING if c.id == "gaussian-score")
@@ -115,9 +115,32 @@ def test_list_defaults_to_the_repositorys_reports(tmp_path, monkeypatch):
     assert f"last verdicts from: {committed}" in result.output
 
 
+def test_list_verbose_names_the_code_of_a_claim_whose_id_is_not_its_topic():
+    """``hyvarinen-identity`` lives in the topic score_matching: its parts come from the claim
+    object, not from its id."""
+    claim = registry.get_claim("hyvarinen-identity")
+    result = _invoke(["list", "-v", claim.id])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if not line.startswith("last verdicts from")]
+    assert lines[0].startswith(f"{claim.id} ") and len(lines) == 6  # one claim, its five detail lines
+    assert "  topic:      score_matching" in lines
+    assert "  derivation: ebmcheck.derivations.score_matching:hyvarinen_identity" in lines
+    assert "  checks:     ebmcheck.checks.score_matching:hyvarinen_checks" in lines
+    assert '  tests:      python -m pytest tests/test_claims.py -k "[hyvarinen-identity]"' in lines
+
+
+def test_list_without_verbose_prints_one_line_per_claim_and_refuses_an_unknown_id():
+    result = _invoke(["list", "gaussian-score", "ula-bias-order"])
+    assert result.exit_code == 0
+    listed = [line.split()[0] for line in result.output.splitlines() if not line.startswith("last verdicts from")]
+    assert listed == ["gaussian-score", "ula-bias-order"]
+    unknown = _invoke(["list", "-v", "hyvarinen"])
+    assert unknown.exit_code == 2 and "unknown claim id 'hyvarinen'; closest: hyvarinen-identity" in unknown.output
+
+
 def test_report_into_the_repositorys_reports_needs_a_clean_tree(one_claim, monkeypatch):
     """Reports that name a commit must have been produced by it: a dirty tree is refused there."""
-    monkeypatch.setattr("ebmcheck.checks.report.code_state", lambda: CodeState("abc1234", ("theory/models.py",)))
+    monkeypatch.setattr("ebmcheck.checks.report.provenance.code_state", lambda: CodeState("abc1234", ("theory/models.py",)))
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("the run started on a dirty tree")

@@ -33,7 +33,7 @@ def test_committed_reports_name_one_existing_commit_of_a_clean_tree():
     if _git("rev-parse", "--is-shallow-repository").stdout.strip() == "true":
         pytest.skip("shallow clone: the history that holds the commit is not here")
     assert _git("cat-file", "-e", f"{named.strip()}^{{commit}}").returncode == 0, f"commit {named} does not exist"
-    from ebmcheck.checks.report import CODE_PATHS
+    from ebmcheck.checks.report.provenance import CODE_PATHS
 
     last_code_change = _git("log", "-1", "--format=%H", "--", *CODE_PATHS).stdout.strip()
     assert _git("rev-parse", named.strip()).stdout.strip() == last_code_change, (

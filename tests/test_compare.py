@@ -1,4 +1,4 @@
-"""``report --check``: every number compared within its own resolution (checks.compare)."""
+"""``report --check``: every number compared within its own resolution (checks.report.compare)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from ebmcheck.checks.compare import ROUNDING, STATISTICAL_FRACTION, compare_documents, compare_results
+from ebmcheck.checks.report.compare import ROUNDING, STATISTICAL_FRACTION, compare_documents, compare_results
 
 
 def _check(name, error_kind, prediction, estimate, se, **details):
@@ -134,8 +134,8 @@ def test_a_document_that_is_not_a_results_file_is_refused():
 def _results_under(environment: dict, claim_ids: list[str]) -> dict:
     """results.json of a few claims, computed in a fresh process under ``environment``."""
     code = (
-        "import json, sys; from checks import registry; from checks.runner import run_claims; "
-        "from checks.report import results_document; "
+        "import json, sys; from ebmcheck.checks import registry; from ebmcheck.checks.runner import run_claims; "
+        "from ebmcheck.checks.report.results import results_document; "
         "r = run_claims([registry.get_claim(i) for i in sys.argv[1:]], progress=False, seed=20261123); "
         "print(json.dumps(results_document(r, 'quick', 'numpy', 20261123)))"
     )

@@ -1,4 +1,4 @@
-"""Writing reports never deletes or overwrites a file ebmcheck did not write (checks.destination)."""
+"""Writing reports never deletes or overwrites a file ebmcheck did not write (checks.report.write)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ebmcheck.checks import destination, registry
+from ebmcheck.checks import registry
 from ebmcheck.checks.cli import main
-from ebmcheck.checks.destination import MANIFEST, DestinationError, check_destination, install, is_report_folder, previously_written
+from ebmcheck.checks.report import write
+from ebmcheck.checks.report.write import (
+    MANIFEST,
+    DestinationError,
+    check_destination,
+    install,
+    is_report_folder,
+    previously_written,
+    write_reports,
+)
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -151,7 +160,6 @@ def test_cli_refuses_the_current_directory_when_it_is_not_a_report_folder(tmp_pa
 
 def test_write_reports_keeps_the_users_files_with_force(tmp_path, monkeypatch):
     """End to end with a real (tiny) claim: the reports land beside the user's files."""
-    from ebmcheck.checks.report import write_reports
     from ebmcheck.checks.runner import run_claims
     from ebmcheck.checks.score_matching import CLAIMS
 
@@ -163,4 +171,4 @@ def test_write_reports_keeps_the_users_files_with_force(tmp_path, monkeypatch):
     tree = _tree(folder)
     assert tree["important.txt"] == b"mine\n" and tree["sub/data.csv"] == b"1,2\n" and "index.html" in tree
     assert stat.S_IMODE(folder.stat().st_mode) == 0o755
-    assert not [p for p in folder.iterdir() if p.name.startswith(destination._STAGING_PREFIX)]
+    assert not [p for p in folder.iterdir() if p.name.startswith(write._STAGING_PREFIX)]

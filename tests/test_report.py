@@ -4,11 +4,15 @@ produces."""
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import math
 import os
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,16 +20,18 @@ import sympy as sp
 from click.testing import CliRunner
 
 from ebmcheck.checks import registry
-from ebmcheck.checks import report as report_module
 from ebmcheck.checks.anatomy import Check, Claim, Source, ZTest
 from ebmcheck.checks.cli import main
 from ebmcheck.checks.figures import new_figure, simulation_points, theory_line
-from ebmcheck.checks.mathtext import MathRenderer, latex_strings, markdown_prose, mathml_problem
-from ebmcheck.checks.report import write_reports
+from ebmcheck.checks.report import render
+from ebmcheck.checks.report.mathtext import MathRenderer, latex_strings, markdown_prose, mathml_problem
+from ebmcheck.checks.report.parts import CLAIM_TESTS, claim_parts, describe_callable
+from ebmcheck.checks.report.write import write_reports
 from ebmcheck.checks.runner import run_claims
 from ebmcheck.checks.score_matching import CLAIMS as SCORE_MATCHING
 from ebmcheck.derivations.steps import Assumption, Derivation, Step
 
+ROOT = Path(__file__).resolve().parents[1]
 OPTIONS = {"profile": "quick", "backend": "numpy", "seed": 20261123}
 UNCONVERTIBLE = r"a \middle| b"  # latex2mathml 3.x cannot convert \middle
 
@@ -159,7 +165,7 @@ def test_every_image_referenced_exists_and_every_figure_is_shown(written):
 def test_figures_are_legible_pngs(written):
     out, _ = written
     for path in (out / "figures").iterdir():
-        width, height = report_module._png_size(path)
+        width, height = render._png_size(path)
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and width >= 600 and height >= 300
 
 
@@ -311,7 +317,7 @@ def test_an_error_mid_write_leaves_the_old_reports_intact(results, tmp_path, mon
         assert (Path(path).parents[1] / "results.json").is_file()  # mid-write: results.json is staged
         raise OSError("disk full")
 
-    monkeypatch.setattr(report_module, "save", failing_save)
+    monkeypatch.setattr(render, "save", failing_save)
     with pytest.raises(OSError, match="disk full"):
         write_reports(results, out, **OPTIONS)
     assert calls and _snapshot(out) == before
@@ -327,7 +333,7 @@ def test_a_template_error_leaves_the_old_reports_intact(results, tmp_path, monke
     def failing_view(result, figures):
         raise RuntimeError("template bug")
 
-    monkeypatch.setattr(report_module, "_claim_view", failing_view)
+    monkeypatch.setattr(render, "_claim_view", failing_view)
     with pytest.raises(RuntimeError, match="template bug"):
         write_reports(results, out, **OPTIONS)
     assert _snapshot(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
@@ -403,8 +409,8 @@ def test_every_latex_string_of_the_registered_claims_converts(results):
 
 
 def test_markdown_cell_and_number_format():
-    assert report_module._markdown_cell("a|b\n c") == r"a\|b c"
-    assert [report_module._format(v) for v in (None, math.nan, 0.0, 1e-17, 0.5, 123456.0, math.inf)] == [
+    assert render._markdown_cell("a|b\n c") == r"a\|b c"
+    assert [render._format(v) for v in (None, math.nan, 0.0, 1e-17, 0.5, 123456.0, math.inf)] == [
         "—", "—", "0", "1.000e-17", "0.5", "1.235e+05", "∞",
     ]
 
@@ -412,3 +418,83 @@ def test_markdown_cell_and_number_format():
 def test_writing_leaves_nothing_beside_the_report_folder(results, tmp_path):
     write_reports(results, tmp_path / "out", **OPTIONS)
     assert os.listdir(tmp_path) == ["out"]
+
+
+# ---- from a claim to its parts ------------------------------------------------------------------------
+def test_claim_pages_and_index_name_the_code(written, results):
+    out, _ = written
+    result = next(r for r in results if r.claim.id == "hyvarinen-identity")
+    markdown = (out / "claims" / "hyvarinen-identity.md").read_text()
+    page = (out / "claims" / "hyvarinen-identity.html").read_text()
+    expected = {
+        "topic": "score_matching",
+        "derivation": "ebmcheck.derivations.score_matching:hyvarinen_identity",
+        "checks": "ebmcheck.checks.score_matching:hyvarinen_checks",
+        "tests": 'python -m pytest tests/test_claims.py -k "[hyvarinen-identity]"',
+    }
+    assert claim_parts(result.claim).__dict__ == expected
+    section = markdown.split("## Code\n", 1)[1].split("## Provenance", 1)[0]
+    for label, value in expected.items():
+        assert f"| {label} | `{value}` |" in section
+        assert f"<dt>{label}</dt><dd><code>{value}</code></dd>" in html.unescape(page)
+    assert '<a href="#code">code</a>' in page
+    for index in (out / "index.md").read_text(), (out / "index.html").read_text():
+        assert "score_matching" in index and "toy" in index  # the topic column
+    # code locations are not results: results.json does not hold them
+    assert "ebmcheck.derivations" not in (out / "results.json").read_text()
+
+
+def _decorated(function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        return function(*args, **kwargs)
+    return wrapper
+
+
+class _Checks:
+    def __call__(self, context):
+        return []
+
+
+def test_describe_callable_unwraps_partials_and_decorators_and_names_a_lambda_honestly():
+    assert describe_callable(_toy_derivation) == f"{__name__}:_toy_derivation"
+    assert describe_callable(_decorated(_toy_checks)) == f"{__name__}:_toy_checks"
+    assert describe_callable(functools.partial(_toy_checks, 3, scale=2)) == (
+        f"{__name__}:_toy_checks with 3, scale=2 bound (functools.partial)")
+    assert describe_callable(_Checks()) == f"{__name__}:_Checks.__call__"
+    line = sys._getframe().f_lineno + 1
+    anonymous = lambda context: []  # noqa: E731
+    described = describe_callable(anonymous)
+    assert described == (f"a lambda in {__name__}, line {line}, inside "
+                         f"{__name__}:test_describe_callable_unwraps_partials_and_decorators_and_names_a_lambda_honestly")
+    assert "<lambda>" not in described and "<locals>" not in described
+
+
+def test_every_claim_is_found_by_its_topic_not_by_its_id():
+    """8 of the ids do not start with their topic (``hyvarinen-identity`` is score_matching): the
+    topic, read from the claim, names the modules that hold its derivation and its checks."""
+    not_prefixed = [c.id for c in registry.CLAIMS if not c.id.replace("-", "_").startswith(c.topic)]
+    assert "hyvarinen-identity" in not_prefixed and "fisher-information-unnormalized" in not_prefixed
+    for claim in registry.CLAIMS:
+        parts = claim_parts(claim)
+        derivation_module, checks_module = parts.derivation.split(":")[0], parts.checks.split(":")[0]
+        assert derivation_module.startswith("ebmcheck.derivations.") and claim.topic in derivation_module.split("."), claim.id
+        assert checks_module.startswith("ebmcheck.checks.") and claim.topic in checks_module.split("."), claim.id
+
+
+def _collected(command: list[str]) -> list[str]:
+    run = subprocess.run([sys.executable, *command[1:], "--collect-only", "-q", "-p", "no:cacheprovider"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return [line for line in run.stdout.splitlines() if "::" in line]
+
+
+def test_the_pytest_line_selects_exactly_the_claims_test_items():
+    """For ids that begin other ids (hyvarinen-identity, hyvarinen-identity-factor-two): the
+    page's ``pytest -k`` line runs that claim's items of the claims' test file and nothing else."""
+    every_item = _collected(["python", "-m", "pytest", CLAIM_TESTS])
+    for claim_id in ("hyvarinen-identity", "cnce-asymptotic-covariance"):
+        command = shlex.split(claim_parts(registry.get_claim(claim_id)).tests)
+        assert command[:3] == ["python", "-m", "pytest"]
+        expected = [item for item in every_item if item.endswith(f"[{claim_id}]")]
+        assert len(expected) >= 4 and _collected(command) == expected, claim_id

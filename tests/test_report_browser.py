@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from ebmcheck.checks.report import write_reports
+from ebmcheck.checks.report.write import write_reports
 from ebmcheck.checks.runner import run_claims
 from ebmcheck.checks.score_matching import CLAIMS as SCORE_MATCHING
 

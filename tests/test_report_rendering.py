@@ -14,7 +14,7 @@ import pytest
 import sympy as sp
 
 from ebmcheck.checks import registry
-from ebmcheck.checks.mathtext import (
+from ebmcheck.checks.report.mathtext import (
     DISPLAY_WIDTH,
     MathRenderer,
     estimated_width,
@@ -23,7 +23,7 @@ from ebmcheck.checks.mathtext import (
     prose_segments,
     split_display,
 )
-from ebmcheck.checks.report import write_reports
+from ebmcheck.checks.report.write import write_reports
 from ebmcheck.checks.runner import run_claims
 from ebmcheck.derivations.steps import SYMBOL_LATEX
 

@@ -1,5 +1,7 @@
-"""Where reports are written: check the folder before any claim runs, never delete a user's file.
+"""Writing a report folder: check it before any claim runs, stage, install; never delete a user's file.
 
+:func:`write_reports` is the entry point: :func:`check_destination`, then
+:func:`~ebmcheck.checks.report.render.render` into a staging folder, then :func:`install`.
 Rules (``ebmcheck report --out OUT``):
 
 - ``OUT`` is checked *before* the two-minute run: it must be a folder or not exist yet, and it
@@ -20,6 +22,7 @@ Rules (``ebmcheck report --out OUT``):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -27,11 +30,37 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ebmcheck.checks.anatomy import ClaimResult
+from ebmcheck.checks.report.render import ReportSummary, render
+
 MANIFEST = ".ebmcheck-manifest.json"
 _STAGING_PREFIX = ".ebmcheck-staging-"
-# The layout of a report folder written before the manifest existed (see checks.report).
+# The layout of a report folder written before the manifest existed (see ebmcheck.checks.report).
 _LEGACY_PATTERNS = ("index.md", "index.html", "errata.md", "errata.html", "results.json",
                     "claims/*.md", "claims/*.html", "figures/*.png")
+
+
+def write_reports(results: list[ClaimResult], out: Path | str, *, profile: str, backend: str, seed: int,
+                  force: bool = False) -> ReportSummary:
+    """Write every report into ``out`` without deleting or overwriting anything ebmcheck did not write.
+
+    ``out`` is checked first (:func:`check_destination`: a non-empty folder that is not a report
+    folder needs ``force``). Everything is written into a staging folder inside ``out``; only when
+    all of it has been written are the files moved into place (:func:`install`). An error while
+    writing leaves ``out`` as it was.
+    """
+    destination = check_destination(out, force)
+    staging = new_staging(destination.path)
+    try:
+        summary = render(results, staging, profile=profile, backend=backend, seed=seed)
+        install(staging, destination.path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if destination.created:
+            shutil.rmtree(destination.path, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return dataclasses.replace(summary, out=Path(out))
 
 
 class DestinationError(ValueError):

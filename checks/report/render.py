@@ -1,61 +1,29 @@
-r"""Write the reports: index, one page per claim, errata, figures, results.json — as Markdown and HTML.
+"""The pages: what a claim's pages, the index and the errata show, and the templates that show it.
 
-What is written (``ebmcheck report --out OUT``)::
-
-    OUT/index.md, OUT/index.html        every claim: id, title, source, verdict badge, link
-    OUT/claims/<id>.md, .html           one page per claim
-    OUT/errata.md, OUT/errata.html      every statement of a source that the evidence refutes, and
-                                        every printed step a derivation shows wrong
-    OUT/results.json                    every number; no timings (reproducible byte for byte)
-    OUT/figures/<claim id>-<name>.png   the checks' figures (style: :mod:`checks.figures`)
-
-Mathematics
------------
-The Markdown pages are for a code-hosting site: display mathematics in ``$$ … $$`` blocks and
-inline mathematics as ``$`…`$`` (GitHub's and GitLab's form of ``$…$`` that Markdown cannot
-mangle). The HTML pages show the mathematics as MathML converted at build time, with no network
-access and no JavaScript (:mod:`checks.mathtext`).
-
-Reproducibility
----------------
-``results.json`` holds every number and is a pure function of (seed, profile, backend, code,
-library versions, platform): it carries no time stamps, timings or commit, so regenerating
-reproduces it byte for byte on the same platform. The *platform* includes the CPU features that
-numpy dispatches on and the BLAS library's kernel ("core") and thread count: numpy's SIMD loops
-(AVX2 vs AVX-512) and OpenBLAS's cores (Haswell vs SkylakeX) round differently in the last bit.
-``ebmcheck report --check`` therefore compares exactly when the recorded platform is this one,
-and otherwise each number within its own resolution (:mod:`checks.compare`); strings, integers,
-flags and verdicts are always compared exactly.
-
-The commit goes to the pages' provenance blocks; run times only to the terminal, so a re-run
-that changes nothing changes no file. How files reach ``out`` without touching anything else
-there: :mod:`checks.destination`.
+A *view* is everything a page shows, computed once from the results for both the Markdown and
+the HTML (:func:`_claim_view`, :func:`_provenance_view`); the templates in ``templates/`` only lay
+it out. Markdown and HTML differ only in their filters: mathematics as ``$`…`$`` and ``$$`` blocks
+for Markdown, MathML converted at build time for HTML (:mod:`~ebmcheck.checks.report.mathtext`).
+:func:`render` writes every file of a report into a folder; how that folder reaches ``--out``
+safely is :mod:`~ebmcheck.checks.report.write`'s.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import math
-import platform
-import shutil
 import struct
-import subprocess
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 import jinja2
 
 from ebmcheck.checks.anatomy import ALPHA, NEAR_CONTROL, NUMERICAL_SAFETY, ClaimResult, critical_z, evidence_of, power_z
-from ebmcheck.checks.destination import check_destination, install, new_staging
 from ebmcheck.checks.figures import save
-from ebmcheck.checks.mathtext import MathRenderer, markdown_prose, plain_text
-
-# Libraries whose versions can change the numbers: recorded in results.json.
-LIBRARIES = ("ebmcheck", "numpy", "scipy", "sympy", "mpmath")
-# Libraries that only shape the pages: shown in the provenance block, not in results.json.
-REPORT_LIBRARIES = ("matplotlib", "jinja2", "latex2mathml", "click")
+from ebmcheck.checks.report.mathtext import MathRenderer, markdown_prose, plain_text
+from ebmcheck.checks.report.parts import claim_parts
+from ebmcheck.checks.report.provenance import REPORT_LIBRARIES, code_state, versions
+from ebmcheck.checks.report.results import dump_results, results_document
 
 STATUS_WORDS = {
     "symbolic": "proved symbolically (SymPy)",
@@ -79,112 +47,16 @@ SEED_TITLES = {
     "004": "H. Yu, M. U. Gutmann, A. Klami, O. Chehab, Conditional Noise-Contrastive Estimation of EBMs by Jumping Between Modes",
 }
 
-# ---- provenance and results.json ----------------------------------------------------------------
-def _versions(names) -> dict[str, str]:
-    versions = {}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
 
-
-def _numpy_cpu_features() -> str:
-    """The CPU features numpy's SIMD kernels dispatch on here (they change the last bits)."""
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__ as features
-    except ImportError:
-        try:
-            from numpy.core._multiarray_umath import __cpu_features__ as features
-        except ImportError:
-            return "unknown"
-    return " ".join(sorted(name for name, enabled in features.items() if enabled))
-
-
-def _blas_cores() -> str:
-    """The BLAS libraries loaded, with their kernel ("core") and thread count, e.g.
-    ``openblas 0.3.31 SkylakeX x2``: OpenBLAS picks its kernels from the CPU at load time
-    (``OPENBLAS_CORETYPE`` overrides), and both the kernel and the number of threads that split a
-    reduction change the last bits."""
-    import numpy  # noqa: F401  (load numpy's and scipy's BLAS before asking)
-    import scipy.linalg  # noqa: F401
-    from threadpoolctl import threadpool_info
-
-    cores = sorted({
-        f"{info.get('internal_api', '?')} {info.get('version') or '?'} {info.get('architecture') or '?'} x{info.get('num_threads', '?')}"
-        for info in threadpool_info() if info.get("user_api") == "blas"
-    })
-    return "; ".join(cores) or "unknown"
-
-
-def platform_fingerprint() -> dict[str, str]:
-    """What, besides the code and the seed, decides the last bits of the numbers."""
-    return {
-        "python": platform.python_version(),
-        "system": platform.system(),
-        "machine": platform.machine(),
-        "numpy_cpu_features": _numpy_cpu_features(),
-        "blas": _blas_cores(),
-    }
-
-
-def provenance(profile: str, backend: str, seed: int) -> dict:
-    """What produced the numbers: seed, profile, backend, library versions, platform (no timings)."""
-    fingerprint = platform_fingerprint()
-    return {
-        "seed": seed,
-        "profile": profile,
-        "backend": backend,
-        "python": fingerprint.pop("python"),
-        "versions": _versions(LIBRARIES),
-        "platform": fingerprint,
-    }
-
-
-def results_document(results: list[ClaimResult], profile: str, backend: str, seed: int) -> dict:
-    """Every number of a run, as written to ``results.json`` (JSON-ready, no timings)."""
-    return {"provenance": provenance(profile, backend, seed), "claims": [r.to_json() for r in results]}
-
-
-def dump_results(document: dict) -> str:
-    """The exact text of ``results.json``."""
-    return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
-
-
-# ---- writing ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ReportSummary:
-    """What :func:`write_reports` wrote, and the LaTeX it could not convert to MathML."""
+    """What was written into ``out`` (pages, figures), and the LaTeX that could not become MathML."""
 
     out: Path
     pages: int
     figures: int
     math_converted: int
     math_failures: list[tuple[str, str]]
-
-
-def write_reports(results: list[ClaimResult], out: Path, *, profile: str, backend: str, seed: int,
-                  force: bool = False) -> ReportSummary:
-    """Write every report into ``out`` without deleting or overwriting anything ebmcheck did not write.
-
-    ``out`` is checked first (:func:`checks.destination.check_destination`: a non-empty folder
-    that is not a report folder needs ``force``). Everything is written into a staging folder
-    inside ``out``; only when all of it has been written are the files moved into place
-    (:func:`checks.destination.install`). An error while writing leaves ``out`` as it was.
-    """
-    destination = check_destination(out, force)
-    staging = new_staging(destination.path)
-    try:
-        summary = _write(results, staging, profile, backend, seed)
-        install(staging, destination.path)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        if destination.created:
-            shutil.rmtree(destination.path, ignore_errors=True)
-        raise
-    shutil.rmtree(staging, ignore_errors=True)
-    return ReportSummary(Path(out), summary.pages, summary.figures, summary.math_converted, summary.math_failures)
 
 
 @functools.lru_cache(maxsize=None)
@@ -199,7 +71,7 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 
 def _environments() -> tuple[jinja2.Environment, jinja2.Environment]:
-    loader = jinja2.PackageLoader("checks", "templates")
+    loader = jinja2.PackageLoader(__package__, "templates")
     common = dict(loader=loader, keep_trailing_newline=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     markdown = jinja2.Environment(autoescape=False, **common)
     markdown.filters["cell"] = _markdown_cell
@@ -213,7 +85,10 @@ def _environments() -> tuple[jinja2.Environment, jinja2.Environment]:
     return markdown, page
 
 
-def _write(results: list[ClaimResult], out: Path, profile: str, backend: str, seed: int) -> ReportSummary:
+def render(results: list[ClaimResult], out: Path, *, profile: str, backend: str, seed: int) -> ReportSummary:
+    """Write every file of a report into the empty folder ``out`` (the staging folder of
+    :func:`~ebmcheck.checks.report.write.write_reports`): results.json, the figures, and the index,
+    errata and claim pages as Markdown and HTML."""
     (out / "claims").mkdir(parents=True)
     (out / "figures").mkdir()
     document = results_document(results, profile, backend, seed)
@@ -224,7 +99,7 @@ def _write(results: list[ClaimResult], out: Path, profile: str, backend: str, se
     page.filters["imath"] = lambda latex: renderer(latex, display=False)
     page.filters["prose"] = renderer.prose
 
-    prov = _provenance_view(document["provenance"], results)
+    prov = _provenance_view(document["provenance"])
     common = {
         "alpha": ALPHA,
         "threshold": critical_z(),
@@ -327,6 +202,7 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
     return {
         "id": claim.id,
         "title": claim.title,
+        "code": claim_parts(claim),
         "summary": claim.summary,
         "verdict": result.verdict,
         "verdict_line": result.judgement.line,
@@ -360,7 +236,9 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
     }
 
 
-def _provenance_view(prov: dict, results: list[ClaimResult]) -> dict:
+def _provenance_view(prov: dict) -> dict:
+    """The provenance block of every page: results.json's provenance, the commit of the code and
+    the versions of the libraries that only shape the pages."""
     return {
         "seed": prov["seed"],
         "profile": prov["profile"],
@@ -368,50 +246,9 @@ def _provenance_view(prov: dict, results: list[ClaimResult]) -> dict:
         "python": prov["python"],
         "version": prov["versions"].get("ebmcheck", "unknown"),
         "commit": code_state().describe(),
-        "libraries": {k: v for k, v in prov["versions"].items() if k != "ebmcheck"} | _versions(REPORT_LIBRARIES),
+        "libraries": {k: v for k, v in prov["versions"].items() if k != "ebmcheck"} | versions(REPORT_LIBRARIES),
         "platform": prov["platform"],
     }
-
-
-CODE_PATHS = ("__init__.py", "theory", "derivations", "checks", "pyproject.toml")
-"""What produces the numbers: a change here (committed or not) changes what the reports say."""
-
-
-@dataclass(frozen=True)
-class CodeState:
-    """The git commit of the code and the code files that differ from it (tracked or new)."""
-
-    commit: str | None  # None when the code is not a git checkout
-    changed: tuple[str, ...]
-
-    def describe(self) -> str:
-        if self.commit is None:
-            return "unknown (not a git checkout)"
-        return f"{self.commit} (with uncommitted changes)" if self.changed else self.commit
-
-
-def code_state() -> CodeState:
-    """The last commit that changed the code (:data:`CODE_PATHS`) and its uncommitted code changes.
-
-    The commit of the *code*, not of the checkout: a later commit that touches only the README or
-    the reports does not change what produced the numbers, so it must not change the pages."""
-    root = Path(__file__).resolve().parents[1]
-    run = functools.partial(subprocess.run, capture_output=True, text=True, check=True, timeout=10, cwd=root)
-    try:
-        if run(["git", "rev-parse", "--show-toplevel"]).stdout.strip() != str(root):
-            return CodeState(None, ())  # installed into site-packages, inside someone else's repository
-        commit = run(["git", "log", "-1", "--format=%h", "--", *CODE_PATHS]).stdout.strip()
-        status = run(["git", "status", "--porcelain", "--untracked-files=all", "--", *CODE_PATHS]).stdout
-    except (OSError, subprocess.SubprocessError):
-        return CodeState(None, ())
-    changed = tuple(line[3:] for line in status.splitlines() if line.strip() and not line.endswith(".pyc"))
-    return CodeState(commit or None, changed)
-
-
-def repository_reports() -> Path | None:
-    """The repository's own reports/ folder, when the package runs from a git checkout."""
-    state = code_state()
-    return Path(__file__).resolve().parents[1] / "reports" if state.commit is not None else None
 
 
 def _percent(value: float | None) -> str:
