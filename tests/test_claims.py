@@ -14,11 +14,11 @@ _RESULTS = {}
 
 
 @pytest.fixture(params=CLAIMS, ids=[claim.id for claim in CLAIMS])
-def result(request, profile, root_seed):
+def result(request, run_config):
     claim = request.param
-    key = (claim.id, profile, root_seed)
+    key = (claim.id, run_config)
     if key not in _RESULTS:
-        _RESULTS[key] = run_claim(claim, profile=profile, seed=root_seed)
+        _RESULTS[key] = run_claim(claim, run_config)
     return _RESULTS[key]
 
 
