@@ -50,7 +50,7 @@ class RunConfig:
         return dataclasses.asdict(self)
 
 
-def run_config(config: RunConfig | None = None, **fields: Any) -> RunConfig:
+def resolve_config(config: RunConfig | None = None, **fields: Any) -> RunConfig:
     """``config`` (default :class:`RunConfig`\\ ()) with the given fields replaced.
 
     The convenient form of the run functions' argument: ``run_claim(claim)``,

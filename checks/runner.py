@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from tqdm import tqdm
 
 from ebmcheck.checks.anatomy import CONFIRMATION, Claim, ClaimResult, Context, needs_confirmation
-from ebmcheck.checks.config import RunConfig, run_config
+from ebmcheck.checks.config import RunConfig, resolve_config
 from ebmcheck.derivations.steps import StepResult
 
 
@@ -27,7 +27,7 @@ def run_claim(claim: Claim, config: RunConfig | None = None, **settings) -> Clai
     profile on numpy at :data:`~checks.config.DEFAULT_SEED`); its fields may also be given as
     keywords, alone or overriding ``config``'s: ``run_claim(claim, seed=7, profile="full")``.
     """
-    config = run_config(config, **settings)
+    config = resolve_config(config, **settings)
     start = time.perf_counter()
     context = Context(claim.id, config)
     steps = list(checked_derivation(claim))
@@ -50,7 +50,7 @@ def run_claims(
     (``[3/24] hyvarinen-identity: verified, 12 checks, 2.1 s``), so a log shows where a long run
     is. ``label`` prefixes the bar and the lines (a sweep passes ``seed 7 (2/10)``).
     """
-    config = run_config(config, **settings)
+    config = resolve_config(config, **settings)
     claims = list(claims)
     results = []
     interactive = progress and sys.stderr.isatty()

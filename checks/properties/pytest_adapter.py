@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ebmcheck.checks.config import RunConfig, run_config
+from ebmcheck.checks.config import RunConfig, resolve_config
 from ebmcheck.checks.properties.checks import PROPERTIES
 from ebmcheck.checks.properties.families import Family
 from ebmcheck.checks.properties.hypothesis_runner import as_objective, run_property
@@ -54,7 +54,7 @@ def _check(prop: str, models: Sequence[Family] | None, efficiency_bound: float |
     """The ``check`` parameter of one item: runs ``prop`` on an objective under a configuration."""
 
     def check(objective, config: RunConfig | None = None) -> None:
-        config = run_config(config)
+        config = resolve_config(config)
         print(run_property(objective, prop, models, config.profile, seed=config.seed, efficiency_bound=efficiency_bound))
 
     return check
