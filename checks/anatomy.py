@@ -62,13 +62,16 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from scipy import stats
 
 from ebmcheck.derivations.steps import Derivation, StepResult
-from ebmcheck.theory.backend import Backend, derive_seed
+from ebmcheck.theory.backend import Backend, derive_seed, get_backend
+
+if TYPE_CHECKING:  # checks.config imports this module
+    from ebmcheck.checks.config import RunConfig
 
 ALPHA = 1e-4
 BETA = 1e-4
@@ -310,14 +313,25 @@ class Source:
 
 @dataclass
 class Context:
-    """What a check needs to run: profile, backend and its own seeded generator."""
+    """What a check needs to run: the run's :class:`~checks.config.RunConfig`, its array backend
+    and a seeded generator per check.
+
+    ``backend`` is the :class:`~theory.backend.Backend` the configuration names, resolved on
+    construction (``BackendUnavailable`` when it cannot run)."""
 
     claim_id: str
-    profile: str
-    backend: Backend
-    root_seed: int
-    figures: list[tuple[str, Any, str]] = field(default_factory=list)  # (filename, figure, caption)
+    config: RunConfig
     stream: str = ""  # "" for the primary data; CONFIRMATION for fresh, independent data
+    figures: list[tuple[str, Any, str]] = field(default_factory=list)  # (filename, figure, caption)
+    backend: Backend = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.backend = get_backend(self.config.backend)
+
+    @property
+    def profile(self) -> str:
+        """The configuration's profile (``"quick"`` or ``"full"``)."""
+        return self.config.profile
 
     def _key(self, check_name: str) -> tuple[str, ...]:
         return (self.claim_id, check_name) if not self.stream else (self.claim_id, self.stream, check_name)
@@ -325,11 +339,11 @@ class Context:
     def rng(self, check_name: str) -> np.random.Generator:
         """The host (numpy) generator of check ``check_name``, independent of every other check
         and of the same check on another stream."""
-        return np.random.default_rng(derive_seed(self.root_seed, *self._key(check_name)))
+        return np.random.default_rng(derive_seed(self.config.seed, *self._key(check_name)))
 
     def device_rng(self, check_name: str):
         """The generator of check ``check_name`` on the array backend (numpy or cupy)."""
-        return self.backend.rng(self.root_seed, *self._key(check_name))
+        return self.backend.rng(self.config.seed, *self._key(check_name))
 
     @property
     def xp(self):
@@ -337,8 +351,8 @@ class Context:
         return self.backend.xp
 
     def size(self, quick: int, full: int) -> int:
-        """Pick an experiment size by profile."""
-        return quick if self.profile == "quick" else full
+        """Pick an experiment size by the configuration's profile."""
+        return quick if self.config.profile == "quick" else full
 
     def add_figure(self, name: str, figure, caption: str) -> None:
         """Attach a matplotlib figure; the report saves it as ``figures/<claim id>-<name>.png``."""

@@ -21,7 +21,8 @@ from tqdm import tqdm
 
 from ebmcheck.checks import registry
 from ebmcheck.checks.anatomy import PROFILES
-from ebmcheck.checks.runner import DEFAULT_SEED, run_claims
+from ebmcheck.checks.config import DEFAULT_SEED, RunConfig
+from ebmcheck.checks.runner import run_claims
 from ebmcheck.theory.backend import BACKENDS, BackendUnavailable, get_backend
 
 SEED_VARIABLE = "EBMCHECK_SEED"
@@ -142,13 +143,14 @@ def verify(claim_ids, profile, backend, seed_text, as_json) -> None:
     seeds, origin = parse_seeds(seed_text)
     click.echo(f"ebmcheck verify: {_describe_seeds(seeds, origin)}, profile {profile}, backend {backend}, "
                f"{len(claims)} claims", err=True)
+    config = RunConfig(seeds[0], profile, backend)
     if len(seeds) > 1:
-        sys.exit(_sweep(claims, seeds, profile, backend))
+        sys.exit(_sweep(claims, seeds, config))
     start = time.perf_counter()
-    results = run_claims(claims, profile=profile, backend=backend, seed=seeds[0])
+    results = run_claims(claims, config)
     mismatched = [r for r in results if r.verdict != r.claim.expected_verdict]
     if as_json:
-        document = {"seed": seeds[0], "profile": profile, "backend": backend, "claims": [r.to_json() for r in results]}
+        document = {**config.to_json(), "claims": [r.to_json() for r in results]}
         click.echo(json.dumps(document, indent=2))
     else:
         for result in results:
@@ -192,8 +194,9 @@ def _summary(results, seconds: float, reports: Path | None = None) -> None:
         click.echo(f"open {reports / 'index.html'} (or index.md); errata: {reports / 'errata.html'}", err=True)
 
 
-def _sweep(claims, seeds, profile, backend) -> int:
-    """Run every seed and report how often each check's correct prediction was rejected."""
+def _sweep(claims, seeds, config: RunConfig) -> int:
+    """Run every seed under ``config``'s profile and backend and report how often each check's
+    correct prediction was rejected."""
     from ebmcheck.checks.anatomy import ALPHA
 
     false_alarms, controls_survived, totals = Counter(), Counter(), Counter()
@@ -209,7 +212,7 @@ def _sweep(claims, seeds, profile, backend) -> int:
     with tqdm(seeds, desc="seeds", unit="seed", disable=not interactive, leave=True, file=sys.stderr) as bar:
         for index, seed in enumerate(bar, start=1):
             label = f"seed {seed} ({index}/{len(seeds)})"
-            for result in run_claims(claims, progress=not interactive, label=label, profile=profile, backend=backend, seed=seed):
+            for result in run_claims(claims, config, seed=seed, progress=not interactive, label=label):
                 if result.verdict != result.claim.expected_verdict:
                     verdicts_moved[(result.claim.id, result.verdict)] += 1
                     first_move.setdefault(result.claim.id, seed)
@@ -329,7 +332,7 @@ def report(out, profile, backend, seed_text, check_only, rtol, force, allow_dirt
                   "name a commit that did not produce them. Commit first, or pass --allow-dirty")
     click.echo(f"ebmcheck report: {_describe_seeds(seeds, origin)}, profile {profile}, backend {backend} -> {out}", err=True)
     start = time.perf_counter()
-    results = run_claims(registry.CLAIMS, profile=profile, backend=backend, seed=seeds[0])
+    results = run_claims(registry.CLAIMS, RunConfig(seeds[0], profile, backend))
     if check_only:
         fresh = json.loads(json.dumps(results_document(results, profile, backend, seeds[0])))
         try:

@@ -1,4 +1,10 @@
-"""pytest configuration: profile and seed options, Hypothesis profiles, shared claim runs."""
+"""pytest configuration: the run configuration from --profile/--seed, Hypothesis profiles.
+
+``--profile`` and ``--seed`` are resolved once, at configuration, into a
+:class:`~ebmcheck.checks.config.RunConfig`; tests receive it from the session fixture
+``run_config`` (the claim suite, the property harness's items) and pass it on as an argument.
+``$EBMCHECK_SEED`` is the command line's default only: pytest's seed is ``--seed``.
+"""
 
 from __future__ import annotations
 
@@ -7,37 +13,35 @@ import os
 import pytest
 from hypothesis import settings
 
-from ebmcheck.checks.runner import DEFAULT_SEED
+from ebmcheck.checks.anatomy import PROFILES
+from ebmcheck.checks.config import DEFAULT_SEED, RunConfig
 
 # Derandomized in CI so that a run is reproducible; random locally to keep exploring.
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=40, print_blob=True)
 settings.register_profile("dev", deadline=None, max_examples=40)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+RUN_CONFIG = pytest.StashKey[RunConfig]()
+
 
 def pytest_addoption(parser):
-    parser.addoption("--profile", choices=("quick", "full"), default="quick", help="experiment size of the claim checks")
-    parser.addoption("--seed", type=int, default=None, help=f"root seed (default $EBMCHECK_SEED or {DEFAULT_SEED})")
-
-
-@pytest.fixture(scope="session")
-def profile(request) -> str:
-    return request.config.getoption("--profile")
-
-
-@pytest.fixture(scope="session")
-def root_seed(request) -> int:
-    seed = request.config.getoption("--seed")
-    return seed if seed is not None else int(os.environ.get("EBMCHECK_SEED", DEFAULT_SEED))
+    parser.addoption("--profile", choices=PROFILES, default="quick", help="experiment size of the claim checks and properties")
+    parser.addoption("--seed", type=int, default=DEFAULT_SEED, help=f"root seed (default {DEFAULT_SEED})")
 
 
 def pytest_configure(config):
-    """Hand --profile and --seed to code that is not a fixture user (checks.properties' pytest items)."""
-    os.environ["EBMCHECK_PROFILE"] = config.getoption("--profile")
-    if config.getoption("--seed") is not None:
-        os.environ["EBMCHECK_SEED"] = str(config.getoption("--seed"))
+    try:
+        config.stash[RUN_CONFIG] = RunConfig(seed=config.getoption("--seed"), profile=config.getoption("--profile"))
+    except (TypeError, ValueError) as error:
+        raise pytest.UsageError(f"--seed/--profile: {error}") from None
+
+
+@pytest.fixture(scope="session")
+def run_config(pytestconfig) -> RunConfig:
+    """The session's run configuration (``pytest --profile/--seed``)."""
+    return pytestconfig.stash[RUN_CONFIG]
 
 
 def pytest_report_header(config):
-    seed = config.getoption("--seed") or os.environ.get("EBMCHECK_SEED", DEFAULT_SEED)
-    return f"ebmcheck: profile {config.getoption('--profile')}, root seed {seed}"
+    run = config.stash[RUN_CONFIG]
+    return f"ebmcheck: profile {run.profile}, root seed {run.seed}"

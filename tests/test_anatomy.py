@@ -14,6 +14,7 @@ from ebmcheck.checks.anatomy import (
     NUMERICAL_SAFETY,
     Check,
     Claim,
+    Context,
     Source,
     ZTest,
     critical_z,
@@ -22,6 +23,7 @@ from ebmcheck.checks.anatomy import (
     needs_confirmation,
     power_z,
 )
+from ebmcheck.checks.config import DEFAULT_SEED, RunConfig, resolve_config
 from ebmcheck.derivations.steps import Derivation, Step
 
 x = sp.Symbol("x", real=True)
@@ -171,3 +173,41 @@ def test_steps_with_unevaluated_expectations_and_variances():
     assert Step(stats.Variance(v * Z**2), 0, "not a constant", relation="≠").check().status == "symbolic"
     assert Step(stats.Variance(v * Z**2), v**2, "wrong").check().status == "failed"
     assert r"\operatorname{Var}" in Step(stats.Variance(v * Z**2), 0, "", relation="≠").latex()
+
+
+def test_a_run_configuration_is_validated_once_and_frozen():
+    config = RunConfig()
+    assert (config.seed, config.profile, config.backend) == (DEFAULT_SEED, "quick", "numpy")
+    assert config.to_json() == {"seed": DEFAULT_SEED, "profile": "quick", "backend": "numpy"}
+    with pytest.raises(TypeError, match=r"\bseed\b"):
+        RunConfig(seed=1.5)
+    with pytest.raises(ValueError, match=r"\bseed\b"):
+        RunConfig(seed=-1)
+    with pytest.raises(ValueError, match=r"\bprofile\b"):
+        RunConfig(profile="huge")
+    with pytest.raises(ValueError, match=r"\bbackend\b"):
+        RunConfig(backend="torch")
+    with pytest.raises(AttributeError):
+        config.seed = 3  # frozen: nothing downstream can change the run's settings
+
+
+def test_resolve_config_takes_a_config_or_its_fields():
+    assert resolve_config() == RunConfig()
+    assert resolve_config(seed=7) == RunConfig(seed=7)
+    assert resolve_config(RunConfig(seed=7, profile="full"), seed=8) == RunConfig(seed=8, profile="full")
+    with pytest.raises(TypeError, match="unknown run settings root_seed"):
+        resolve_config(root_seed=7)
+    with pytest.raises(TypeError, match="config must be a checks.config.RunConfig"):
+        resolve_config({"seed": 7})
+
+
+def test_a_context_draws_from_its_configuration():
+    """A check's generator depends on the root seed, the claim, the check and the stream, and its
+    size on the profile: all from the configuration the context carries."""
+    first = Context("claim", RunConfig(seed=1)).rng("check").standard_normal(3)
+    assert np.array_equal(first, Context("claim", RunConfig(seed=1)).rng("check").standard_normal(3))
+    assert not np.array_equal(first, Context("claim", RunConfig(seed=2)).rng("check").standard_normal(3))
+    assert not np.array_equal(first, Context("claim", RunConfig(seed=1), stream="confirmation").rng("check").standard_normal(3))
+    assert Context("c", RunConfig(profile="quick")).size(10, 100) == 10
+    assert Context("c", RunConfig(profile="full")).size(10, 100) == 100
+    assert Context("c", RunConfig()).backend.name == "numpy"

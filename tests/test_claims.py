@@ -7,18 +7,19 @@ import math
 import pytest
 
 from ebmcheck.checks.anatomy import NEAR_CONTROL
-from ebmcheck.checks.registry import CLAIMS
+from ebmcheck.checks.config import RunConfig
+from ebmcheck.checks.registry import CLAIMS, get_claim
 from ebmcheck.checks.runner import run_claim
 
 _RESULTS = {}
 
 
 @pytest.fixture(params=CLAIMS, ids=[claim.id for claim in CLAIMS])
-def result(request, profile, root_seed):
+def result(request, run_config):
     claim = request.param
-    key = (claim.id, profile, root_seed)
+    key = (claim.id, run_config)
     if key not in _RESULTS:
-        _RESULTS[key] = run_claim(claim, profile=profile, seed=root_seed)
+        _RESULTS[key] = run_claim(claim, run_config)
     return _RESULTS[key]
 
 
@@ -65,3 +66,12 @@ def test_a_required_resolution_says_why():
     for claim in CLAIMS:
         if claim.required_resolution is not None:
             assert 0 < claim.required_resolution < 1 and claim.resolution_reason, claim.id
+
+
+def test_run_claim_takes_a_configuration_or_its_fields():
+    """``run_claim(claim, RunConfig(seed=1))`` and ``run_claim(claim, seed=1)`` are one run; the
+    seed reaches the checks (another seed, other numbers)."""
+    claim = get_claim("gaussian-score")
+    by_config = run_claim(claim, RunConfig(seed=1)).to_json()
+    assert by_config == run_claim(claim, seed=1).to_json()
+    assert by_config["checks"] != run_claim(claim, seed=2).to_json()["checks"]
