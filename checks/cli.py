@@ -294,7 +294,7 @@ def objectives(profile, seed_text) -> None:
 @click.option(
     "--rtol", type=click.FloatRange(min=0.0), default=None,
     help="tolerance of --check for Monte Carlo numbers, as a fraction of their check's standard error "
-    "(default: 0, exact, when results.json was written on this platform; 0.01 otherwise; see checks.compare)",
+    "(default: 0, exact, when results.json was written on this platform; 0.01 otherwise; see checks.report.compare)",
 )
 @click.option("--force", is_flag=True, help="write into a non-empty folder that is not an ebmcheck report folder "
               "(its other files are kept)")
