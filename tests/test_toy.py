@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ebmcheck.derivations import toy as derivation
-from ebmcheck.theory import models
+from ebmcheck.theory import models, samplers
 from ebmcheck.theory.toy import ToyModel, ml_fixed_point, nce_fixed_point, nce_normalizer_fixed_point, solve_flow, stable_log
 
 THETA_STAR = -math.log(4.0)
@@ -95,6 +95,24 @@ def test_trajectories_and_pcd_shapes():
     assert paths.theta.shape == (2, 11) and np.all(paths.error > 0)
     run = toy.pcd(0.0, THETA_STAR, num_walkers=50, num_replicates=3, step_size=0.05, num_steps=20, rng=np.random.default_rng(1))
     assert run.theta.shape == run.fraction_b.shape == (3, 3) and run.walkers.shape == (3, 50)
+
+
+def test_pcd_step_is_the_slides_order_with_the_samplers_langevin_move(monkeypatch):
+    """One PCD step: θ moves by h(mean walker responsibility − E_*[r_θ]), then every walker makes the ULA move of
+    theory.samplers under the new θ, with the same standard-normal draws."""
+    moves = []
+    move = samplers.langevin_move
+    monkeypatch.setattr(samplers, "langevin_move", lambda *args, **kwargs: moves.append(args) or move(*args, **kwargs))
+    toy, step = ToyModel(-3.0, 3.0), 0.05
+    run = toy.pcd(0.5, THETA_STAR, num_walkers=7, num_replicates=2, step_size=step, num_steps=1, rng=np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    walkers = toy.sample(0.5, (2, 7), rng)
+    positive = toy.ml_flow(0.5, THETA_STAR).value[0] - toy.weight_b(0.5)  # −E_*[r_θ] by the finer rule
+    theta = 0.5 + step * (toy.responsibility(walkers, 0.5).mean(axis=1) + positive)
+    np.testing.assert_allclose(run.theta[:, -1], theta, rtol=1e-12)
+    expected = walkers + step * toy.score(walkers, run.theta[:, -1:]) + np.sqrt(2 * step) * rng.standard_normal((2, 7))
+    np.testing.assert_array_equal(run.walkers, expected)
+    assert len(moves) == 1
 
 
 @pytest.mark.parametrize(

@@ -42,8 +42,9 @@ difference between the rule and the rule with half the panels, floored at
   loss :math:`-\mathbb{E}_*\log D - \mathbb{E}_\mu \log(1 - D)`,
   :math:`\dot\theta = \mathbb{E}_\mu[D\, r_\theta] - \mathbb{E}_*[(1-D)\, r_\theta]`,
   :math:`\dot c = \mathbb{E}_*[1 - D] - \mathbb{E}_\mu[D]`.
-- PCD: walkers moved by the unadjusted Langevin algorithm under the current model, the
-  negative phase :math:`\mathbb{E}_\theta[r_\theta]` replaced by the walkers' average.
+- PCD: walkers moved by the unadjusted Langevin algorithm (:func:`theory.samplers.langevin_move`)
+  under the current model, the negative phase :math:`\mathbb{E}_\theta[r_\theta]` replaced by the
+  walkers' average.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ import sympy as sp
 from scipy import integrate, optimize, special
 from sympy.printing.numpy import NumPyPrinter
 
-from ebmcheck.theory import fitting, models
+from ebmcheck.theory import fitting, models, samplers
 from ebmcheck.theory.fitting import ConvergenceError
 from ebmcheck.theory.quadrature import gauss_legendre
 from ebmcheck.theory.validation import choice, flag, function, generator, positive_int, real_array, real_scalar
@@ -479,7 +480,8 @@ class ToyModel:
 
         the slide's order (θ first, then the walkers under :math:`U_{\theta_{k+1}}`). The positive
         phase :math:`\mathbb{E}_*[r_\theta]` is exact (quadrature), so any departure from the ML
-        flow comes from the walkers alone.
+        flow comes from the walkers alone. The walker move is :func:`theory.samplers.langevin_move`,
+        each replicate's N walkers one chain in :math:`\mathbb{R}^N` (:class:`_Walkers`).
         """
         theta0, theta_star = _finite("theta0", theta0), _finite("theta_star", theta_star)
         step_size = real_scalar("step_size", step_size, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
@@ -491,17 +493,37 @@ class ToyModel:
         walkers = self.sample(theta0, (num_replicates, num_walkers), rng)
         theta = np.full(num_replicates, theta0)
         times, thetas, fractions = [0.0], [theta.copy()], [np.mean(walkers > self.midpoint, axis=1)]
-        noise_scale = math.sqrt(2 * step_size)
+        chains = _Walkers(self, num_walkers)
         for step in range(1, num_steps + 1):
-            positive = special.expit(self.log_ratio(nodes)[:, None] - theta[None, :]).T @ data_weights
+            positive = self.responsibility(nodes[:, None], theta[None, :]).T @ data_weights
             negative = self.responsibility(walkers, theta[:, None]).mean(axis=1)
             theta = theta + step_size * (negative - positive)
-            walkers = walkers + step_size * self.score(walkers, theta[:, None]) + noise_scale * rng.standard_normal(walkers.shape)
+            state = samplers.langevin_init(walkers, chains, theta[:, None], log_density=False)
+            walkers = samplers.langevin_move(state, rng.standard_normal(walkers.shape), step_size)
             if step % record_every == 0 or step == num_steps:
                 times.append(step * step_size)
                 thetas.append(theta.copy())
                 fractions.append(np.mean(walkers > self.midpoint, axis=1))
         return PCDRun(np.array(times), np.stack(thetas, axis=1), np.stack(fractions, axis=1), walkers)
+
+
+@dataclass(frozen=True)
+class _Walkers:
+    r"""N independent walkers of a :class:`ToyModel` as one chain in :math:`\mathbb{R}^N` for :mod:`theory.samplers`.
+
+    :math:`\log f(x;\theta) = \sum_i \log f_\theta(x_i)`, so the chain's score is the walkers'
+    scores side by side; ``theta`` is each chain's parameter, shape (num_chains, 1). ``xp`` is
+    accepted for the samplers' model protocol; the toy model evaluates with numpy.
+    """
+
+    toy: ToyModel
+    dim: int
+
+    def log_f(self, x, theta, xp=None):
+        return self.toy.log_f(x, theta).sum(axis=-1)
+
+    def score(self, x, theta, xp=None):
+        return self.toy.score(x, theta)
 
 
 # =============================================================================================
