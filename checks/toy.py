@@ -34,6 +34,7 @@ MUS = (-3.0, 0.0, 1.0, 3.0)
 
 
 def _lambdify(expr, *symbols):
+    """A derivation's export as a numpy function of ``symbols`` (this module's one path to ``sympy.lambdify``)."""
     return sp.lambdify(symbols, expr, "numpy")
 
 
@@ -155,8 +156,8 @@ def sm_checks(context: Context) -> list[Check]:
             "no learning (θ stays at θ0)", "ode"))
     half = float(sm_derivation.HALF_CONVENTION[0] / sm_derivation.FACTOR_TWO[0])  # weight of |s_θ − s_*|²: ½ (000) vs 1 (002)
     for separation in (4.0, 8.0):
-        symbolic = models.two_mode_mixture(-separation / 2, separation / 2)
         toy = _model(separation)
+        symbolic = toy.declaration  # models.two_mode_mixture(−L/2, L/2) with its SymPy derivatives, not the derived flow
         for theta in (-3.0, 1.0):
             theta_vector = np.array([theta])
 

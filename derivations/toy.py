@@ -1,6 +1,7 @@
 r"""The slides' two-mode toy model (seed 002, "getting insight from toy models").
 
-Model (suite convention :math:`\log f = -U`):
+Model (suite convention :math:`\log f = -U`), declared once in :func:`theory.models.two_mode_mixture`
+and taken from there with its mode locations as the symbols a, b (:data:`LOG_F`, :data:`LOG_Z`):
 :math:`f_\theta(x) = e^{-(x-a)^2/2} + e^{-\theta}e^{-(x-b)^2/2}`, :math:`L = b - a`,
 :math:`q(w) = e^{-w}/(1+e^{-w})`. The slides' *separated-mode approximation* replaces the
 responsibility :math:`r_\theta(x) = \partial_\theta U_\theta(x)` by the indicator of mode
@@ -14,12 +15,39 @@ from __future__ import annotations
 import sympy as sp
 
 from ebmcheck.derivations.steps import Assumption, Derivation, Step
+from ebmcheck.theory import models
+from ebmcheck.theory.toy import Softplus, stable_log
 
-x = sp.Symbol("x", real=True)
 a, b = sp.Symbol("a", real=True), sp.Symbol("b", real=True)
-theta, theta_star, mu, w, t = (sp.Symbol(n, real=True) for n in ("theta", "theta_star", "mu", "w", "t"))
+theta_star, mu, w, t = (sp.Symbol(n, real=True) for n in ("theta_star", "mu", "w", "t"))
 c = sp.Symbol("c", real=True)
 L = sp.Symbol("L", positive=True)
+
+_PLACEHOLDERS = {a: 7919, b: 7927}
+"""Mode locations at which :func:`theory.models.two_mode_mixture` is built before they are replaced by the symbols."""
+
+
+def _declaration_with_symbolic_modes() -> tuple[sp.Symbol, sp.Symbol, sp.Expr, sp.Expr]:
+    r"""``(x, θ, log f, log Z)`` of :func:`theory.models.two_mode_mixture`, its modes the symbols a, b.
+
+    The declaration takes numbers for a and b, so it is built at :data:`_PLACEHOLDERS` (primes that
+    occur nowhere else in it) and they are replaced by the symbols. The result must be the
+    declaration again at other modes, (a, b) = (−3, 2); ``RuntimeError`` otherwise (the declaration's
+    form changed so that the placeholders cannot be found).
+    """
+    declared = models.two_mode_mixture(*_PLACEHOLDERS.values())
+    numbers = {sp.Integer(sign * value): sign * symbol for symbol, value in _PLACEHOLDERS.items() for sign in (1, -1)}
+    log_f = declared.log_f_expr.xreplace(numbers)
+    elsewhere = models.two_mode_mixture(-3, 2)
+    if not {a, b} <= log_f.free_symbols or log_f.xreplace({a: sp.Integer(-3), b: sp.Integer(2)}) != elsewhere.log_f_expr:
+        raise RuntimeError(
+            "derivations.toy: the mode locations of theory.models.two_mode_mixture cannot be made symbolic "
+            f"(its log f at a, b = {tuple(_PLACEHOLDERS.values())} is {declared.log_f_expr})"
+        )
+    return declared.x[0], declared.theta[0], log_f, declared.log_normalizer_expr
+
+
+x, theta, LOG_F, LOG_Z = _declaration_with_symbolic_modes()
 
 SEPARATED_MODES = Assumption(
     "separated-modes",
@@ -42,18 +70,57 @@ def q(value):
     return sp.exp(-value) / (1 + sp.exp(-value))
 
 
-def _gaussian(center):
-    return sp.exp(-((x - center) ** 2) / 2)
-
-
 def log_f(parameter=theta):
-    return sp.log(_gaussian(a) + sp.exp(-parameter) * _gaussian(b))
+    r""":math:`\log f` of the declaration at parameter ``parameter``."""
+    return LOG_F.xreplace({theta: parameter})
+
+
+def _partition(parameter=theta):
+    """:math:`Z` of the declaration (its closed-form log-normalizer) at parameter ``parameter``."""
+    return sp.exp(LOG_Z.xreplace({theta: parameter}))
+
+
+def _gaussian(center):
+    r""":math:`e^{-(x-c)^2/2}`: the declaration's θ-free term (mode a's), centred at ``center``; mode b's term is
+    :math:`e^{-\theta}` times it at :math:`c = b`."""
+    (mode_a,) = [term for term in sp.exp(LOG_F).args if not term.has(theta)]
+    return mode_a.xreplace({a: center})
 
 
 def responsibility(parameter=theta):
     r""":math:`\sigma(\ell(x) - \theta)` with :math:`\ell = \log[e^{-(x-b)^2/2}/e^{-(x-a)^2/2}]`."""
-    ell = sp.expand((x - a) ** 2 / 2 - (x - b) ** 2 / 2)
+    ell = sp.expand(sp.log(_gaussian(b)) - sp.log(_gaussian(a)))
     return 1 / (1 + sp.exp(parameter - ell))
+
+
+def stable_forms() -> Derivation:
+    r"""The declaration in the forms :mod:`theory.toy` compiles (:func:`theory.toy.stable_log`), equal to it everywhere.
+
+    :math:`\log(e^{u} + e^{v})` underflows to :math:`\log 0` where both terms do (:math:`|x - a| \gtrsim 38`);
+    :math:`u + \mathrm{softplus}(v - u)`, :math:`u = -(x-a)^2/2` the θ-free term, stays finite, and its
+    derivatives are logistic functions of :math:`\ell(x) - \theta`. Softplus and σ are written out for the check.
+    """
+    stable_log_f, stable_log_z = stable_log(LOG_F, theta), stable_log(LOG_Z, theta)
+    (mixing,) = stable_log_f.atoms(Softplus)
+
+    def written_out(expr):
+        return expr.rewrite(sp.log).rewrite(sp.exp)
+
+    steps = (
+        Step(LOG_F, written_out(stable_log_f),
+             "log(e^u + e^v) = u + log(1 + e^{v−u}), u = −(x−a)²/2 the θ-free term: finite where both terms underflow "
+             "(theory.toy evaluates log(1 + e^z) as logaddexp(0, z))"),
+        Step(sp.diff(LOG_F, x), written_out(sp.diff(stable_log_f, x)),
+             "the score of the stable form, −(x − a) + L σ(ℓ(x) − θ), σ(z) = 1/(1 + e^{−z})"),
+        Step(-sp.diff(LOG_F, theta), written_out(-sp.diff(stable_log_f, theta)),
+             "∂θU_θ = −∂θ log f_θ = σ(ℓ(x) − θ), ℓ(x) = log[e^{−(x−b)²/2}/e^{−(x−a)²/2}]"),
+        Step(log_f() - log_f(mu), written_out(mixing - mixing.xreplace({theta: mu})),
+             "the θ-free term cancels from log f_θ − log f_μ (the NCE logit): softplus(ℓ − θ) − softplus(ℓ − μ)"),
+        Step(LOG_Z, written_out(stable_log_z), "log Z_θ = softplus(−θ) + ½ log 2 + ½ log π"),
+        Step(-sp.diff(LOG_Z, theta), written_out(-sp.diff(stable_log_z, theta)), "q(θ) = −∂θ log Z_θ = σ(−θ), the mass of mode b"),
+    )
+    return Derivation("Stable forms of the toy model's declaration", steps,
+                      exports={"log_f": stable_log_f, "log_Z": stable_log_z, "log_ratio": mixing.args[0].xreplace({theta: 0})})
 
 
 def partition_function() -> Derivation:
@@ -74,21 +141,20 @@ def ml_flow() -> Derivation:
     r"""Slide "Success of max-likelihood": :math:`\dot\theta \approx q(\theta) - q(\theta_*)`, unique stable fixed point θ*."""
     r = responsibility()
     d_theta_u = -sp.diff(log_f(), theta)
-    normalized = (_gaussian(a) + sp.exp(-theta) * _gaussian(b)) / ((1 + sp.exp(-theta)) * sp.sqrt(2 * sp.pi))
-    model_term = sp.integrate(sp.exp(-theta) * _gaussian(b) / ((1 + sp.exp(-theta)) * sp.sqrt(2 * sp.pi)), (x, -sp.oo, sp.oo))
+    normalized = sp.exp(log_f()) / _partition()
+    model_term = sp.integrate(sp.exp(-theta) * _gaussian(b) / _partition(), (x, -sp.oo, sp.oo))
     approx_flow = q(theta) - q(theta_star)
     # the separated-mode approximation taken literally: r_θ ≈ 1{x > m}, so the data term is the mass of ρ_* beyond the
     # midpoint m = (a + b)/2, while the model term stays the exact q(θ); its fixed point is the natural wrong answer
     u = sp.Symbol("u", real=True)  # u = x − a (mode a) or x − b (mode b): the midpoint sits at u = ±L/2
     beyond_midpoint = (sp.integrate(sp.exp(-u**2 / 2), (u, L / 2, sp.oo))
-                       + sp.exp(-theta_star) * sp.integrate(sp.exp(-u**2 / 2), (u, -L / 2, sp.oo))) / (
-        (1 + sp.exp(-theta_star)) * sp.sqrt(2 * sp.pi))
+                       + sp.exp(-theta_star) * sp.integrate(sp.exp(-u**2 / 2), (u, -L / 2, sp.oo))) / _partition(theta_star)
     Phi = lambda z: (1 + sp.erf(z / sp.sqrt(2))) / 2  # noqa: E731
     hard_data_term = q(theta_star) * Phi(L / 2) + (1 - q(theta_star)) * Phi(-L / 2)
     hard_fixed_point = sp.log((1 - hard_data_term) / hard_data_term)
     steps = (
         Step(d_theta_u, r, "∂θU_θ = e^{−θ}φ_b/(φ_a + e^{−θ}φ_b) = σ(ℓ(x) − θ), the responsibility of mode b"),
-        Step(normalized * r, sp.exp(-theta) * _gaussian(b) / ((1 + sp.exp(-theta)) * sp.sqrt(2 * sp.pi)),
+        Step(normalized * r, sp.exp(-theta) * _gaussian(b) / _partition(),
              "ρ_θ r_θ is the b-component of ρ_θ, so E_θ[∂θU_θ] is its mass ..."),
         Step(model_term, q(theta), "... = q(θ) exactly (no approximation in the model term)"),
         Step(approx_flow, q(theta) - q(theta_star),
@@ -115,9 +181,7 @@ def sm_flow() -> Derivation:
     ell_symmetric = L * x  # a = −L/2, b = L/2
     sig = lambda z: 1 / (1 + sp.exp(-z))  # noqa: E731
     u = sp.Symbol("u", real=True)
-    density_star = (sp.exp(-((x + L / 2) ** 2) / 2) + sp.exp(-theta_star) * sp.exp(-((x - L / 2) ** 2) / 2)) / (
-        (1 + sp.exp(-theta_star)) * sp.sqrt(2 * sp.pi)
-    )
+    density_star = (sp.exp(log_f(theta_star)) / _partition(theta_star)).xreplace({a: -L / 2, b: L / 2})
     rescaled = sp.exp(-(L**2) / 8) * sp.exp(-(u**2) / (2 * L**2)) * (sp.exp(-u / 2) + sp.exp(-theta_star) * sp.exp(u / 2)) / (
         L * sp.sqrt(2 * sp.pi) * (1 + sp.exp(-theta_star))
     )
@@ -178,8 +242,7 @@ def nce_fixed_point() -> Derivation:
 
 def nce_with_normalizer() -> Derivation:
     r"""NCE with :math:`f \to e^{c} f_\theta`: fixed point :math:`\theta = \theta_*`, :math:`c = \log Z_{\text{noise}} - \log Z_{\theta_*}`."""
-    z_star = (1 + sp.exp(-theta_star)) * sp.sqrt(2 * sp.pi)
-    z_mu = (1 + sp.exp(-mu)) * sp.sqrt(2 * sp.pi)
+    z_star, z_mu = _partition(theta_star), _partition(mu)
     f_star = sp.exp(log_f(theta_star))
     rho_star = f_star / z_star
     c_slide = sp.log(z_mu / z_star)
@@ -204,7 +267,7 @@ def pcd_flow() -> Derivation:
     theta0 = sp.Symbol("theta_0", real=True)
     path = theta0 + slope * t
     steps = (
-        Step(sp.integrate(sp.exp(-theta0) * _gaussian(b) / ((1 + sp.exp(-theta0)) * sp.sqrt(2 * sp.pi)), (x, -sp.oo, sp.oo)), q(theta0),
+        Step(sp.integrate(sp.exp(-theta0) * _gaussian(b) / _partition(theta0), (x, -sp.oo, sp.oo)), q(theta0),
              "walkers keep the law ρ_θ0, so the negative phase E_walkers[r_θ] ≈ mass of mode b under ρ_θ0 = q(θ0)",
              (NO_TRANSFER, SEPARATED_MODES)),
         Step(sp.diff(path, t), slope, "θ̇ ≈ q(θ0) − q(θ*) is constant: θ(t) = θ0 + (q(θ0) − q(θ*)) t"),

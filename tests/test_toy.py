@@ -6,12 +6,13 @@ import math
 
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ebmcheck.derivations import toy as derivation
-from ebmcheck.theory import models
-from ebmcheck.theory.toy import ToyModel, ml_fixed_point, nce_fixed_point, nce_normalizer_fixed_point, solve_flow
+from ebmcheck.theory import models, samplers
+from ebmcheck.theory.toy import ToyModel, ml_fixed_point, nce_fixed_point, nce_normalizer_fixed_point, solve_flow, stable_log
 
 THETA_STAR = -math.log(4.0)
 
@@ -32,6 +33,37 @@ def test_stable_forms_match_the_symbolic_model(a, gap, x, theta):
     np.testing.assert_allclose(toy.log_partition(theta), symbolic.log_normalizer(parameter), rtol=1e-12)
 
 
+@pytest.mark.parametrize("a, b", [(-10, 10), (-3, 2), (-1.25, 0.5)])
+def test_compiled_forms_are_the_derivations_stable_forms_at_the_modes(a, b):
+    """What theory.toy compiles at (a, b) is derivations.toy.stable_forms (checked by SymPy) with the modes put in,
+    and the derivation's symbolic-mode declaration is theory.models.two_mode_mixture(a, b)."""
+    declared = models.two_mode_mixture(a, b)
+    modes = {derivation.a: sp.nsimplify(a), derivation.b: sp.nsimplify(b)}
+    assert derivation.LOG_F.xreplace(modes) == declared.log_f_expr
+    exports = derivation.stable_forms().exports
+    for general, expr in ((exports["log_f"], declared.log_f_expr), (exports["log_Z"], declared.log_normalizer_expr)):
+        assert sp.expand(general.xreplace(modes) - stable_log(expr, declared.theta[0])) == 0
+
+
+def test_declared_normalizer_is_the_derived_partition_function():
+    assert sp.simplify(sp.exp(derivation.LOG_Z) - derivation.partition_function().exports["Z"]) == 0
+
+
+@pytest.mark.parametrize("x", [-300.0, -50.0, 60.0, 400.0])
+def test_stable_forms_far_from_the_modes_equal_the_declaration_in_high_precision(x):
+    """Where the declaration's log(e^u + e^v) underflows in float64, the compiled stable forms still equal it
+    (evaluated with 50-digit mpmath)."""
+    toy, theta = ToyModel(), 0.7
+    declared = toy.declaration
+    point = {declared.x[0]: sp.Float(x, 50), declared.theta[0]: sp.Float(theta, 50)}
+    with np.errstate(divide="ignore"):
+        assert not np.isfinite(declared.log_f(np.array([[x]]), np.array([theta]))[0])
+    for value, expr in ((toy.log_f(x, theta), declared.log_f_expr), (toy.score(x, theta), declared.score_expr[0]),
+                        (toy.responsibility(x, theta), -declared.grad_theta_expr[0])):
+        exact = float(expr.evalf(50, subs=point))
+        np.testing.assert_allclose(value, exact, rtol=1e-14, atol=1e-300)
+
+
 def test_expectation_of_one_is_one_and_model_term_is_q():
     toy = ToyModel()
     thetas = np.array([-3.0, 0.0, 2.5])
@@ -47,7 +79,7 @@ def test_ml_and_nce_fixed_points():
     assert abs(nce_fixed_point(THETA_STAR, 1.0).theta - corrected) < 1e-11
     assert abs(nce_fixed_point(THETA_STAR, THETA_STAR).theta - THETA_STAR) < 1e-11  # noise = target: consistent
     theta, c, *_, converged = nce_normalizer_fixed_point(THETA_STAR, 2.0)
-    assert converged and abs(theta - THETA_STAR) < 1e-10 and abs(c + ToyModel.log_partition(THETA_STAR)) < 1e-10
+    assert converged and abs(theta - THETA_STAR) < 1e-10 and abs(c + ToyModel().log_partition(THETA_STAR)) < 1e-10
 
 
 def test_flows_are_minus_loss_gradients():
@@ -65,6 +97,24 @@ def test_trajectories_and_pcd_shapes():
     assert run.theta.shape == run.fraction_b.shape == (3, 3) and run.walkers.shape == (3, 50)
 
 
+def test_pcd_step_is_the_slides_order_with_the_samplers_langevin_move(monkeypatch):
+    """One PCD step: θ moves by h(mean walker responsibility − E_*[r_θ]), then every walker makes the ULA move of
+    theory.samplers under the new θ, with the same standard-normal draws."""
+    moves = []
+    move = samplers.langevin_move
+    monkeypatch.setattr(samplers, "langevin_move", lambda *args, **kwargs: moves.append(args) or move(*args, **kwargs))
+    toy, step = ToyModel(-3.0, 3.0), 0.05
+    run = toy.pcd(0.5, THETA_STAR, num_walkers=7, num_replicates=2, step_size=step, num_steps=1, rng=np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    walkers = toy.sample(0.5, (2, 7), rng)
+    positive = toy.ml_flow(0.5, THETA_STAR).value[0] - toy.weight_b(0.5)  # −E_*[r_θ] by the finer rule
+    theta = 0.5 + step * (toy.responsibility(walkers, 0.5).mean(axis=1) + positive)
+    np.testing.assert_allclose(run.theta[:, -1], theta, rtol=1e-12)
+    expected = walkers + step * toy.score(walkers, run.theta[:, -1:]) + np.sqrt(2 * step) * rng.standard_normal((2, 7))
+    np.testing.assert_array_equal(run.walkers, expected)
+    assert len(moves) == 1
+
+
 @pytest.mark.parametrize(
     "call",
     [
@@ -75,6 +125,7 @@ def test_trajectories_and_pcd_shapes():
         lambda: nce_fixed_point(0.0, float("nan")),
         lambda: nce_fixed_point(0.0, 1.0, a=3.0, b=-3.0),
         lambda: ToyModel().flow("cd", 0.0),
+        lambda: ToyModel().sample(0.0, (2, 0), np.random.default_rng(0)),
         lambda: ToyModel().pcd(0.0, 0.0, num_walkers=10, num_replicates=2, step_size=2.5, num_steps=5, rng=np.random.default_rng(0)),
     ],
 )
@@ -83,7 +134,7 @@ def test_invalid_inputs_raise(call):
         call()
 
 
-@pytest.mark.parametrize("build", [derivation.partition_function, derivation.ml_flow, derivation.sm_flow,
+@pytest.mark.parametrize("build", [derivation.stable_forms, derivation.partition_function, derivation.ml_flow, derivation.sm_flow,
                                    derivation.nce_fixed_point, derivation.nce_with_normalizer, derivation.pcd_flow])
 def test_derivations_check(build):
     assert all(result.ok for result in build().check())

@@ -12,16 +12,19 @@ score is :math:`s_\theta = \nabla_x \log f_\theta = -\nabla_x U_\theta`; the sli
 flows with :math:`U`, which this module keeps in the names (``responsibility`` is
 :math:`\partial_\theta U_\theta`).
 
-Every closed form used here is a consequence of that definition and is derived and checked by
-SymPy in :mod:`derivations.toy` (and compared with the symbolic model
-:func:`theory.models.two_mode_mixture` in ``tests/test_toy.py``). With :math:`L = b - a`,
-:math:`m = (a+b)/2` and :math:`\ell(x) = L(x - m)` (the log-ratio of the two unit Gaussians):
+The model is declared once, symbolically, in :func:`theory.models.two_mode_mixture`; the
+functions here (log f, score, :math:`\partial_\theta U`, log Z, q) are compiled from that
+declaration after :func:`stable_log` rewrites it (checked by SymPy in
+:func:`derivations.toy.stable_forms`). With :math:`L = b - a`, :math:`m = (a+b)/2` and
+:math:`\ell(x) = L(x - m)` (the log-ratio of the two unit Gaussians):
 
-.. math:: \partial_\theta U_\theta(x) = r_\theta(x) = \sigma(\ell(x) - \theta), \qquad
+.. math:: \log f_\theta(x) = -\tfrac12(x-a)^2 + \mathrm{softplus}(\ell(x) - \theta),\qquad
+          \partial_\theta U_\theta(x) = r_\theta(x) = \sigma(\ell(x) - \theta), \qquad
           s_\theta(x) = -(x - a) + L\, r_\theta(x),
 
-with :math:`\sigma` the logistic function. They are evaluated in the stable logistic form (no
-ratio of underflowing exponentials), so any finite :math:`a < b` works in float64.
+with :math:`\sigma` the logistic function, evaluated as ``logaddexp(0, ·)`` and ``expit`` (no
+ratio of underflowing exponentials), so any finite :math:`a < b` works in float64, also far
+from the modes where the declaration's :math:`\log(e^{u} + e^{v})` underflows.
 
 Population flows :math:`\dot\theta = -\nabla_\theta\,\mathrm{loss}(\theta)` use the *exact*
 densities and composite Gauss–Legendre quadrature on :math:`[a - 14, b + 14]` (the Gaussian
@@ -39,26 +42,29 @@ difference between the rule and the rule with half the panels, floored at
   loss :math:`-\mathbb{E}_*\log D - \mathbb{E}_\mu \log(1 - D)`,
   :math:`\dot\theta = \mathbb{E}_\mu[D\, r_\theta] - \mathbb{E}_*[(1-D)\, r_\theta]`,
   :math:`\dot c = \mathbb{E}_*[1 - D] - \mathbb{E}_\mu[D]`.
-- PCD: walkers moved by the unadjusted Langevin algorithm under the current model, the
-  negative phase :math:`\mathbb{E}_\theta[r_\theta]` replaced by the walkers' average.
+- PCD: walkers moved by the unadjusted Langevin algorithm (:func:`theory.samplers.langevin_move`)
+  under the current model, the negative phase :math:`\mathbb{E}_\theta[r_\theta]` replaced by the
+  walkers' average.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+import sympy as sp
 from scipy import integrate, optimize, special
+from sympy.printing.numpy import NumPyPrinter
 
-from ebmcheck.theory import fitting
+from ebmcheck.theory import fitting, models, samplers
 from ebmcheck.theory.fitting import ConvergenceError
 from ebmcheck.theory.quadrature import gauss_legendre
 from ebmcheck.theory.validation import choice, flag, function, generator, positive_int, real_array, real_scalar
 
-LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 TAIL = 14.0  # standard deviations of quadrature range beyond each mode
 EPS = np.finfo(float).eps
 
@@ -74,11 +80,9 @@ def _finite_array(name: str, value) -> np.ndarray:
 
 
 def _shape(name: str, value) -> tuple[int, ...]:
-    """An array shape: a non-negative int or a tuple of them."""
+    """An array shape: a positive int or a tuple of them."""
     items = value if isinstance(value, tuple) else (value,)
-    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0 for n in items):
-        raise TypeError(f"{name} must be a non-negative integer or a tuple of them, got {value!r}")
-    return tuple(int(n) for n in items)
+    return tuple(positive_int(name, n) for n in items)
 
 
 def _theta_and_normalizer(theta, log_normalizer) -> tuple[np.ndarray, np.ndarray]:
@@ -90,11 +94,6 @@ def _theta_and_normalizer(theta, log_normalizer) -> tuple[np.ndarray, np.ndarray
         raise ValueError(
             f"theta and log_normalizer must broadcast to one shape (k,): got shapes {theta.shape} and {c.shape}"
         ) from None
-
-
-def _log_phi(z):
-    """Log of the standard normal density."""
-    return -0.5 * z**2 - LOG_SQRT_2PI
 
 
 class Flow(NamedTuple):
@@ -121,9 +120,122 @@ class PCDRun(NamedTuple):
     walkers: np.ndarray  # (num_replicates, num_walkers) at the end
 
 
+# =============================================================================================
+# The model's functions, compiled from its one declaration (theory.models.two_mode_mixture)
+# =============================================================================================
+
+
+class Softplus(sp.Function):
+    r""":math:`\mathrm{softplus}(z) = \log(1 + e^{z})`, compiled to ``numpy.logaddexp(0, z)`` (finite for every finite z)."""
+
+    def fdiff(self, argindex=1):
+        return Sigmoid(self.args[0])
+
+    def _eval_rewrite_as_log(self, z, **kwargs):
+        return sp.log(1 + sp.exp(z))
+
+
+class Sigmoid(sp.Function):
+    r""":math:`\sigma(z) = 1/(1 + e^{-z})`, compiled to ``scipy.special.expit``; :math:`\sigma' = \sigma(z)\,\sigma(-z)`."""
+
+    def fdiff(self, argindex=1):
+        return Sigmoid(self.args[0]) * Sigmoid(-self.args[0])
+
+    def _eval_rewrite_as_exp(self, z, **kwargs):
+        return 1 / (1 + sp.exp(-z))
+
+
+def stable_log(expr: sp.Expr, parameter: sp.Symbol) -> sp.Expr:
+    r"""``expr`` with every logarithm of a sum of two positive terms in the stable form
+
+    .. math:: \log(e^{u} + e^{v}) = u + \mathrm{softplus}(v - u),
+
+    :math:`e^{u}` the term free of ``parameter``. Both sides are equal for all real u, v (SymPy
+    checks it for the toy model in :func:`derivations.toy.stable_forms`); the left side
+    underflows to :math:`\log 0` where both terms do (:math:`|x - a| \gtrsim 38` for the toy
+    model), the right side is finite wherever u and v are. :math:`v - u` is expanded, so a
+    difference of two squares is computed as the polynomial it is (linear in x here), not as two
+    large squares that cancel. The logarithm of a product is split into the logarithms of its
+    factors; constant logarithms are expanded. ``ValueError`` for any other logarithm.
+    """
+
+    def exponent(term):
+        if not term.is_positive:
+            raise ValueError(f"stable_log: the term {term} of a logarithm is not known to be positive")
+        return sp.expand_log(sp.log(term), force=True)
+
+    def rewrite(argument):
+        if not argument.free_symbols:
+            return exponent(argument)
+        if isinstance(argument, sp.Mul):
+            return sp.Add(*(rewrite(factor) for factor in argument.args))
+        if isinstance(argument, sp.Add) and len(argument.args) == 2:
+            free = [term for term in argument.args if not term.has(parameter)]
+            if len(free) != 1:
+                raise ValueError(f"stable_log: log({argument}) needs exactly one term free of {parameter}")
+            (reference,), (other,) = free, [term for term in argument.args if term.has(parameter)]
+            u = exponent(reference)
+            return u + Softplus(sp.expand(exponent(other) - u))
+        raise ValueError(f"stable_log: no stable form for log({argument}) (a product or a sum of two positive terms)")
+
+    return expr.replace(lambda e: isinstance(e, sp.log), lambda e: rewrite(e.args[0]))
+
+
+_NUMERIC_FUNCTIONS = {"Softplus": lambda z: np.logaddexp(0.0, z), "Sigmoid": special.expit}
+
+
+def _compile(arguments: tuple[sp.Symbol, ...], expr: sp.Expr) -> Callable:
+    """``expr`` as a numpy function of ``arguments``, :class:`Softplus` and :class:`Sigmoid` by their stable numpy forms.
+
+    Sums are printed in SymPy's stored order (``order="none"``, numbers first), which fixes the
+    floating-point rounding: the score :math:`-a - x + L\\sigma(z)` rounds :math:`-(x - a)`
+    before :math:`L\\sigma(z)` is added, and :math:`\\log Z` adds the constant
+    :math:`\\tfrac12\\log 2 + \\tfrac12\\log\\pi` as one number.
+    """
+    printer = NumPyPrinter({"order": "none", "fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True})
+    return sp.lambdify(arguments, expr, modules=[_NUMERIC_FUNCTIONS, "numpy"], printer=printer)
+
+
+class _Compiled(NamedTuple):
+    """The toy model's functions at fixed modes (a, b), compiled from the stable form of its declaration."""
+
+    declaration: models.Model
+    log_f: Callable  # (x, θ): u(x) + softplus(ℓ(x) − θ)
+    log_f_over_mode_a: Callable  # (x, θ): log f_θ(x) − u(x) = softplus(ℓ(x) − θ), u(x) = −(x−a)²/2 the θ-free term
+    score: Callable  # (x, θ): ∂x log f
+    responsibility: Callable  # (x, θ): −∂θ log f = σ(ℓ(x) − θ)
+    log_ratio: Callable  # (x,): ℓ(x), the log-ratio of the θ-dependent term at θ = 0 to the θ-free term
+    log_partition: Callable  # (θ,): log Z_θ
+    weight_b: Callable  # (θ,): −∂θ log Z_θ = q(θ)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(a: float, b: float) -> _Compiled:
+    """Compile :func:`theory.models.two_mode_mixture` (a, b) once per (a, b)."""
+    declaration = models.two_mode_mixture(a, b)
+    (x,), (theta,) = declaration.x, declaration.theta
+    log_f = stable_log(declaration.log_f_expr, theta)
+    log_z = stable_log(declaration.log_normalizer_expr, theta)
+    (mixing,) = log_f.atoms(Softplus)
+    return _Compiled(
+        declaration,
+        log_f=_compile((x, theta), log_f),
+        log_f_over_mode_a=_compile((x, theta), mixing),
+        score=_compile((x, theta), sp.diff(log_f, x)),
+        responsibility=_compile((x, theta), -sp.diff(log_f, theta)),
+        log_ratio=_compile((x,), mixing.args[0].xreplace({theta: 0})),
+        log_partition=_compile((theta,), log_z),
+        weight_b=_compile((theta,), -sp.diff(log_z, theta)),
+    )
+
+
 @dataclass(frozen=True)
 class ToyModel:
     r"""The two-mode model with modes at ``a`` < ``b`` (the slides: a = −10, b = 10).
+
+    Its functions (log f, score, responsibility, log Z, q) are those of the one declaration
+    :func:`theory.models.two_mode_mixture` (a, b) (:attr:`declaration`), rewritten by
+    :func:`stable_log` and compiled; :func:`derivations.toy.stable_forms` checks the rewrite.
 
     Parameters
     ----------
@@ -151,37 +263,43 @@ class ToyModel:
 
     # ---- the model ------------------------------------------------------------------------
     @property
+    def _functions(self) -> _Compiled:
+        return _compiled(self.a, self.b)
+
+    @property
+    def declaration(self) -> models.Model:
+        """The symbolic model :func:`theory.models.two_mode_mixture` (a, b) these functions are compiled from."""
+        return self._functions.declaration
+
+    @property
     def separation(self) -> float:
         """:math:`L = b - a`."""
         return self.b - self.a
 
     @property
     def midpoint(self) -> float:
-        """:math:`m = (a + b)/2`."""
+        """:math:`m = (a + b)/2`, where :math:`\\ell = 0`."""
         return 0.5 * (self.a + self.b)
 
     def log_ratio(self, x):
         r""":math:`\ell(x) = \log[\varphi(x-b)/\varphi(x-a)] = L(x - m)`."""
-        return self.separation * (np.asarray(x, dtype=float) - self.midpoint)
+        return self._functions.log_ratio(np.asarray(x, dtype=float))
 
     def log_f(self, x, theta):
         r""":math:`\log f_\theta(x) = -U_\theta(x) = -(x-a)^2/2 + \log(1 + e^{\ell(x) - \theta})`."""
-        x = np.asarray(x, dtype=float)
-        return -0.5 * (x - self.a) ** 2 + np.logaddexp(0.0, self.log_ratio(x) - theta)
+        return self._functions.log_f(np.asarray(x, dtype=float), np.asarray(theta, dtype=float))
 
     def energy(self, x, theta):
         """:math:`U_\\theta(x) = -\\log f_\\theta(x)` (the slides' energy)."""
         return -self.log_f(x, theta)
 
-    @staticmethod
-    def log_partition(theta):
+    def log_partition(self, theta):
         r""":math:`\log Z_\theta = \log(1 + e^{-\theta}) + \tfrac12\log 2\pi` (claim toy-partition-function)."""
-        return np.logaddexp(0.0, -np.asarray(theta, dtype=float)) + LOG_SQRT_2PI
+        return self._functions.log_partition(np.asarray(theta, dtype=float))
 
-    @staticmethod
-    def weight_b(theta):
-        r""":math:`q(\theta) = e^{-\theta}/(1+e^{-\theta})`, the mass of mode :math:`b`."""
-        return special.expit(-np.asarray(theta, dtype=float))
+    def weight_b(self, theta):
+        r""":math:`q(\theta) = -\partial_\theta\log Z_\theta = e^{-\theta}/(1+e^{-\theta})`, the mass of mode :math:`b`."""
+        return self._functions.weight_b(np.asarray(theta, dtype=float))
 
     def log_density(self, x, theta):
         """:math:`\\log\\rho_\\theta(x) = \\log f_\\theta(x) - \\log Z_\\theta`."""
@@ -189,20 +307,18 @@ class ToyModel:
 
     def responsibility(self, x, theta):
         r""":math:`\partial_\theta U_\theta(x) = r_\theta(x) = \sigma(\ell(x) - \theta)` (= −∂θ log f)."""
-        return special.expit(self.log_ratio(x) - theta)
+        return self._functions.responsibility(np.asarray(x, dtype=float), np.asarray(theta, dtype=float))
 
     def score(self, x, theta):
         r""":math:`s_\theta(x) = \nabla_x\log f_\theta(x) = -(x-a) + L\,r_\theta(x)`."""
-        x = np.asarray(x, dtype=float)
-        return -(x - self.a) + self.separation * self.responsibility(x, theta)
+        return self._functions.score(np.asarray(x, dtype=float), np.asarray(theta, dtype=float))
 
     def sample(self, theta: float, shape, rng: np.random.Generator) -> np.ndarray:
-        """Exact samples from :math:`\\rho_\\theta`, array of the given shape."""
+        """Exact samples from :math:`\\rho_\\theta`, array of the given shape (the declaration's sampler)."""
         theta = _finite("theta", theta)
         rng = generator("rng", rng)
         shape = _shape("shape", shape)
-        in_b = rng.random(shape) < self.weight_b(theta)
-        return np.where(in_b, self.b, self.a) + rng.standard_normal(shape)
+        return self.declaration.sample(np.array([theta]), math.prod(shape), rng).reshape(shape)
 
     # ---- quadrature ---------------------------------------------------------------------------
     def _rule(self, panels: int):
@@ -272,8 +388,13 @@ class ToyModel:
         return self.expect(integrand, theta_star)
 
     def _nce_logit(self, x, theta, mu, log_normalizer, normalized_noise: bool):
-        r""":math:`\log D - \log(1-D) = c + \log f_\theta - \log f_\mu\ (+\log Z_\mu)`."""
-        logit = log_normalizer + np.logaddexp(0.0, self.log_ratio(x) - theta) - np.logaddexp(0.0, self.log_ratio(x) - mu)
+        r""":math:`\log D - \log(1-D) = c + \log f_\theta - \log f_\mu\ (+\log Z_\mu)`.
+
+        The θ-free term :math:`-(x-a)^2/2` of :math:`\log f` cancels from the difference, so only
+        :math:`\log f - (-(x-a)^2/2) = \mathrm{softplus}(\ell - \theta)` is evaluated (no cancellation of two
+        large numbers far from the modes)."""
+        over_mode_a = self._functions.log_f_over_mode_a
+        logit = log_normalizer + over_mode_a(x, theta) - over_mode_a(x, mu)
         return logit + self.log_partition(mu) if normalized_noise else logit
 
     def nce_loss(self, theta, theta_star, mu, log_normalizer=0.0, normalized_noise: bool = False) -> Flow:
@@ -359,7 +480,8 @@ class ToyModel:
 
         the slide's order (θ first, then the walkers under :math:`U_{\theta_{k+1}}`). The positive
         phase :math:`\mathbb{E}_*[r_\theta]` is exact (quadrature), so any departure from the ML
-        flow comes from the walkers alone.
+        flow comes from the walkers alone. The walker move is :func:`theory.samplers.langevin_move`,
+        each replicate's N walkers one chain in :math:`\mathbb{R}^N` (:class:`_Walkers`).
         """
         theta0, theta_star = _finite("theta0", theta0), _finite("theta_star", theta_star)
         step_size = real_scalar("step_size", step_size, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
@@ -371,17 +493,37 @@ class ToyModel:
         walkers = self.sample(theta0, (num_replicates, num_walkers), rng)
         theta = np.full(num_replicates, theta0)
         times, thetas, fractions = [0.0], [theta.copy()], [np.mean(walkers > self.midpoint, axis=1)]
-        noise_scale = math.sqrt(2 * step_size)
+        chains = _Walkers(self, num_walkers)
         for step in range(1, num_steps + 1):
-            positive = special.expit(self.log_ratio(nodes)[:, None] - theta[None, :]).T @ data_weights
+            positive = self.responsibility(nodes[:, None], theta[None, :]).T @ data_weights
             negative = self.responsibility(walkers, theta[:, None]).mean(axis=1)
             theta = theta + step_size * (negative - positive)
-            walkers = walkers + step_size * self.score(walkers, theta[:, None]) + noise_scale * rng.standard_normal(walkers.shape)
+            state = samplers.langevin_init(walkers, chains, theta[:, None], log_density=False)
+            walkers = samplers.langevin_move(state, rng.standard_normal(walkers.shape), step_size)
             if step % record_every == 0 or step == num_steps:
                 times.append(step * step_size)
                 thetas.append(theta.copy())
                 fractions.append(np.mean(walkers > self.midpoint, axis=1))
         return PCDRun(np.array(times), np.stack(thetas, axis=1), np.stack(fractions, axis=1), walkers)
+
+
+@dataclass(frozen=True)
+class _Walkers:
+    r"""N independent walkers of a :class:`ToyModel` as one chain in :math:`\mathbb{R}^N` for :mod:`theory.samplers`.
+
+    :math:`\log f(x;\theta) = \sum_i \log f_\theta(x_i)`, so the chain's score is the walkers'
+    scores side by side; ``theta`` is each chain's parameter, shape (num_chains, 1). ``xp`` is
+    accepted for the samplers' model protocol; the toy model evaluates with numpy.
+    """
+
+    toy: ToyModel
+    dim: int
+
+    def log_f(self, x, theta, xp=None):
+        return self.toy.log_f(x, theta).sum(axis=-1)
+
+    def score(self, x, theta, xp=None):
+        return self.toy.score(x, theta)
 
 
 # =============================================================================================
