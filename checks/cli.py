@@ -332,9 +332,10 @@ def report(out, profile, backend, seed_text, check_only, rtol, force, allow_dirt
                   "name a commit that did not produce them. Commit first, or pass --allow-dirty")
     click.echo(f"ebmcheck report: {_describe_seeds(seeds, origin)}, profile {profile}, backend {backend} -> {out}", err=True)
     start = time.perf_counter()
-    results = run_claims(registry.CLAIMS, RunConfig(seeds[0], profile, backend))
+    config = RunConfig(seeds[0], profile, backend)
+    results = run_claims(registry.CLAIMS, config)
     if check_only:
-        fresh = json.loads(json.dumps(results_document(results, profile, backend, seeds[0])))
+        fresh = json.loads(json.dumps(results_document(results, config)))
         try:
             comparison = compare_documents(recorded, fresh, rtol)
         except ValueError as error:
@@ -348,7 +349,7 @@ def report(out, profile, backend, seed_text, check_only, rtol, force, allow_dirt
         verdict = "reproduced" if comparison.reproduced else f"{len(comparison.differences)} differences"
         click.echo(f"{committed}: {verdict} ({comparison.describe()})", err=True)
         sys.exit(0 if comparison.reproduced else 1)
-    summary = write_reports(results, out, profile=profile, backend=backend, seed=seeds[0], force=force)
+    summary = write_reports(results, out, config, force=force)
     for latex, why in summary.math_failures:
         click.echo(f"warning: LaTeX shown as source, not MathML ({why}): {latex[:100]}", err=True)
     click.echo(

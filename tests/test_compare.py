@@ -134,10 +134,10 @@ def test_a_document_that_is_not_a_results_file_is_refused():
 def _results_under(environment: dict, claim_ids: list[str]) -> dict:
     """results.json of a few claims, computed in a fresh process under ``environment``."""
     code = (
-        "import json, sys; from ebmcheck.checks import registry; from ebmcheck.checks.runner import run_claims; "
+        "import json, sys; from ebmcheck.checks import registry; from ebmcheck.checks.runner import run_claims; from ebmcheck.checks.config import RunConfig; "
         "from ebmcheck.checks.report.results import results_document; "
         "r = run_claims([registry.get_claim(i) for i in sys.argv[1:]], progress=False, seed=20261123); "
-        "print(json.dumps(results_document(r, 'quick', 'numpy', 20261123)))"
+        "print(json.dumps(results_document(r, RunConfig())))"
     )
     env = {**os.environ, **environment}
     run = subprocess.run([sys.executable, "-W", "ignore", "-c", code, *claim_ids], capture_output=True, text=True, env=env,

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from ebmcheck.checks import registry
 from ebmcheck.checks.cli import main
+from ebmcheck.checks.config import RunConfig
 from ebmcheck.checks.report import write
 from ebmcheck.checks.report.write import (
     MANIFEST,
@@ -166,8 +167,8 @@ def test_write_reports_keeps_the_users_files_with_force(tmp_path, monkeypatch):
     folder = _user_folder(tmp_path / "mine")
     results = run_claims(CLAIMS[:1], progress=False, profile="quick", backend="numpy", seed=1)
     with pytest.raises(DestinationError):
-        write_reports(results, folder, profile="quick", backend="numpy", seed=1)
-    write_reports(results, folder, profile="quick", backend="numpy", seed=1, force=True)
+        write_reports(results, folder, RunConfig(seed=1))
+    write_reports(results, folder, RunConfig(seed=1), force=True)
     tree = _tree(folder)
     assert tree["important.txt"] == b"mine\n" and tree["sub/data.csv"] == b"1,2\n" and "index.html" in tree
     assert stat.S_IMODE(folder.stat().st_mode) == 0o755

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from ebmcheck.checks import registry
 from ebmcheck.checks.anatomy import Check, Claim, Source, ZTest
 from ebmcheck.checks.cli import main
+from ebmcheck.checks.config import RunConfig
 from ebmcheck.checks.figures import new_figure, simulation_points, theory_line
 from ebmcheck.checks.report import render
 from ebmcheck.checks.report.mathtext import MathRenderer, latex_strings, markdown_prose, mathml_problem
@@ -32,7 +33,7 @@ from ebmcheck.checks.score_matching import CLAIMS as SCORE_MATCHING
 from ebmcheck.derivations.steps import Assumption, Derivation, Step
 
 ROOT = Path(__file__).resolve().parents[1]
-OPTIONS = {"profile": "quick", "backend": "numpy", "seed": 20261123}
+CONFIG = RunConfig(seed=20261123, profile="quick", backend="numpy")
 UNCONVERTIBLE = r"a \middle| b"  # latex2mathml 3.x cannot convert \middle
 
 
@@ -83,13 +84,13 @@ def _by_id(*ids):
 @pytest.fixture(scope="module")
 def results():
     """Real claims (a figure, a refuted statement) plus the synthetic one."""
-    return run_claims([*_by_id("hyvarinen-identity", "hyvarinen-identity-review-eq54"), TOY], progress=False, **OPTIONS)
+    return run_claims([*_by_id("hyvarinen-identity", "hyvarinen-identity-review-eq54"), TOY], CONFIG, progress=False)
 
 
 @pytest.fixture(scope="module")
 def written(results, tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "reports"
-    summary = write_reports(results, out, **OPTIONS)
+    summary = write_reports(results, out, CONFIG)
     return out, summary
 
 
@@ -267,8 +268,8 @@ def test_results_json_has_no_timings_and_reproduces_byte_for_byte(written, resul
     out, _ = written
     text = (out / "results.json").read_text()
     assert "seconds" not in text and "time" not in json.loads(text)["provenance"]
-    again = run_claims([r.claim for r in results], progress=False, **OPTIONS)
-    write_reports(again, tmp_path / "again", **OPTIONS)
+    again = run_claims([r.claim for r in results], CONFIG, progress=False)
+    write_reports(again, tmp_path / "again", CONFIG)
     assert (tmp_path / "again" / "results.json").read_bytes() == (out / "results.json").read_bytes()
     assert sorted(p.name for p in (tmp_path / "again" / "figures").iterdir()) == sorted(p.name for p in (out / "figures").iterdir())
 
@@ -319,7 +320,7 @@ def test_an_error_mid_write_leaves_the_old_reports_intact(results, tmp_path, mon
 
     monkeypatch.setattr(render, "save", failing_save)
     with pytest.raises(OSError, match="disk full"):
-        write_reports(results, out, **OPTIONS)
+        write_reports(results, out, CONFIG)
     assert calls and _snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]  # no staging folder left behind
     assert not [p for p in out.iterdir() if p.name.startswith(".ebmcheck-staging")]
@@ -335,14 +336,14 @@ def test_a_template_error_leaves_the_old_reports_intact(results, tmp_path, monke
 
     monkeypatch.setattr(render, "_claim_view", failing_view)
     with pytest.raises(RuntimeError, match="template bug"):
-        write_reports(results, out, **OPTIONS)
+        write_reports(results, out, CONFIG)
     assert _snapshot(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
 
 
 def test_success_replaces_the_old_reports_completely(results, tmp_path):
     out = tmp_path / "reports"
     _old_reports(out)
-    write_reports(results, out, **OPTIONS)
+    write_reports(results, out, CONFIG)
     assert not (out / "claims" / "old.md").exists() and "old index" not in (out / "index.md").read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]
 
@@ -352,7 +353,7 @@ def test_stale_staging_of_a_killed_run_is_removed(results, tmp_path):
     _old_reports(out)
     stale = out / ".ebmcheck-staging-999999999-abc"  # a staging folder of a process that is gone
     (stale / "claims").mkdir(parents=True)
-    write_reports(results, out, **OPTIONS)
+    write_reports(results, out, CONFIG)
     assert not stale.exists() and (out / "index.html").is_file()
 
 
@@ -416,7 +417,7 @@ def test_markdown_cell_and_number_format():
 
 
 def test_writing_leaves_nothing_beside_the_report_folder(results, tmp_path):
-    write_reports(results, tmp_path / "out", **OPTIONS)
+    write_reports(results, tmp_path / "out", CONFIG)
     assert os.listdir(tmp_path) == ["out"]
 
 

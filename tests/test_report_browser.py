@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from ebmcheck.checks.config import RunConfig
 from ebmcheck.checks.report.write import write_reports
 from ebmcheck.checks.runner import run_claims
 from ebmcheck.checks.score_matching import CLAIMS as SCORE_MATCHING
@@ -123,7 +124,7 @@ def generated(tmp_path_factory) -> Path:
     claims = [c for c in SCORE_MATCHING if c.id in (CLAIM_PAGE, "hyvarinen-identity-review-eq54")]
     results = run_claims(claims, progress=False)
     out = tmp_path_factory.mktemp("browser") / "reports"
-    write_reports(results, out, profile="quick", backend="numpy", seed=20261123)
+    write_reports(results, out, RunConfig())
     return out
 
 

@@ -14,6 +14,7 @@ import pytest
 import sympy as sp
 
 from ebmcheck.checks import registry
+from ebmcheck.checks.config import RunConfig
 from ebmcheck.checks.report.mathtext import (
     DISPLAY_WIDTH,
     MathRenderer,
@@ -28,7 +29,7 @@ from ebmcheck.checks.runner import run_claims
 from ebmcheck.derivations.steps import SYMBOL_LATEX
 
 ROOT = Path(__file__).resolve().parents[1]
-OPTIONS = {"profile": "quick", "backend": "numpy", "seed": 20261123}
+CONFIG = RunConfig(seed=20261123, profile="quick", backend="numpy")
 # fast claims with SymPy names (θ*, log p_d(x), (C_1)_12), prose fragments (s_p, E_{p0}, e^{−U_μ}),
 # a title with mathematics and long derivation steps
 CLAIM_IDS = ("hyvarinen-identity-factor-two", "nce-identifiability", "cnce-loss-symmetry", "toy-nce-with-normalizer",
@@ -40,9 +41,9 @@ RAW_LATEX = re.compile(r"\\[A-Za-z]+|[\^_]")
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
-    results = run_claims([registry.get_claim(i) for i in CLAIM_IDS], progress=False, **OPTIONS)
+    results = run_claims([registry.get_claim(i) for i in CLAIM_IDS], CONFIG, progress=False)
     out = tmp_path_factory.mktemp("rendering") / "reports"
-    write_reports(results, out, **OPTIONS)
+    write_reports(results, out, CONFIG)
     return out
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from ebmcheck.checks.config import RunConfig
+
 # Libraries whose versions can change the numbers: recorded in results.json.
 LIBRARIES = ("ebmcheck", "numpy", "scipy", "sympy", "mpmath")
 # Libraries that only shape the pages: shown in the provenance block, not in results.json.
@@ -89,13 +91,12 @@ def platform_fingerprint() -> dict[str, str]:
     }
 
 
-def provenance(profile: str, backend: str, seed: int) -> dict:
-    """What produced the numbers: seed, profile, backend, library versions, platform (no timings)."""
+def provenance(config: RunConfig) -> dict:
+    """What produced the numbers: the run configuration (seed, profile, backend), library versions,
+    platform (no timings)."""
     fingerprint = platform_fingerprint()
     return {
-        "seed": seed,
-        "profile": profile,
-        "backend": backend,
+        **config.to_json(),
         "python": fingerprint.pop("python"),
         "versions": versions(LIBRARIES),
         "platform": fingerprint,

@@ -19,6 +19,7 @@ from pathlib import Path
 import jinja2
 
 from ebmcheck.checks.anatomy import ALPHA, NEAR_CONTROL, NUMERICAL_SAFETY, ClaimResult, critical_z, evidence_of, power_z
+from ebmcheck.checks.config import RunConfig
 from ebmcheck.checks.figures import save
 from ebmcheck.checks.report.mathtext import MathRenderer, markdown_prose, plain_text
 from ebmcheck.checks.report.parts import claim_parts
@@ -85,13 +86,13 @@ def _environments() -> tuple[jinja2.Environment, jinja2.Environment]:
     return markdown, page
 
 
-def render(results: list[ClaimResult], out: Path, *, profile: str, backend: str, seed: int) -> ReportSummary:
+def render(results: list[ClaimResult], out: Path, config: RunConfig) -> ReportSummary:
     """Write every file of a report into the empty folder ``out`` (the staging folder of
     :func:`~ebmcheck.checks.report.write.write_reports`): results.json, the figures, and the index,
     errata and claim pages as Markdown and HTML."""
     (out / "claims").mkdir(parents=True)
     (out / "figures").mkdir()
-    document = results_document(results, profile, backend, seed)
+    document = results_document(results, config)
     (out / "results.json").write_text(dump_results(document), encoding="utf-8")
     markdown, page = _environments()
     renderer = MathRenderer()

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 
 from ebmcheck.checks.anatomy import ClaimResult
+from ebmcheck.checks.config import RunConfig
 from ebmcheck.checks.report.provenance import provenance
 
 
-def results_document(results: list[ClaimResult], profile: str, backend: str, seed: int) -> dict:
-    """Every number of a run, as written to ``results.json`` (JSON-ready, no timings)."""
-    return {"provenance": provenance(profile, backend, seed), "claims": [r.to_json() for r in results]}
+def results_document(results: list[ClaimResult], config: RunConfig) -> dict:
+    """Every number of a run made under ``config``, as written to ``results.json`` (JSON-ready, no timings)."""
+    return {"provenance": provenance(config), "claims": [r.to_json() for r in results]}
 
 
 def dump_results(document: dict) -> str:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ebmcheck.checks.anatomy import ClaimResult
+from ebmcheck.checks.config import RunConfig
 from ebmcheck.checks.report.render import ReportSummary, render
 
 MANIFEST = ".ebmcheck-manifest.json"
@@ -40,8 +41,7 @@ _LEGACY_PATTERNS = ("index.md", "index.html", "errata.md", "errata.html", "resul
                     "claims/*.md", "claims/*.html", "figures/*.png")
 
 
-def write_reports(results: list[ClaimResult], out: Path | str, *, profile: str, backend: str, seed: int,
-                  force: bool = False) -> ReportSummary:
+def write_reports(results: list[ClaimResult], out: Path | str, config: RunConfig, *, force: bool = False) -> ReportSummary:
     """Write every report into ``out`` without deleting or overwriting anything ebmcheck did not write.
 
     ``out`` is checked first (:func:`check_destination`: a non-empty folder that is not a report
@@ -52,7 +52,7 @@ def write_reports(results: list[ClaimResult], out: Path | str, *, profile: str, 
     destination = check_destination(out, force)
     staging = new_staging(destination.path)
     try:
-        summary = render(results, staging, profile=profile, backend=backend, seed=seed)
+        summary = render(results, staging, config)
         install(staging, destination.path)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
