@@ -35,14 +35,16 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import math
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Literal
 
 import array_api_compat
+import array_api_compat.numpy  # namespace() of no array at all is numpy's
 import numpy as np
 
-from ebmcheck.theory.validation import generator, positive_int
+from ebmcheck.theory.validation import generator, positive_int, real_array, real_scalar
 
 BackendName = Literal["numpy", "cupy"]
 BACKENDS: tuple[str, ...] = ("numpy", "cupy")
@@ -104,8 +106,32 @@ def default_rng(seed, xp):
     cupy's generators cannot be pickled."""
     if not isinstance(seed, np.random.SeedSequence):
         seed = positive_int("seed", seed, minimum=0)
-    module = random_module(xp)
+    module = random_module(_check_namespace(xp))
     return (module if module is not None else np.random).default_rng(seed)
+
+
+def _check_namespace(xp):
+    """``xp`` if it is an array namespace (a module with ``asarray``); TypeError naming ``xp`` otherwise."""
+    if not isinstance(xp, ModuleType) or not callable(getattr(xp, "asarray", None)):
+        raise TypeError(f"xp must be an array namespace such as numpy, cupy or array_api_strict, got {xp!r:.60}")
+    return xp
+
+
+def _parameter(name: str, value, shape: tuple[int, ...], *, low: float | None = None):
+    """A distribution parameter: a finite real number, or a finite real array (kept in its
+    namespace) that broadcasts to the draws' ``shape``."""
+    if hasattr(value, "__array_namespace__") or isinstance(value, np.ndarray):
+        array = real_array(name, value, allow_empty=True)
+        try:
+            fits = np.broadcast_shapes(tuple(array.shape), shape) == shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"{name} must broadcast to the draws' shape {shape}, got shape {tuple(array.shape)}")
+        if low is not None and not bool(namespace(array).all(array >= low)):
+            raise ValueError(f"{name} must be >= {low:g} everywhere")
+        return array
+    return real_scalar(name, value, low=low)
 
 
 def _shape(shape) -> tuple[int, ...]:
@@ -123,7 +149,7 @@ def standard_normal(rng, shape, xp):
     ``rng.standard_normal(shape)`` — the one normal draw that numpy's and cupy's generators
     share — converted by ``xp.asarray`` (no copy when ``rng`` already draws arrays of ``xp``;
     a host-to-namespace copy for a numpy generator serving array-api-strict)."""
-    rng = generator("rng", rng)
+    rng, xp = generator("rng", rng), _check_namespace(xp)
     return xp.asarray(rng.standard_normal(_shape(shape)))
 
 
@@ -133,6 +159,8 @@ def normal(rng, shape, xp, loc=0.0, scale=1.0):
     Bit for bit ``rng.normal(loc, scale, shape)`` on numpy (which computes the same
     ``loc + scale * standard_normal``); cupy's generator has no ``normal``. ``loc`` and
     ``scale`` are real numbers or arrays of ``xp`` that broadcast to ``shape``."""
+    shape = _shape(shape)
+    loc, scale = _parameter("loc", loc, shape), _parameter("scale", scale, shape, low=0.0)
     return loc + scale * standard_normal(rng, shape, xp)
 
 
@@ -142,10 +170,14 @@ def uniform(rng, shape, xp, low=0.0, high=1.0):
     Bit for bit ``rng.uniform(low, high, shape)`` on numpy, and ``rng.random(shape)`` for the
     default interval (0 + 1·u is u); the same operations on cupy. ``low`` and ``high`` are real numbers or arrays of
     ``xp`` that broadcast to ``shape``."""
-    rng = generator("rng", rng)
+    rng, xp = generator("rng", rng), _check_namespace(xp)
     if not callable(getattr(rng, "random", None)):
         raise TypeError(f"rng must be a random generator with random(shape), got {rng!r:.60}")
-    return low + (high - low) * xp.asarray(rng.random(_shape(shape)))
+    shape = _shape(shape)
+    low, high = _parameter("low", low, shape), _parameter("high", high, shape)
+    if isinstance(low, float) and isinstance(high, float) and not math.isfinite(high - low):
+        raise ValueError(f"high - low must be finite, got high={high!r}, low={low!r}")
+    return low + (high - low) * xp.asarray(rng.random(shape))
 
 
 ENTROPY_WORDS = 4  # 128 bits drawn from a generator that has no SeedSequence of its own
@@ -174,6 +206,7 @@ def spawn(rng, n: int, xp) -> list:
 
     On numpy these draw exactly what ``rng.spawn(n)`` would (same children, same default bit
     generator); cupy's generator has no ``spawn``."""
+    _check_namespace(xp)
     return [default_rng(seed, xp) for seed in child_seeds(rng, n)]
 
 

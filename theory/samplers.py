@@ -280,8 +280,9 @@ def mala_kernel(rng, state: LangevinState, model, theta, step_size: float, *, lo
             forward = log_proposal(proposal, state.position, state)
             backward = log_proposal(state.position, proposal, proposed)
         log_ratio = proposed.log_density - state.log_density + backward - forward
-        log_ratio = xp.where(xp.isfinite(log_ratio), log_ratio, -math.inf)
-        probability = xp.exp(xp.minimum(log_ratio, 0.0))
+        # 0-d arrays, not Python scalars, in where/minimum: scalars there are array API 2024.12 only
+        log_ratio = xp.where(xp.isfinite(log_ratio), log_ratio, xp.asarray(-math.inf, dtype=xp.float64))
+        probability = xp.exp(xp.minimum(log_ratio, xp.asarray(0.0, dtype=xp.float64)))
         accept = threshold < probability
     keep = accept[:, None]
     new = LangevinState(
@@ -418,10 +419,10 @@ def ula_law_at_step(Sigma, h, k, mean0, cov0, mu=None, temperature: float = 1.0)
     with np.errstate(over="ignore"):
         power = contraction ** int(k)
         marginal = xp.abs(contraction**2 - 1.0) <= 1e-12
-        safe = xp.where(marginal, 0.5, contraction)
+        safe = xp.where(marginal, xp.asarray(0.5, dtype=xp.float64), contraction)
         noise = xp.where(
             marginal,
-            float(functions["noise_marginal"](h, float(k), temperature)),
+            xp.asarray(functions["noise_marginal"](h, float(k), temperature), dtype=xp.float64),
             functions["noise"](safe, h, float(k), temperature),
         )
     transition_k = (eigenvectors * power) @ eigenvectors.T
