@@ -200,3 +200,15 @@ def test_the_coupled_bias_chains_on_array_api_strict_are_numpys():
     # averages differ between chains (which is what independent noise would give)
     coarse, fine = results[1]
     assert float(np.mean(np.abs(coarse - fine))) < 0.1 * float(np.std(coarse[:, 0]))
+
+
+def test_validation_keeps_array_api_strict_arrays_and_refuses_bad_ones_by_name():
+    from ebmcheck.theory import validation
+
+    assert namespace(validation.real_array("x", xs.asarray(_start(3)))) is xs
+    assert namespace(validation.spd_matrix("Sigma", xs.asarray(SIGMA))) is xs
+    bad = xs.asarray(np.where(np.arange(6).reshape(3, 2) == 4, np.nan, 0.0))
+    with pytest.raises(ValueError, match="position"):
+        samplers.langevin_init(bad, MODEL, xs.asarray(THETA))
+    with pytest.raises(ValueError, match="Sigma"):
+        samplers.ula_stationary_covariance(xs.asarray([[1.0, 2.0], [2.0, 1.0]]), 0.1)
