@@ -16,6 +16,13 @@ drawn, never after); the rest are omitted and listed in the first check's ``deta
 probability about β = 1e-4 (normal approximation, estimated SE ≈ predicted SE). The earlier
 6 SE allowed up to 1.7 %: a seed sweep of 2478 checks found one surviving control, an
 off-diagonal entry of the d = 10 covariance.
+
+Backend (``--backend``): every chain — :func:`_simulate` and the coupled chains of
+:func:`_coupled_time_averages` — runs on the context's array backend through
+:mod:`theory.samplers` (one Langevin move, no update written here). Start points are drawn on
+the host, so every backend starts from the same points, and moved to the backend; the final
+positions come back to the host, where the statistics (second moments, z-tests, the bias-order
+fit), the closed forms on the small d×d matrices and the quadrature reference are computed.
 """
 
 from __future__ import annotations
