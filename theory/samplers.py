@@ -108,6 +108,11 @@ def _check_temperature(temperature) -> float:
     return real_scalar("temperature", temperature, low=0.0, low_inclusive=False)
 
 
+def _check_theta(theta):
+    """θ as an array (a list becomes a numpy array; an array keeps its namespace)."""
+    return real_array("theta", theta)
+
+
 def _noise_scale(step_size: float, temperature: float) -> float:
     r""":math:`\sqrt{2\tau h}`: the increment of one move is :math:`\sqrt{2\tau h}\,\xi`."""
     return math.sqrt(2.0 * temperature * step_size)
@@ -194,11 +199,6 @@ def _langevin_step(state: LangevinState, model, theta, step_size: float, increme
         value = None if state.log_density is None else _on_finite_rows(model.log_f, position, theta, finite)
         new = LangevinState(position, value, _on_finite_rows(model.score, position, theta, finite))
     return new, ULAInfo(~finite)
-
-
-def _check_theta(theta):
-    """θ as an array (a list becomes a numpy array; an array keeps its namespace)."""
-    return real_array("theta", theta)
 
 
 def ula_kernel(rng, state: LangevinState, model, theta, step_size: float, *, temperature: float = 1.0):
