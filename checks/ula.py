@@ -16,6 +16,13 @@ drawn, never after); the rest are omitted and listed in the first check's ``deta
 probability about β = 1e-4 (normal approximation, estimated SE ≈ predicted SE). The earlier
 6 SE allowed up to 1.7 %: a seed sweep of 2478 checks found one surviving control, an
 off-diagonal entry of the d = 10 covariance.
+
+Backend (``--backend``): every chain — :func:`_simulate` and the coupled chains of
+:func:`_coupled_time_averages` — runs on the context's array backend through
+:mod:`theory.samplers` (one Langevin move, no update written here). Start points are drawn on
+the host, so every backend starts from the same points, and moved to the backend; the final
+positions come back to the host, where the statistics (second moments, z-tests, the bias-order
+fit), the closed forms on the small d×d matrices and the quadrature reference are computed.
 """
 
 from __future__ import annotations
@@ -28,8 +35,8 @@ from scipy.linalg import expm
 from ebmcheck.checks.anatomy import Check, Claim, Context, Source, ZTest, mean_and_standard_error, power_z, printed_statement_controls
 from ebmcheck.checks.figures import new_figure
 from ebmcheck.derivations import ula as derivation
-from ebmcheck.theory import models, quadrature
-from ebmcheck.theory import samplers
+from ebmcheck.theory import models, quadrature, samplers
+from ebmcheck.theory.backend import namespace, standard_normal
 
 TOPIC = "ula"
 # Predicted |prediction − control| / SE required before a check is built: z_{α/2} + z_β ≈ 7.6, so a
@@ -64,19 +71,22 @@ def _steps_to_stationarity(sigma, h, num_chains) -> int:
 
 
 def _simulate(context, name, model, theta, x0, h, steps, kernel="ula", temperature=1.0, log_proposal=None):
-    """Run ``steps`` steps from ``x0`` (N, d); returns final positions (NaN rows where diverged),
-    the step at which every chain had diverged (or None) and the mean acceptance rate."""
+    """Run ``steps`` steps from ``x0`` (N, d) on the context's backend (:func:`theory.samplers.ula_kernel`
+    or :func:`~theory.samplers.mala_kernel`, drawn by the check's device generator); returns final
+    positions on the host (NaN rows where diverged), the step at which every chain had diverged (or
+    None) and the mean acceptance rate."""
     rng = context.device_rng(name)
-    xp = context.xp
-    state = samplers.langevin_init(xp.asarray(x0), model, theta, xp)
+    theta = context.xp.asarray(theta)
+    state = samplers.langevin_init(context.xp.asarray(x0), model, theta)
+    xp = namespace(state.position)
     accepted = 0.0
     all_diverged_at = None
     for step in range(steps):
         if kernel == "ula":
-            state, info = samplers.ula_kernel(rng, state, model, theta, h, temperature=temperature, xp=xp)
+            state, info = samplers.ula_kernel(rng, state, model, theta, h, temperature=temperature)
         else:
-            state, info = samplers.mala_kernel(rng, state, model, theta, h, xp=xp, log_proposal=log_proposal)
-            accepted += float(xp.mean(info.is_accepted))
+            state, info = samplers.mala_kernel(rng, state, model, theta, h, log_proposal=log_proposal)
+            accepted += float(xp.mean(xp.astype(info.is_accepted, xp.float64)))
         if bool(xp.all(info.diverged)):
             all_diverged_at = step + 1
             break
@@ -320,9 +330,10 @@ def _printed_eq95(model, theta, step_size):
     """log g of eq. 95 as printed: −‖x' − x + h U(x)‖²/(4h), U = −log p (Example 4.1's U)."""
 
     def log_proposal(x_to, x_from, state_from):
-        energy = -(state_from.log_density - model.log_normalizer(theta))
+        xp = namespace(x_to, x_from)
+        energy = -(state_from.log_density - float(model.log_normalizer(theta)))
         residual = x_to - x_from + step_size * energy[:, None]
-        return -np.sum(residual * residual, axis=-1) / (4.0 * step_size)
+        return -xp.sum(residual * residual, axis=-1) / (4.0 * step_size)
 
     return log_proposal
 
@@ -380,29 +391,48 @@ QUARTIC_THETA = np.array([1.0, 2.0, 0.5])  # asymmetric, strongly log-concave (U
 BIAS_GRID = (0.005, 0.01, 0.02, 0.04, 0.08)
 
 
+def _coupled_time_averages(model, theta, x0, h, burn, average, rng):
+    r"""Per-chain time averages of :math:`(X, X^2)` (N, 2d) under ULA(h) and ULA(h/2) from ``x0`` (N, d),
+    synchronously coupled, over ``average`` steps after ``burn``.
+
+    Each step draws :math:`\xi_1, \xi_2` (N, d) with ``rng`` (:func:`theory.backend.standard_normal`);
+    the fine chain makes two moves of h/2 with increments :math:`\sqrt h\,\xi_1` and
+    :math:`\sqrt h\,\xi_2`, the coarse chain one move of h with :math:`\sqrt{2h}(\xi_1+\xi_2)/\sqrt2`
+    (its noise is :math:`(\xi_1+\xi_2)/\sqrt2`), all by :func:`theory.samplers.langevin_step`. The
+    arrays stay in ``x0``'s namespace. Returns (coarse averages, fine averages)."""
+    xp = namespace(x0)
+    theta = xp.asarray(theta)
+    coarse = fine = samplers.langevin_init(x0, model, theta, log_density=False)
+    sum_coarse = xp.zeros((x0.shape[0], 2 * x0.shape[1]), dtype=xp.float64)
+    sum_fine = xp.zeros((x0.shape[0], 2 * x0.shape[1]), dtype=xp.float64)
+    for step in range(burn + average):
+        xi = standard_normal(rng, (2, *x0.shape), xp)
+        xi1, xi2 = xi[0, ...], xi[1, ...]
+        fine, _ = samplers.langevin_step(fine, model, theta, h / 2, math.sqrt(h) * xi1)
+        fine, _ = samplers.langevin_step(fine, model, theta, h / 2, math.sqrt(h) * xi2)
+        coarse, _ = samplers.langevin_step(coarse, model, theta, h, math.sqrt(2 * h) * (xi1 + xi2) / math.sqrt(2))
+        if step >= burn:
+            sum_coarse += xp.concat([coarse.position, coarse.position**2], axis=-1)
+            sum_fine += xp.concat([fine.position, fine.position**2], axis=-1)
+    return sum_coarse / average, sum_fine / average
+
+
 def _coupled_bias_differences(context: Context, num_chains: int):
     r"""For each h: per-chain time averages of (X, X²) under ULA(h) and ULA(h/2), synchronously
-    coupled (the coarse noise is (ξ₁ + ξ₂)/√2 of the fine chain's two draws), both started at
-    exact target draws. Returns arrays (grid, 2 moments) of D = b(h) − b(h/2), its SE, and the
-    direct biases b(h) with their SE (quadrature reference)."""
+    coupled (:func:`_coupled_time_averages`), both started at exact target draws. Returns arrays
+    (grid, 2 moments) of D = b(h) − b(h/2), its SE, and the direct biases b(h) with their SE
+    (quadrature reference).
+
+    The chains run on the context's backend; start and noise come from one host generator per h
+    (the noise continues the stream that drew the start), moved to the backend by the shim."""
     model, theta = models.quartic(), QUARTIC_THETA
     exact = quadrature.expect_model(model, theta, lambda y: np.stack([y[:, 0], y[:, 0] ** 2], -1))[0]
     differences, diff_se, biases, bias_se = [], [], [], []
     for h in BIAS_GRID:
         rng = context.rng(f"coupled h={h}")
-        x0 = model.sample(theta, num_chains, rng)
-        coarse, fine = x0.copy(), x0.copy()
+        x0 = context.xp.asarray(model.sample(theta, num_chains, rng))
         burn, average = int(np.ceil(3 / h)), int(np.ceil(6 / h))
-        sum_coarse, sum_fine = np.zeros((num_chains, 2)), np.zeros((num_chains, 2))
-        for step in range(burn + average):
-            xi1, xi2 = rng.standard_normal((2, num_chains, 1))
-            fine = fine + h / 2 * model.score(fine, theta) + math.sqrt(h) * xi1
-            fine = fine + h / 2 * model.score(fine, theta) + math.sqrt(h) * xi2
-            coarse = coarse + h * model.score(coarse, theta) + math.sqrt(2 * h) * (xi1 + xi2) / math.sqrt(2)
-            if step >= burn:
-                sum_coarse += np.concatenate([coarse, coarse**2], -1)
-                sum_fine += np.concatenate([fine, fine**2], -1)
-        mean_coarse, mean_fine = sum_coarse / average, sum_fine / average
+        mean_coarse, mean_fine = map(context.backend.to_numpy, _coupled_time_averages(model, theta, x0, h, burn, average, rng))
         d, se = mean_and_standard_error(mean_coarse - mean_fine)
         b, bse = mean_and_standard_error(mean_coarse)
         differences.append(d)

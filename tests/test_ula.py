@@ -164,3 +164,29 @@ def test_derivation_steps_are_proved(build):
 def test_stable_edge_is_twice_lambda_min():
     assert derivation.step_size_region().exports["edge_factor"] == 2
     assert samplers.stable_step_size_bound(np.array([[1.0, 0.6], [0.6, 2.0]])) == pytest.approx(2 * np.linalg.eigvalsh([[1.0, 0.6], [0.6, 2.0]])[0])
+
+
+def test_ula_kernel_is_the_one_move_driven_by_fresh_noise():
+    """ula_kernel = langevin_step with increment √(2τh)ξ, ξ the generator's next standard normals (the stream is unchanged)."""
+    model = models.gaussian(2)
+    theta = model.pack([0.5, -1.0], [[2.0, 0.6], [0.6, 1.0]])
+    state = samplers.langevin_init(np.random.default_rng(3).standard_normal((100, 2)), model, theta)
+    for temperature in (1.0, 0.5):
+        new, _ = samplers.ula_kernel(np.random.default_rng(4), state, model, theta, 0.2, temperature=temperature)
+        noise = np.random.default_rng(4).standard_normal((100, 2))
+        expected, _ = samplers.langevin_step(state, model, theta, 0.2, math.sqrt(2 * temperature * 0.2) * noise)
+        for field in ("position", "log_density", "score"):
+            np.testing.assert_array_equal(getattr(new, field), getattr(expected, field))
+        np.testing.assert_array_equal(samplers.langevin_move(state, noise, 0.2, temperature), new.position)
+
+
+def test_langevin_step_inputs_are_validated():
+    model = models.gaussian(1)
+    theta = model.pack([0.0], [[1.0]])
+    state = samplers.langevin_init(np.zeros((3, 1)), model, theta)
+    with pytest.raises(ValueError, match="increment"):
+        samplers.langevin_step(state, model, theta, 0.1, np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="increment"):
+        samplers.langevin_step(state, model, theta, 0.1, np.full((3, 1), np.nan))
+    with pytest.raises(ValueError, match="step_size"):
+        samplers.langevin_step(state, model, theta, 0.0, np.zeros((3, 1)))

@@ -15,6 +15,7 @@ import math
 import numbers
 from typing import Any
 
+import array_api_compat
 import numpy as np
 
 
@@ -24,11 +25,12 @@ def _describe(value: Any) -> str:
 
 
 def _namespace(value):
-    """numpy, or the array namespace of a non-numpy array (cupy) so that it stays on its device."""
-    module = type(value).__module__.split(".")[0]
-    if module in ("numpy", "builtins") or not hasattr(value, "__array_namespace__"):
+    """numpy, or the array namespace of a non-numpy array (cupy, array-api-strict) so that it stays
+    on its device: array_api_compat's, which knows cupy arrays whether or not they carry
+    ``__array_namespace__``."""
+    if isinstance(value, (np.ndarray, np.generic)) or not array_api_compat.is_array_api_obj(value):
         return np
-    return value.__array_namespace__()
+    return array_api_compat.array_namespace(value)
 
 
 def real_array(name: str, value: Any, *, ndim: int | tuple[int, ...] | None = None,
