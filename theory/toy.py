@@ -60,7 +60,7 @@ import sympy as sp
 from scipy import integrate, optimize, special
 from sympy.printing.numpy import NumPyPrinter
 
-from ebmcheck.theory import fitting, models, samplers
+from ebmcheck.theory import fitting, models, quadrature, samplers
 from ebmcheck.theory.fitting import ConvergenceError
 from ebmcheck.theory.quadrature import gauss_legendre
 from ebmcheck.theory.validation import choice, flag, function, generator, positive_int, real_array, real_scalar
@@ -332,15 +332,15 @@ class ToyModel:
         """
         func = function("func", func)
         theta = _finite_array("theta", theta)
-        results = []
-        for panels in (self.panels // 2, self.panels):
-            nodes, weights = self._rule(panels)
+
+        def at_level(level: int):
+            nodes, weights = self._rule(quadrature.refined(self.panels // 2, level))
             x = nodes[:, None]
             weighted = weights[:, None] * np.exp(self.log_density(x, theta[None, :]))
             values = np.asarray(func(x), dtype=float)
-            results.append(((weighted * values).sum(0), (weighted * np.abs(values)).sum(0)))
-        (coarse, _), (fine, size) = results
-        return Flow(fine, np.maximum(np.abs(fine - coarse), 64 * EPS * np.maximum(size, 1e-300)))
+            return (weighted * values).sum(0), (weighted * np.abs(values)).sum(0)
+
+        return Flow(*quadrature.refine(at_level))
 
     # ---- objectives and flows -------------------------------------------------------------------
     def ml_loss(self, theta, theta_star) -> Flow:
@@ -512,17 +512,16 @@ class _Walkers:
     r"""N independent walkers of a :class:`ToyModel` as one chain in :math:`\mathbb{R}^N` for :mod:`theory.samplers`.
 
     :math:`\log f(x;\theta) = \sum_i \log f_\theta(x_i)`, so the chain's score is the walkers'
-    scores side by side; ``theta`` is each chain's parameter, shape (num_chains, 1). ``xp`` is
-    accepted for the samplers' model protocol; the toy model evaluates with numpy.
+    scores side by side; ``theta`` is each chain's parameter, shape (num_chains, 1).
     """
 
     toy: ToyModel
     dim: int
 
-    def log_f(self, x, theta, xp=None):
+    def log_f(self, x, theta):
         return self.toy.log_f(x, theta).sum(axis=-1)
 
-    def score(self, x, theta, xp=None):
+    def score(self, x, theta):
         return self.toy.score(x, theta)
 
 
