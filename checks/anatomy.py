@@ -377,6 +377,7 @@ class Claim:
     sharpening: str | None = None  # a sharper true form of a true statement (LaTeX), with its own checks
     required_resolution: float | None = None  # relative resolution the statement needs, if it needs one
     resolution_reason: str = ""  # why it needs that resolution
+    host_only: str = ""  # why the checks run on the host (numpy) whatever --backend; "" when they honour it
 
 
 @dataclass(frozen=True)

@@ -75,12 +75,17 @@ def _select(claim_ids: tuple[str, ...]):
     return [registry.get_claim(cid) for cid in claim_ids] if claim_ids else list(registry.CLAIMS)
 
 
-def _require_backend(name: str) -> None:
+def _require_backend(name: str, claims=()) -> None:
+    """Exit 3 when the backend cannot run; say which of ``claims`` will run on the host anyway."""
     try:
         get_backend(name)
     except BackendUnavailable as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(3)
+    host = [claim.id for claim in claims if claim.host_only]
+    if name != "numpy" and host:
+        click.echo(f"note: {len(host)} of {len(claims)} claims run on the host (numpy) whatever --backend "
+                   f"(each page says why): {', '.join(host)}", err=True)
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -126,7 +131,8 @@ def list_claims(claim_ids, out, verbose) -> None:
         if verbose:
             parts = claim_parts(claim)
             for label, value in (("title", plain_text(claim.title)), ("topic", parts.topic), ("derivation", parts.derivation),
-                                 ("checks", parts.checks), ("tests", parts.tests)):
+                                 ("checks", parts.checks), ("tests", parts.tests),
+                                 ("backend", parts.backend)):
                 click.echo(f"  {label + ':':12s}{value}")
 
 
@@ -139,7 +145,7 @@ def list_claims(claim_ids, out, verbose) -> None:
 def verify(claim_ids, profile, backend, seed_text, as_json) -> None:
     """Verify claims (all by default); exit 1 when a verdict differs from the recorded one."""
     claims = _select(claim_ids)
-    _require_backend(backend)
+    _require_backend(backend, claims)
     seeds, origin = parse_seeds(seed_text)
     click.echo(f"ebmcheck verify: {_describe_seeds(seeds, origin)}, profile {profile}, backend {backend}, "
                f"{len(claims)} claims", err=True)
@@ -306,7 +312,7 @@ def report(out, profile, backend, seed_text, check_only, rtol, force, allow_dirt
     from ebmcheck.checks.report.results import results_document
     from ebmcheck.checks.report.write import DestinationError, check_destination, write_reports
 
-    _require_backend(backend)
+    _require_backend(backend, registry.CLAIMS)
     seeds, origin = parse_seeds(seed_text)
     if len(seeds) != 1:
         _fail(f"{origin} gives {len(seeds)} seeds: a report is written for one seed (use verify --seed A-B for a sweep)")

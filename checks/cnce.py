@@ -28,6 +28,7 @@ from ebmcheck.theory import noise as nz
 from ebmcheck.theory.cnce import fit_cnce, log_ratio, per_sample_loss, softplus
 
 TOPIC = "cnce"
+HOST_ONLY = ("quadrature matrices and batched Newton fits (theory.asymptotics, theory.fitting) written against numpy and SciPy; the replicate fits are host numpy")  # why --backend does not reach these checks
 SEED = "004"
 
 
@@ -314,6 +315,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="cnce-loss-symmetry",
         title="Lemma 4: symmetry of the CNCE loss",
         topic=TOPIC,
+        host_only=HOST_ONLY,
         sources=(Source(SEED, "Appendix B.1, Lemma 4, eq. 21 (used in eq. 12)",
                         r"\log \sigma \left(\log \frac{f(\mathbf{x}; \theta) p_n(\mathbf{y}|\mathbf{x})}{f(\mathbf{y}; \theta) p_n(\mathbf{x}|\mathbf{y})} \right) = \log \left(1 - \sigma \left(\log \frac{f(\mathbf{y}; \theta) p_n(\mathbf{x}|\mathbf{y})}{f(\mathbf{x}; \theta) p_n(\mathbf{y}|\mathbf{x})} \right)\right)"),),
         expected_verdict="verified",
@@ -327,6 +329,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="fisher-information-unnormalized",
         title="Lemma 3: Fisher information from the unnormalized model",
         topic=TOPIC,
+        host_only=HOST_ONLY,
         sources=(Source(SEED, "Appendix B.1, Lemma 3, eq. 14",
                         r"\mathbf{I}_F(\theta) = \text{Var}_{\mathbf{x} \sim p}[\nabla_{\theta} \log f(\mathbf{x}; \theta)]"),),
         expected_verdict="verified-with-conditions",
@@ -340,6 +343,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="cnce-asymptotic-covariance",
         title="Theorem 1: asymptotic covariance of CNCE (K = 1)",
         topic=TOPIC,
+        host_only=HOST_ONLY,
         sources=(Source(SEED, "Theorem 1, eqs. 4–6; proof appendix B.2, eqs. 25–64",
                         r"\hat{\theta} \sim \mathcal{N}(\theta^*, \Sigma),\ \Sigma = \frac{1}{N_d} C_1^{-1} C_2 C_1^{-1}"),),
         expected_verdict="verified-with-conditions",
@@ -360,6 +364,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="cnce-asymptotic-covariance-any-k",
         title="CNCE asymptotic covariance for K noise points per data point",
         topic=TOPIC,
+        host_only=HOST_ONLY,
         sources=(Source(SEED, "Appendix B.2, eqs. 40–54 (variance of the gradient for K = N_n/N_d)",
                         r"\text{Var}\,\mathbf{J}_N = \frac{4K}{N_d K^2}\mathbb{E}[\mathbf{s}\mathbf{s}^\top] + 2\cdot\frac{4(K^2-K)}{N_d K^2}\mathbb{E}[\mathbf{s}(\mathbf{x},\mathbf{y})\mathbf{s}(\mathbf{x},\mathbf{y}')^\top] \;(\text{eqs. }47\text{–}49) = \frac{4K}{N_dK^2}\mathbb{E}[\nabla F\nabla F^\top P_0^2] + 4\times\frac{4(K^2-K)}{N_dK^2}\mathbb{E}_{\mathbf{x}}[\mathbb{E}_{\mathbf{y}}[\nabla F P_0]] \;(\text{eqs. }50\text{–}54)"),),
         expected_verdict="refuted",
@@ -379,6 +384,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="cnce-oracle-2crlb",
         title="Corollary 2: oracle noise reaches twice the Cramér–Rao bound",
         topic=TOPIC,
+        host_only=HOST_ONLY,
         sources=(Source(SEED, "Corollary 2, eq. 7; proof appendix B.3, eqs. 65–76",
                         r"p_n(\mathbf{y}|\mathbf{x}) = p_d(\mathbf{x}):\quad \mathbb{E}\|\hat{\theta} - \theta^*\|^2 = \frac{2}{N_d} \text{trace}(\mathbf{I}_F^{-1}) + o\left(\frac{1}{N_d}\right)"),),
         expected_verdict="verified-with-conditions",

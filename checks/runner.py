@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 import time
@@ -26,8 +27,12 @@ def run_claim(claim: Claim, config: RunConfig | None = None, **settings) -> Clai
     ``config`` is a :class:`~checks.config.RunConfig` (default: ``RunConfig()``, the quick
     profile on numpy at :data:`~checks.config.DEFAULT_SEED`); its fields may also be given as
     keywords, alone or overriding ``config``'s: ``run_claim(claim, seed=7, profile="full")``.
+    A claim that declares itself host-only (:attr:`Claim.host_only`, with its reason) runs on
+    numpy whatever the backend; its page says so.
     """
     config = resolve_config(config, **settings)
+    if claim.host_only:
+        config = dataclasses.replace(config, backend="numpy")
     start = time.perf_counter()
     context = Context(claim.id, config)
     steps = list(checked_derivation(claim))

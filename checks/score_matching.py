@@ -25,6 +25,7 @@ from ebmcheck.theory import models
 from ebmcheck.theory.expectations import QuadraturePopulation, SamplePopulation, model_population
 
 TOPIC = "score_matching"
+HOST_ONLY = ("quadrature and closed forms with SciPy (integrate, stats) on 1-D and 2-D points; no array-API path, and the work is seconds on a CPU")  # why --backend does not reach these checks
 HALF_MISSING = (sp.Rational(1, 2), sp.Integer(1), sp.Integer(1), sp.Rational(1, 2))
 # conventions mixed, the neighbouring formulas a reader of both the notes (½E|s_θ − s_p|², seeds 000/001) and the
 # slides (E|s_θ − s_p|², seed 002) would write: the slides' 2Δ under the notes' ½, and the notes' ½|s_θ|² under the slides' 1
@@ -336,6 +337,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="hyvarinen-identity",
         title="Hyvärinen's score-matching identity (½ convention)",
         topic=TOPIC,
+        host_only=HOST_ONLY,
         sources=(
             Source("000", "Score Matching Reformulation (univariate and multivariate)",
                    r"\mathcal{L}_{SM}(\theta) = \mathbb{E}_{x \sim p_{data}} \left[ \frac{1}{2} \|\nabla_x \log p_\theta(x)\|^2 + \text{tr}(\nabla_x \nabla_x \log p_\theta(x)) \right] + \text{constant}"),
@@ -353,6 +355,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="hyvarinen-identity-factor-two",
         title="Hyvärinen's identity without the ½ (slides)",
         topic=TOPIC,
+        host_only=HOST_ONLY,
         sources=(Source("002", "slide 'c. Score Matching [Hyvarinen 2005]' and its proof",
                         r"SM(\theta) = \operatorname{cst} + \mathbb{E}_*[|\nabla \log \rho_{\theta}|^2 + 2\Delta \log \rho_{\theta}]"),),
         expected_verdict="verified-with-conditions",
@@ -365,6 +368,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="hyvarinen-identity-review-eq54",
         title="Score-matching identity as printed in the review, eq. 54",
         topic=TOPIC,
+        host_only=HOST_ONLY,
         sources=(Source("003", "Section 3, eq. 54",
                         r"\mathcal{L}(s_{\theta}, \rho_{*}) = \frac{1}{2} \int_{\mathbb{R}^{d}} \rho_{*} \|s_{\theta} - \nabla \log \rho_{*}\|^{2} dx = \mathbb{E}_{*}[\|s_{\theta}\|^{2} + \text{tr}(J_{x}s_{\theta})] + C_{p}"),),
         expected_verdict="refuted",
@@ -378,6 +382,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="ebm-score-partition-free",
         title="The score of an EBM does not depend on the partition function",
         topic=TOPIC,
+        host_only=HOST_ONLY,
         sources=(Source("000", "Stein Score Function",
                         r"s_\theta(x) = \nabla_x \log p_\theta(x) = \nabla_x (f_\theta(x) - \log Z(\theta)) = \nabla_x f_\theta(x)"),),
         expected_verdict="verified",
@@ -389,6 +394,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="gaussian-score",
         title="The score of a Gaussian",
         topic=TOPIC,
+        host_only=HOST_ONLY,
         sources=(Source("000", "Example: Gaussian Distribution", r"s(x) = \nabla_x \log p(x) = -\Sigma^{-1}(x - \mu)"),),
         expected_verdict="verified",
         derivation=derivation.gaussian_score,

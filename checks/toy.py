@@ -26,6 +26,7 @@ from ebmcheck.theory import models, quadrature
 from ebmcheck.theory.toy import ToyModel, ml_fixed_point, nce_fixed_point, nce_normalizer_fixed_point, solve_flow
 
 TOPIC = "toy"
+HOST_ONLY = ("1-D quadrature flows, ODE integration and root finding with SciPy (solve_ivp, brentq); PCD walkers draw from a host generator")  # why --backend does not reach these checks
 THETA_STAR = -math.log(4.0)  # q* = 0.8, the slides' target
 SEPARATIONS = (20.0, 8.0, 4.0)
 STARTS = (-4.0, 0.0, 3.0)
@@ -350,6 +351,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="toy-partition-function",
         title="Partition function of the two-mode toy model",
         topic=TOPIC,
+        host_only=HOST_ONLY,
         sources=(Source(SEED_002, "slide 'Training procedures III' (Model)", r"Z_{\theta} = (1+e^{-\theta})\sqrt{2\pi}"),),
         expected_verdict="verified",
         derivation=derivation.partition_function,
@@ -361,6 +363,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="toy-ml-flow-converges",
         title="The maximum-likelihood flow converges to θ*",
         topic=TOPIC,
+        host_only=HOST_ONLY,
         sources=(Source(SEED_002, "slide 'Success of max-likelihood'",
                         r"\dot{\theta}(t) = \mathbb{E}_{\theta(t)}[\nabla_{\theta}U_{\theta(t)}] - \mathbb{E}_{\theta_*}[\nabla_{\theta}U_{\theta(t)}] "
                         r"\approx \frac{e^{-\theta(t)}}{1+e^{-\theta(t)}} - \frac{e^{-\theta_*}}{1+e^{-\theta_*}}. "
@@ -377,6 +380,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="toy-sm-no-learning",
         title="Score matching does not learn the mode weights",
         topic=TOPIC,
+        host_only=HOST_ONLY,
         sources=(Source(SEED_002, "slide 'Failure of score matching'",
                         r"\nabla \log \rho_{\theta}(x) \text{ does not depend on } \theta, \text{ hence } \nabla_{\theta}SM(\theta) \approx 0. "
                         r"\text{ This leads to the ``no learning'' phenomenon } \dot{\theta}(t) \approx 0"),),
@@ -394,6 +398,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="toy-nce-fixed-point",
         title="Fixed point of the NCE flow with mixture noise",
         topic=TOPIC,
+        host_only=HOST_ONLY,
         sources=(Source(SEED_002, "slide 'NCE fails'",
                         r"\dot{\theta}(t) = \mathbb{E}_*[\log D_{\theta(t)}(x)] + \mathbb{E}_{\mu}[\log(1 - D_{\theta(t)}(y))]; \quad "
                         r"\dot{\theta}(t) = -\frac{e^{-\theta_*}}{1+e^{-\theta_*}} + \frac{e^{-\theta_*}}{1+e^{-\theta_*}}\frac{e^{-\theta(t)}}{e^{-\theta(t)}+e^{-\mu}} "
@@ -413,6 +418,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="toy-nce-with-normalizer",
         title="NCE on the toy model with a learned log-normalizer; 'normalization is automatic'",
         topic=TOPIC,
+        host_only=HOST_ONLY,
         sources=(Source(SEED_002, "slide 'NCE Strategy'",
                         r"D_{\theta_*} \approx D_{\rm opt} \Rightarrow F_{\theta_*} \approx \rho_*. \text{ Extra rizz: the normalization } "
                         r"\int e^{-U_{\theta}}=1 \text{ is automatic!}"),),
@@ -430,6 +436,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="toy-pcd-mode-collapse",
         title="Persistent contrastive divergence collapses on separated modes",
         topic=TOPIC,
+        host_only=HOST_ONLY,
         sources=(Source(SEED_002, "slide 'Mode collapse in PCD'",
                         r"\text{There is no transfer of walkers between modes } a \text{ and } b! \ "
                         r"\dot{\theta}(t) \approx \frac{e^{-\theta(0)}}{1+e^{-\theta(0)}} - \frac{e^{-\theta_*}}{1+e^{-\theta_*}} = \text{cst}. "

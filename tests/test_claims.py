@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -75,3 +76,22 @@ def test_run_claim_takes_a_configuration_or_its_fields():
     by_config = run_claim(claim, RunConfig(seed=1)).to_json()
     assert by_config == run_claim(claim, seed=1).to_json()
     assert by_config["checks"] != run_claim(claim, seed=2).to_json()["checks"]
+
+
+def test_every_claim_honours_the_backend_or_says_why_not():
+    """A claim either runs its chains on --backend's arrays (the ULA topic) or names why it is host-only."""
+    for claim in CLAIMS:
+        if claim.topic == "ula":
+            assert not claim.host_only, claim.id
+        else:
+            assert len(claim.host_only) > 40, f"{claim.id}: host-only without a reason"
+
+
+def test_a_host_only_claim_runs_on_numpy_whatever_the_backend(monkeypatch):
+    """The runner hands a host-only claim a numpy context even when the run asks for another backend."""
+    seen = []
+    claim = get_claim("hyvarinen-identity")
+    fake = dataclasses.replace(claim, checks=lambda context: seen.append(context.config.backend) or [])
+    monkeypatch.setattr("ebmcheck.checks.runner.checked_derivation", lambda c: ())
+    run_claim(fake, RunConfig(backend="cupy"))
+    assert seen == ["numpy"]

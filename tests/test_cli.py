@@ -122,11 +122,12 @@ def test_list_verbose_names_the_code_of_a_claim_whose_id_is_not_its_topic():
     result = _invoke(["list", "-v", claim.id])
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if not line.startswith("last verdicts from")]
-    assert lines[0].startswith(f"{claim.id} ") and len(lines) == 6  # one claim, its five detail lines
+    assert lines[0].startswith(f"{claim.id} ") and len(lines) == 7  # one claim, its six detail lines
     assert "  topic:      score_matching" in lines
     assert "  derivation: ebmcheck.derivations.score_matching:hyvarinen_identity" in lines
     assert "  checks:     ebmcheck.checks.score_matching:hyvarinen_checks" in lines
     assert '  tests:      python -m pytest tests/test_claims.py -k "[hyvarinen-identity]"' in lines
+    assert lines[-1].startswith("  backend:    host only (numpy whatever --backend): ")
 
 
 def test_list_without_verbose_prints_one_line_per_claim_and_refuses_an_unknown_id():

@@ -52,12 +52,14 @@ def pytest_command(claim: Claim) -> str:
 
 @dataclass(frozen=True)
 class ClaimParts:
-    """Where a claim's parts are: its topic, derivation function, check function and tests."""
+    """Where a claim's parts are: its topic, derivation function, check function and tests, and
+    where its checks run (the array backend of ``--backend``, or the host and why)."""
 
     topic: str
     derivation: str
     checks: str
     tests: str
+    backend: str
 
 
 def claim_parts(claim: Claim) -> ClaimParts:
@@ -67,4 +69,12 @@ def claim_parts(claim: Claim) -> ClaimParts:
         derivation=describe_callable(claim.derivation),
         checks=describe_callable(claim.checks),
         tests=pytest_command(claim),
+        backend=backend_support(claim),
     )
+
+
+def backend_support(claim: Claim) -> str:
+    """Whether the claim's checks run on ``--backend``'s arrays or on the host whatever it is, and why."""
+    if claim.host_only:
+        return f"host only (numpy whatever --backend): {claim.host_only}"
+    return "honours --backend (its chains run on the chosen array backend)"
