@@ -59,9 +59,9 @@ MAX_RESULT_ENTRIES = 2**29
 θ-Hessian of ``gaussian(100)``, p = 5150, at 10^4 points: 2.65·10^11 numbers) the method raises
 ``ValueError``; evaluate fewer points at a time."""
 
-_CHUNK_ENTRIES = 2**22
+_CHUNK_ENTRIES = 2**16
 """A :class:`MatrixModel` evaluates a batch in slices along its first axis so that no intermediate
-array exceeds about this many numbers (32 MiB): memory stays bounded and arrays stay in cache."""
+array exceeds about this many numbers (512 KiB): memory stays bounded and arrays stay in cache."""
 
 _RESULT_SHAPES = {  # the trailing shape of each derivative, given (d, p)
     "log_f": lambda d, p: (),
@@ -394,31 +394,31 @@ class Parameter:
         rows, cols = self.shape
         return rows * (rows + 1) // 2 if self.symmetric else rows * cols
 
-    def entries(self) -> list[tuple[int, int]]:
-        """The block's (row, column) entries in ``theta`` order."""
+    def entries(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column indices of the block's entries, in ``theta`` order."""
         rows, cols = self.shape
         if self.symmetric:
-            return list(zip(*(np.triu_indices(rows)[k].tolist() for k in (0, 1)), strict=True))
-        return [(i, j) for i in range(rows) for j in range(cols)]
+            return np.triu_indices(rows)
+        return tuple(index.reshape(-1) for index in np.indices((rows, cols)))
 
     def names(self) -> list[str]:
         """Names of the entry symbols: ``mu3`` for a vector, ``Lambda12`` for a matrix (``Lambda1_12`` from 10 rows on)."""
         rows, cols = self.shape
         name = str(self.symbol)
         if cols == 1 and not self.symmetric:
-            return [f"{name}{i + 1}" for i, _ in self.entries()]
+            return [f"{name}{i + 1}" for i in range(rows)]
         separator = "" if max(rows, cols) < 10 else "_"
-        return [f"{name}{i + 1}{separator}{j + 1}" for i, j in self.entries()]
+        return [f"{name}{i + 1}{separator}{j + 1}" for i, j in zip(*(e.tolist() for e in self.entries()), strict=True)]
 
     def explicit(self, symbols: Sequence[sp.Symbol]) -> sp.ImmutableMatrix:
         """The block as a matrix of its entry ``symbols`` (mirrored when symmetric)."""
-        at = dict(zip(self.entries(), symbols, strict=True))
+        at = dict(zip(zip(*(e.tolist() for e in self.entries())), symbols, strict=True))
         return sp.ImmutableMatrix(*self.shape, lambda i, j: at[(min(i, j), max(i, j)) if self.symmetric else (i, j)])
 
     def pack(self, value: np.ndarray) -> np.ndarray:
-        """The block's numbers in ``theta`` order from the full (rows, cols) array ``value`` (host)."""
-        rows, cols = zip(*self.entries(), strict=True)
-        return np.asarray(value, dtype=float)[..., list(rows), list(cols)]
+        """The block's numbers in ``theta`` order from the full (..., rows, cols) array ``value`` (host)."""
+        rows, cols = self.entries()
+        return np.asarray(value, dtype=float)[..., rows, cols]
 
 
 class MatrixModel(Model):
@@ -543,18 +543,29 @@ class MatrixModel(Model):
         return blocks
 
     def _compute(self, kind: str, x, theta, batch: tuple, xp):
+        """``kind`` from its plan, in slices of the batch's first axis sized by ``_CHUNK_ENTRIES``."""
         plan = _plan(self.log_f_matrix, self.data, self.parameters, kind)
         shape = _RESULT_SHAPES[kind](self.dim, self.num_params)
         arrays = [xp.expand_dims(x, axis=-1), *self._blocks(theta, xp)]
-        per_row = max(plan.largest, math.prod(shape)) * math.prod(batch[1:])
-        rows = max(1, _CHUNK_ENTRIES // max(per_row, 1))
-        if not batch or rows >= batch[0]:
-            return xp.reshape(plan.assemble(arrays, batch, xp), batch + shape)
-        out = xp.empty(batch + shape, dtype=xp.float64)
-        for start in range(0, batch[0], rows):
-            stop = min(start + rows, batch[0])
-            part = [a[start:stop, ...] if a.ndim - 2 == len(batch) and a.shape[0] == batch[0] else a for a in arrays]
-            out[start:stop, ...] = xp.reshape(plan.assemble(part, (stop - start,) + batch[1:], xp), (stop - start,) + batch[1:] + shape)
+        # Arrays that carry the batch's first axis are sliced; the rest (e.g. one theta) are shared.
+        sliced = [bool(batch) and batch[0] > 1 and a.ndim - 2 == len(batch) and a.shape[0] == batch[0] for a in arrays]
+        per_row = max([size for size, cut in zip(plan.largest, sliced, strict=True) if cut] + [math.prod(shape)])
+        rows = max(1, _CHUNK_ENTRIES // max(1, per_row * math.prod(batch[1:])))
+        if plan.whole and (not batch or rows >= batch[0]):
+            piece = plan.placements[0][0]
+            return xp.reshape(piece.evaluate(arrays, batch, xp), batch + shape)
+        out = xp.zeros(batch + shape, dtype=xp.float64)  # zero blocks stay as allocated
+        for start in range(0, batch[0] if batch else 1, rows):
+            stop = min(start + rows, batch[0]) if batch else 1
+            part = [a[start:stop, ...] if cut else a for a, cut in zip(arrays, sliced, strict=True)]
+            lead = (slice(start, stop), Ellipsis) if batch else (Ellipsis,)
+            part_batch = ((stop - start),) + batch[1:] if batch else ()
+            for piece, where, mirror in plan.placements:
+                block = piece.evaluate(part, part_batch, xp)
+                block = xp.reshape(block, part_batch + tuple(s.stop - s.start for s in where))
+                out[lead + where] = block
+                if mirror is not None:
+                    out[lead + mirror] = xp.matrix_transpose(block)
         return out
 
 
@@ -568,10 +579,10 @@ def _symmetric_gather(n: int, xp):
 
 
 @functools.lru_cache(maxsize=None)
-def _symmetric_scatter(n: int, xp):
-    """Flat indices of (i, j) and (j, i) for the upper-triangle entries, and 1 off the diagonal, 0 on it."""
+def _symmetric_pack(n: int, xp):
+    """Flat indices of the upper triangle (row by row) of an n×n matrix, and weights ½ on its diagonal, 1 off it."""
     rows, cols = np.triu_indices(n)
-    return xp.asarray(rows * n + cols), xp.asarray(cols * n + rows), xp.asarray((rows != cols).astype(float))
+    return xp.asarray(rows * n + cols), xp.asarray(np.where(rows == cols, 0.5, 1.0))
 
 
 class _Group(NamedTuple):
@@ -579,6 +590,12 @@ class _Group(NamedTuple):
 
     shape: tuple[int, int]
     symmetric: bool
+
+    @property
+    def size(self) -> int:
+        """The number of theta (or x) entries the axes pack into."""
+        rows, cols = self.shape
+        return rows * (rows + 1) // 2 if self.symmetric else rows * cols
 
 
 class _Piece(NamedTuple):
@@ -591,15 +608,11 @@ class _Piece(NamedTuple):
     groups: tuple[_Group, ...]
     order: tuple[int, ...]
 
-    @property
-    def size(self) -> tuple[int, ...]:
-        return tuple(math.prod(self.groups[g].shape) if not self.groups[g].symmetric else
-                     self.groups[g].shape[0] * (self.groups[g].shape[0] + 1) // 2 for g in self.order)
-
     def evaluate(self, arrays, batch: tuple, xp):
-        """The block, shape batch + packed sizes in ``order``."""
+        """The block, shape batch + the packed sizes of the groups in ``order``."""
+        sizes = tuple(self.groups[g].size for g in self.order)
         if self.expr is None:
-            return xp.zeros(batch + self.size, dtype=xp.float64)
+            return xp.zeros(batch + sizes, dtype=xp.float64)
         value = compile_expression(self.symbols, self.expr, xp)(*arrays)
         if not hasattr(value, "shape"):
             value = xp.asarray(value, dtype=xp.float64)
@@ -609,20 +622,24 @@ class _Piece(NamedTuple):
         value = xp.reshape(value, lead + tuple(n for group in self.groups for n in group.shape))
         for g in self.order:  # bring group g's axes last, pack them into one axis
             axes = [k for k, label in enumerate(labels) if label != g] + [k for k, label in enumerate(labels) if label == g]
-            value = xp.permute_dims(value, tuple(range(len(lead))) + tuple(len(lead) + k for k in axes))
+            if axes != list(range(len(labels))):
+                value = xp.permute_dims(value, tuple(range(len(lead))) + tuple(len(lead) + k for k in axes))
             labels = [labels[k] for k in axes if labels[k] != g] + [None]
             value = _pack_last(value, self.groups[g], xp)
-        return _broadcast(value, batch + self.size, xp)
+        return _broadcast(value, batch + sizes, xp)
 
 
 def _pack_last(value, group: _Group, xp):
-    """Pack the trailing ``group.shape`` axes of ``value`` into theta's layout for that block (one axis)."""
+    """Pack the trailing ``group.shape`` axes of ``value`` into theta's layout for that block (one axis).
+
+    A symmetric block takes :math:`G_{ij} + G_{ji}` at its upper-triangle entries, which is
+    :math:`2G_{ii}` on the diagonal, weighted by ½ there (both exact in floating point)."""
     rows, cols = group.shape
-    flat = xp.reshape(value, tuple(value.shape[:-2]) + (rows * cols,))
     if not group.symmetric:
-        return flat
-    upper, lower, off_diagonal = _symmetric_scatter(rows, xp)
-    return xp.take(flat, upper, axis=-1) + xp.take(flat, lower, axis=-1) * off_diagonal
+        return xp.reshape(value, tuple(value.shape[:-2]) + (rows * cols,))
+    upper, weights = _symmetric_pack(rows, xp)
+    both = xp.reshape(value + xp.matrix_transpose(value), tuple(value.shape[:-2]) + (rows * cols,))
+    return xp.take(both, upper, axis=-1) * weights
 
 
 def _sympy_shape(expr) -> tuple[int, ...]:
@@ -630,23 +647,16 @@ def _sympy_shape(expr) -> tuple[int, ...]:
 
 
 class _Plan(NamedTuple):
-    """How to compute one derivative of a matrix model: a grid of pieces (rows of blocks)."""
+    """How to compute one derivative of a matrix model: its pieces and where each goes in the result.
 
-    grid: tuple[tuple[_Piece, ...], ...]
-    symmetric: bool  # the grid's lower blocks are the transposes of its upper blocks (a Hessian)
-    largest: int  # the largest intermediate per point
+    ``placements`` holds (piece, trailing index of its block, index of the mirrored block or None),
+    zero blocks left out;
+    ``largest[i]`` is the largest intermediate per point among the nodes that depend on the
+    compiled function's i-th symbol (data, then parameter blocks)."""
 
-    def assemble(self, arrays, batch: tuple, xp):
-        rows = []
-        for a, row in enumerate(self.grid):
-            blocks = [piece.evaluate(arrays, batch, xp) for piece in row]
-            if self.symmetric:
-                blocks = [xp.matrix_transpose(rows[b][a]) for b in range(a)] + blocks
-            rows.append(blocks)
-        if len(rows) == 1 and len(rows[0]) == 1:
-            return rows[0][0]
-        rows = [xp.concat(blocks, axis=-1) for blocks in rows]
-        return rows[0] if len(rows) == 1 else xp.concat(rows, axis=-2)
+    placements: tuple
+    largest: tuple[int, ...]
+    whole: bool  # one piece that is the whole result
 
 
 def _derivative(expr, wrt):
@@ -655,7 +665,10 @@ def _derivative(expr, wrt):
     Shape: ``wrt.shape + expr.shape`` (SymPy drops singleton axes of matrix-valued results)."""
     if expr is None or not expr.has(wrt):
         return None
-    result = expr.diff(wrt)
+    try:
+        result = expr.diff(wrt)
+    except (AttributeError, TypeError, NotImplementedError) as error:  # SymPy's matrix calculus gives up
+        raise NotImplementedError(f"SymPy's matrix calculus cannot take d/d{wrt} of {expr}: {error}") from error
     if result.has(sp.Derivative) or result.atoms(ArrayDerivative):
         raise NotImplementedError(f"SymPy's matrix calculus left d/d{wrt} of {expr} unevaluated")
     if result == 0 or isinstance(result, (sp.ZeroMatrix, ZeroArray)):
@@ -666,49 +679,55 @@ def _derivative(expr, wrt):
 @functools.lru_cache(maxsize=None)
 def _plan(log_f, data: sp.MatrixSymbol, parameters: tuple[Parameter, ...], kind: str) -> _Plan:
     """Derive ``kind`` (a key of ``_RESULT_SHAPES``) of a matrix model symbolically and lay it out in theta's order."""
-    symmetric = {b.symbol: b.symbol for b in parameters if b.symmetric}
+    symmetric = {sp.Transpose(b.symbol): b.symbol for b in parameters if b.symmetric}
     symbols = (data,) + tuple(b.symbol for b in parameters)
-    scalar = _Group((1, 1), False)
-    x_group = _Group(tuple(int(n) for n in data.shape), False)
+    x_group = _Group((int(data.rows), 1), False)
+    groups = [_Group(b.shape, b.symmetric) for b in parameters]
+    offsets = np.cumsum([0] + [g.size for g in groups]).tolist()
+    columns = [slice(offsets[i], offsets[i + 1]) for i in range(len(groups))]
 
-    def group(block: Parameter) -> _Group:
-        return _Group(block.shape, block.symmetric)
-
-    def piece(expr, groups, order):
+    def piece(expr, axis_groups, order):
         if expr is not None:
-            expr = expr.xreplace({sp.Transpose(s): s for s in symmetric})
+            expr = expr.xreplace(symmetric)
             if isinstance(expr, sp.MatrixExpr):
                 expr = expr.doit()
-            _check_axes(expr, groups)
-        return _Piece(expr, symbols, tuple(groups), tuple(order))
+            _check_axes(expr, axis_groups)
+        return _Piece(expr, symbols, tuple(axis_groups), tuple(order))
 
     score = _derivative(log_f, data)
-    laplacian = None if score is None or _derivative(score, data) is None else sp.Trace(_derivative(score, data))
+    hessian_x = _derivative(score, data)
+    laplacian = None if hessian_x is None else sp.Trace(hessian_x)
+    whole = slice(0, int(data.rows))
     if kind == "log_f":
-        grid, is_hessian = [[piece(log_f, [scalar], [0])]], False
+        placements = [(piece(log_f, [_Group((1, 1), False)], [0]), (), None)]
     elif kind == "score":
-        grid, is_hessian = [[piece(score, [x_group], [0])]], False
+        placements = [(piece(score, [x_group], [0]), (whole,), None)]
     elif kind == "laplacian":
-        grid, is_hessian = [[piece(laplacian, [], [])]], False
+        placements = [(piece(laplacian, [], []), (), None)]
     elif kind == "grad_theta":
-        grid, is_hessian = [[piece(_derivative(log_f, b.symbol), [group(b)], [0]) for b in parameters]], False
+        placements = [(piece(_derivative(log_f, b.symbol), [g], [0]), (c,), None)
+                      for b, g, c in zip(parameters, groups, columns, strict=True)]
     elif kind == "laplacian_grad_theta":
-        grid, is_hessian = [[piece(_derivative(laplacian, b.symbol), [group(b)], [0]) for b in parameters]], False
+        placements = [(piece(_derivative(laplacian, b.symbol), [g], [0]), (c,), None)
+                      for b, g, c in zip(parameters, groups, columns, strict=True)]
     elif kind == "score_jacobian_theta":
-        grid = [[piece(_derivative(score, b.symbol), [group(b), x_group], [1, 0]) for b in parameters]]
-        is_hessian = False
-    elif kind == "hess_theta":
-        first = [_derivative(log_f, a.symbol) for a in parameters]
-        grid = [
-            [piece(_derivative(first[i], b.symbol), [group(b), group(a)], [1, 0]) for b in parameters[i:]]
-            for i, a in enumerate(parameters)
+        placements = [(piece(_derivative(score, b.symbol), [g, x_group], [1, 0]), (whole, c), None)
+                      for b, g, c in zip(parameters, groups, columns, strict=True)]
+    elif kind == "hess_theta":  # upper blocks (i <= j); the lower ones are their transposes
+        first = [_derivative(log_f, b.symbol) for b in parameters]
+        placements = [
+            (piece(_derivative(first[i], parameters[j].symbol), [groups[j], groups[i]], [1, 0]),
+             (columns[i], columns[j]), (columns[j], columns[i]) if j > i else None)
+            for i in range(len(parameters)) for j in range(i, len(parameters))
         ]
-        is_hessian = True
     else:
         raise ValueError(f"unknown derivative kind {kind!r}")
-    pieces = [p for row in grid for p in row if p.expr is not None]
-    largest = max([largest_intermediate(p.expr) for p in pieces] + [1])
-    return _Plan(tuple(tuple(row) for row in grid), is_hessian, largest)
+    whole = len(placements) == 1
+    if not whole:
+        placements = [p for p in placements if p[0].expr is not None]  # zero blocks stay zero in the result
+    largest = tuple(max([largest_intermediate(p.expr, (s,)) for p, _, _ in placements if p.expr is not None] + [1])
+                    for s in symbols)
+    return _Plan(tuple(placements), largest, whole)
 
 
 def _check_axes(expr, groups) -> None:

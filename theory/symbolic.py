@@ -112,12 +112,14 @@ def _compile_array(symbols: tuple, expr, xp):
     return function
 
 
-def largest_intermediate(expr) -> int:
-    """The largest number of entries of one node of a matrix expression (per point of a batch).
+def largest_intermediate(expr, symbols) -> int:
+    """The largest number of entries of one node of a matrix expression that depends on ``symbols``.
 
-    The array compiler holds each node's value at once, so a batch of n points needs about
-    n times this many numbers; callers use it to split large batches."""
-    return max(math.prod(_shape(n)) for n in sp.preorder_traversal(expr) if isinstance(n, sp.Basic))
+    The array compiler holds each node's value at once, so a batch of n points in those symbols
+    needs about n times this many numbers (1 if no node depends on them); callers use it to split
+    large batches."""
+    return max([math.prod(_shape(n)) for n in sp.preorder_traversal(expr)
+                if isinstance(n, sp.Basic) and any(n.has(s) for s in symbols)] + [1])
 
 
 def _shape(node) -> tuple[int, ...]:
@@ -179,21 +181,36 @@ def _node(expr, index: dict) -> Node:
 
 
 def _matmul(expr: sp.MatMul, index: dict) -> Node:
-    """Scalar factors times a chain of matrix products, left to right; an inner dimension of 1
-    (column times row) is a broadcast product rather than a matrix product."""
+    """Scalar factors times a chain of matrix products, left to right (:func:`_product`)."""
     scalars = [_node(a, index) for a in expr.args if not a.is_Matrix]
-    matrices = [(a, _node(a, index)) for a in expr.args if a.is_Matrix]
-    inner_one = [int(a.cols) == 1 for a, _ in matrices[:-1]]
+    matrices = [_node(a, index) for a in expr.args if a.is_Matrix]
 
     def product(arrays, xp):
-        value = matrices[0][1](arrays, xp)
-        for outer, (_, right) in zip(inner_one, matrices[1:]):
-            value = value * right(arrays, xp) if outer else xp.matmul(value, right(arrays, xp))
+        value = functools.reduce(lambda a, b: _product(a, b, xp), (m(arrays, xp) for m in matrices))
         for scalar in scalars:
             value = scalar(arrays, xp) * value
         return value
 
     return product
+
+
+def _product(a, b, xp):
+    """The matrix product of (..., r, k) and (..., k, c), by the cheapest array operation for the shapes:
+    a broadcast product when k = 1 (outer product), a sum of products for row times column, one
+    2-D matrix product over the whole batch when one factor has no batch axes and the other is a
+    batch of column (or row) vectors, ``matmul`` otherwise."""
+    r, k, c = a.shape[-2], a.shape[-1], b.shape[-1]
+    if k == 1:
+        return a * b
+    if r == 1 and c == 1:
+        return xp.sum(a * xp.matrix_transpose(b), axis=-1, keepdims=True)
+    if a.ndim == 2 and b.ndim > 2 and c == 1:
+        batch = tuple(b.shape[:-2])
+        return xp.reshape(xp.matmul(xp.reshape(b, (-1, k)), xp.matrix_transpose(a)), batch + (r, 1))
+    if b.ndim == 2 and a.ndim > 2 and r == 1:
+        batch = tuple(a.shape[:-2])
+        return xp.reshape(xp.matmul(xp.reshape(a, (-1, k)), b), batch + (1, c))
+    return xp.matmul(a, b)
 
 
 def _tensor_product(expr: ArrayTensorProduct, index: dict) -> Node:
