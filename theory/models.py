@@ -59,9 +59,9 @@ MAX_RESULT_ENTRIES = 2**29
 θ-Hessian of ``gaussian(100)``, p = 5150, at 10^4 points: 2.65·10^11 numbers) the method raises
 ``ValueError``; evaluate fewer points at a time."""
 
-_CHUNK_ENTRIES = 2**16
+_CHUNK_ENTRIES = 2**17
 """A :class:`MatrixModel` evaluates a batch in slices along its first axis so that no intermediate
-array exceeds about this many numbers (512 KiB): memory stays bounded and arrays stay in cache."""
+array exceeds about this many numbers (1 MiB): memory stays bounded and arrays stay in cache."""
 
 _RESULT_SHAPES = {  # the trailing shape of each derivative, given (d, p)
     "log_f": lambda d, p: (),
@@ -569,7 +569,7 @@ class MatrixModel(Model):
         return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _symmetric_gather(n: int, xp):
     """Index (n·n,) into the upper triangle (row by row) of entry (i, j) of a symmetric n×n matrix."""
     position = np.zeros((n, n), dtype=np.int64)
@@ -578,11 +578,12 @@ def _symmetric_gather(n: int, xp):
     return xp.asarray(position.reshape(-1))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _symmetric_pack(n: int, xp):
-    """Flat indices of the upper triangle (row by row) of an n×n matrix, and weights ½ on its diagonal, 1 off it."""
+    """Flat indices of the upper-triangle entries (i, j) of an n×n matrix (row by row), of their mirrors
+    (j, i), and weights ½ on the diagonal, 1 off it."""
     rows, cols = np.triu_indices(n)
-    return xp.asarray(rows * n + cols), xp.asarray(np.where(rows == cols, 0.5, 1.0))
+    return xp.asarray(rows * n + cols), xp.asarray(cols * n + rows), xp.asarray(np.where(rows == cols, 0.5, 1.0))
 
 
 class _Group(NamedTuple):
@@ -635,11 +636,11 @@ def _pack_last(value, group: _Group, xp):
     A symmetric block takes :math:`G_{ij} + G_{ji}` at its upper-triangle entries, which is
     :math:`2G_{ii}` on the diagonal, weighted by ½ there (both exact in floating point)."""
     rows, cols = group.shape
+    flat = xp.reshape(value, tuple(value.shape[:-2]) + (rows * cols,))
     if not group.symmetric:
-        return xp.reshape(value, tuple(value.shape[:-2]) + (rows * cols,))
-    upper, weights = _symmetric_pack(rows, xp)
-    both = xp.reshape(value + xp.matrix_transpose(value), tuple(value.shape[:-2]) + (rows * cols,))
-    return xp.take(both, upper, axis=-1) * weights
+        return flat
+    upper, lower, weights = _symmetric_pack(rows, xp)
+    return (xp.take(flat, upper, axis=-1) + xp.take(flat, lower, axis=-1)) * weights
 
 
 def _sympy_shape(expr) -> tuple[int, ...]:
@@ -676,7 +677,7 @@ def _derivative(expr, wrt):
     return result
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _plan(log_f, data: sp.MatrixSymbol, parameters: tuple[Parameter, ...], kind: str) -> _Plan:
     """Derive ``kind`` (a key of ``_RESULT_SHAPES``) of a matrix model symbolically and lay it out in theta's order."""
     symmetric = {sp.Transpose(b.symbol): b.symbol for b in parameters if b.symmetric}

@@ -62,7 +62,7 @@ def compile_expression(symbols: Sequence[sp.Symbol | sp.MatrixSymbol], expr, xp=
 
 
 # ---- scalar symbols: lambdify ---------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _lambdify(symbols: tuple, expr, xp):
     if isinstance(expr, sp.MatrixBase):
         expr = expr.tolist()
@@ -98,7 +98,7 @@ class _NumbersAsArrays:
 Node = Callable[[tuple, object], object]  # (arrays of the symbols, namespace) -> array
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compile_array(symbols: tuple, expr, xp):
     if isinstance(expr, (tuple, sp.MatrixBase)):
         raise TypeError("with matrix symbols, expr must be one matrix or array expression, not a list or explicit matrix")
