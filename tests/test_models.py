@@ -270,6 +270,8 @@ def test_compile_expression_is_lambdify_on_numpy_and_follows_the_namespace():
     values = np.linspace(-3, 3, 11)
     expected = sp.lambdify((x, t), expr, "numpy", cse=True)(values, 0.5)
     np.testing.assert_array_equal(compile_expression((x, t), expr)(values, 0.5), expected)
+    plain = sp.lambdify((x, t), expr, "numpy")(values, 0.5)  # without cse: the expression as written
+    np.testing.assert_array_equal(compile_expression((x, t), expr, cse=False)(values, 0.5), plain)
     assert compile_expression((x, t), expr) is compile_expression((x, t), expr)  # cached
     strict = compile_expression((x, t), expr, array_api_strict)(array_api_strict.asarray(values), array_api_strict.asarray(0.5))
     assert isinstance(strict, STRICT_ARRAY)

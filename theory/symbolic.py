@@ -11,8 +11,9 @@ array API standard), cached per (symbols, expression, namespace). Two kinds of s
   tuple gives a list. Functions are printed fully qualified (``numpy.exp``) and ``numpy`` is bound
   to the namespace, so every function an expression uses must exist there under its NumPy name
   (``exp``, ``log``, ``sqrt``, ``sin``... do; ``arctan``, ``power`` do not in array-api-strict,
-  which names them ``atan``, ``pow``). On numpy the printed code and the functions are lambdify's
-  own, so the numbers are bit for bit those of ``sympy.lambdify(symbols, expr, "numpy", cse=True)``.
+  which names them ``atan``, ``pow``; a function NumPy lacks, e.g. ``erf``, comes from ``math`` as in
+  lambdify and takes scalars only). On numpy the printed code and the functions are lambdify's own,
+  so the numbers are bit for bit those of ``sympy.lambdify(symbols, expr, "numpy", cse=cse)``.
 - **Matrix symbols** (``sympy.MatrixSymbol``): the expression is a matrix expression (or an array
   expression from SymPy's matrix calculus, or a scalar built from them, e.g. a trace) and is
   compiled node by node to array operations: matrix products to ``matmul`` (outer products to a
@@ -36,11 +37,14 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.tensor.array.expressions import ArrayAdd, ArrayTensorProduct, PermuteDims, ZeroArray
 
 
-def compile_expression(symbols: Sequence[sp.Symbol | sp.MatrixSymbol], expr, xp=None) -> Callable:
+def compile_expression(symbols: Sequence[sp.Symbol | sp.MatrixSymbol], expr, xp=None, *, cse: bool = True) -> Callable:
     """A cached function of ``symbols`` computing ``expr`` on the array namespace ``xp`` (numpy if None).
 
     ``symbols`` are all scalar symbols or all matrix symbols (see the module docstring for the two
     conventions); ``expr`` is a SymPy expression, a SymPy matrix or a list/tuple of expressions.
+    ``cse`` (scalar symbols only) shares common subexpressions; SymPy's ``cse`` also rewrites some
+    quotients (``p/(D(p+q))`` as ``x1/D`` with ``x1 = p/(p+q)``), so its results can differ from the
+    expression as written in the last bits.
     ``TypeError`` for anything else; ``NotImplementedError`` at compile time for a matrix-expression
     node the array compiler does not know (its class is named).
     """
@@ -57,20 +61,20 @@ def compile_expression(symbols: Sequence[sp.Symbol | sp.MatrixSymbol], expr, xp=
     if all(isinstance(s, sp.MatrixSymbol) for s in symbols):
         return _compile_array(symbols, expr, xp)
     if all(isinstance(s, (sp.Symbol, sp.Dummy)) and not isinstance(s, sp.MatrixSymbol) for s in symbols):
-        return _lambdify(symbols, expr, xp)
+        return _lambdify(symbols, expr, xp, cse)
     raise TypeError(f"symbols must be all sympy.Symbol or all sympy.MatrixSymbol, got {symbols!r:.120}")
 
 
 # ---- scalar symbols: lambdify ---------------------------------------------------------------------
 @functools.cache
-def _lambdify(symbols: tuple, expr, xp):
+def _lambdify(symbols: tuple, expr, xp, cse: bool):
     if isinstance(expr, sp.MatrixBase):
         expr = expr.tolist()
     elif isinstance(expr, tuple):
         expr = list(expr)
     namespace = np if array_api_compat.is_numpy_namespace(xp) else _NumbersAsArrays(xp)
     printer = NumPyPrinter({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True})
-    return sp.lambdify(symbols, expr, modules=[{"numpy": namespace}, "numpy"], printer=printer, cse=True)
+    return sp.lambdify(symbols, expr, modules=[{"numpy": namespace, "math": math}, "numpy"], printer=printer, cse=cse)
 
 
 class _NumbersAsArrays:
