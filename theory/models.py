@@ -304,6 +304,7 @@ class Model:
         return self._compute(kind, x, theta, batch, xp)
 
     def _compute(self, kind: str, x, theta, batch: tuple, xp):
+        """``kind`` from its expression in scalar symbols (``<kind>_expr``), entry by entry."""
         value = evaluate(getattr(self, f"{kind}_expr"), self.x, self.theta, x, theta, xp)
         return value[..., 0] if kind in ("score", "grad_theta", "laplacian_grad_theta") else value
 

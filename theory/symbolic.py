@@ -60,7 +60,7 @@ def compile_expression(symbols: Sequence[sp.Symbol | sp.MatrixSymbol], expr, xp=
     xp = np if xp is None else xp
     if all(isinstance(s, sp.MatrixSymbol) for s in symbols):
         return _compile_array(symbols, expr, xp)
-    if all(isinstance(s, (sp.Symbol, sp.Dummy)) and not isinstance(s, sp.MatrixSymbol) for s in symbols):
+    if all(isinstance(s, sp.Symbol) for s in symbols):  # Dummy symbols too
         return _lambdify(symbols, expr, xp, cse)
     raise TypeError(f"symbols must be all sympy.Symbol or all sympy.MatrixSymbol, got {symbols!r:.120}")
 
