@@ -1,13 +1,21 @@
-"""Models: symbolic derivatives agree with finite differences; validation; samplers; backend."""
+"""Models: symbolic derivatives agree with finite differences and with the entry-by-entry form;
+validation; samplers; backend; array namespaces (array-api-strict); the one compile function."""
 
 from __future__ import annotations
 
+import warnings
+
+import array_api_strict
 import numpy as np
 import pytest
+import sympy as sp
 
 from ebmcheck.checks.anatomy import critical_z, mean_and_standard_error
 from ebmcheck.theory import models, quadrature
 from ebmcheck.theory.backend import BackendUnavailable, derive_seed, get_backend
+from ebmcheck.theory.symbolic import compile_expression
+
+METHODS = ("log_f", "score", "laplacian", "grad_theta", "hess_theta", "score_jacobian_theta", "laplacian_grad_theta")
 
 CASES = [
     (models.gaussian(1), models.gaussian(1).pack([0.3], [[1.7]])),
@@ -116,3 +124,166 @@ def test_seeds_depend_on_key_not_on_order():
     assert derive_seed(1, "claim", "a") != derive_seed(2, "claim", "a")
     with pytest.raises(ValueError, match="non-negative"):
         derive_seed(-1, "x")
+
+
+# ---- matrix models: the same numbers as the entry-by-entry form of the same declaration -----------
+def _entry_by_entry(model):
+    """The generic scalar-symbol model of a matrix model's scalar form (one symbol per entry)."""
+    return models.Model(model.name, model.x, model.theta, model.log_f_expr, log_normalizer=model.log_normalizer_expr)
+
+
+def _random_gaussian_theta(model, rng, batch=()):
+    d = model.dim
+    factor = rng.standard_normal(batch + (d, d))
+    precision = factor @ np.swapaxes(factor, -1, -2) + d * np.eye(d)
+    return np.concatenate([rng.standard_normal(batch + (d,)), model.parameters[1].pack(precision)], axis=-1)
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3, 4])
+def test_gaussian_matrix_calculus_matches_entry_by_entry(dim):
+    model = models.gaussian(dim)
+    reference = _entry_by_entry(model)
+    rng = np.random.default_rng(dim)
+    x, theta = rng.standard_normal((5, 1, dim)), _random_gaussian_theta(model, rng, (3,))
+    for method in METHODS:
+        got, want = getattr(model, method)(x, theta), getattr(reference, method)(x, theta)
+        assert got.shape == want.shape, method
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=method)
+    if dim <= 3:
+        np.testing.assert_allclose(model.log_normalizer(theta), reference.log_normalizer(theta), rtol=1e-12)
+
+
+def test_gaussian_scalar_form_is_the_entry_by_entry_declaration():
+    """Derivations see the same scalar log f and log Z (symbols x1.., mu1.., Lambda11..) as before."""
+    d = 3
+    x, mu = sp.symbols(f"x1:{d + 1}", real=True), sp.symbols(f"mu1:{d + 1}", real=True)
+    upper = [(i, j) for i in range(d) for j in range(i, d)]
+    lam = {(i, j): sp.Symbol(f"Lambda{i + 1}{j + 1}", real=True) for i, j in upper}
+    precision = sp.Matrix(d, d, lambda i, j: lam[(min(i, j), max(i, j))])
+    centred = sp.Matrix(x) - sp.Matrix(mu)
+    model = models.gaussian(d)
+    assert model.x == x and model.theta == tuple(mu) + tuple(lam[ij] for ij in upper)
+    assert model.log_f_expr == sp.expand(-(centred.T * precision * centred)[0, 0] / 2)
+    assert model.log_normalizer_expr == sp.Rational(d, 2) * sp.log(2 * sp.pi) - sp.log(precision.det()) / 2
+    assert models.gaussian(4).log_normalizer_expr is None  # the symbolic determinant is built for d <= 3 only
+
+
+def test_matrix_model_with_general_and_symmetric_blocks_matches_entry_by_entry():
+    """Orientation of every derivative: asymmetric blocks (a full matrix A, a symmetric S used asymmetrically)."""
+    d = 3
+    x, m = sp.MatrixSymbol("x", d, 1), sp.MatrixSymbol("m", d, 1)
+    a, s = sp.MatrixSymbol("A", d, d), sp.MatrixSymbol("S", d, d)
+    log_f = -(x.T * x) / 2 + x.T * a * m + x.T * s * m - (x.T * a * a.T * x) / 8
+    model = models.MatrixModel("test", x, (models.Parameter(m), models.Parameter(a), models.Parameter(s, symmetric=True)), log_f)
+    assert model.num_params == d + d * d + d * (d + 1) // 2
+    reference = _entry_by_entry(model)
+    rng = np.random.default_rng(7)
+    points, theta = rng.standard_normal((4, 1, d)), rng.standard_normal((2, model.num_params))
+    for method in METHODS:
+        got, want = getattr(model, method)(points, theta), getattr(reference, method)(points, theta)
+        assert got.shape == want.shape, method
+        np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-11, err_msg=method)
+    beyond = models.MatrixModel("S squared", x, (models.Parameter(m), models.Parameter(s, symmetric=True)), -(m.T * s * s * m) / 4)
+    with pytest.raises(NotImplementedError, match="matrix calculus cannot take d/dm"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SymPy deprecates what it does on the way to giving up
+        beyond.hess_theta(points, np.zeros(beyond.num_params))
+
+
+def test_matrix_model_splits_large_batches_without_changing_results(monkeypatch):
+    model = models.gaussian(4)
+    rng = np.random.default_rng(3)
+    x, theta = rng.standard_normal((37, 2, 4)), _random_gaussian_theta(model, rng, (2,))
+    whole = {method: getattr(model, method)(x, theta) for method in METHODS}
+    monkeypatch.setattr(models, "_CHUNK_ENTRIES", 50)  # a few rows per slice
+    for method in METHODS:
+        np.testing.assert_allclose(getattr(model, method)(x, theta), whole[method], rtol=1e-14, atol=1e-14, err_msg=method)
+
+
+def test_gaussian_scales_to_large_dimension():
+    """d = 60 (p = 1890): the score is -Λ(x - μ), the Laplacian -tr Λ, without one symbol per entry."""
+    d = 60
+    model = models.gaussian(d)
+    rng = np.random.default_rng(4)
+    factor = rng.standard_normal((d, d))
+    precision, mean = factor @ factor.T / d + np.eye(d), rng.standard_normal(d)
+    theta, x = model.pack(mean, precision), rng.standard_normal((20, d))
+    np.testing.assert_allclose(model.score(x, theta), -(x - mean) @ precision, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(model.laplacian(x, theta), np.full(20, -np.trace(precision)), rtol=1e-13)
+    np.testing.assert_allclose(model.log_normalizer(theta), d / 2 * np.log(2 * np.pi) - np.linalg.slogdet(precision)[1] / 2)
+    assert model.grad_theta(x, theta).shape == (20, model.num_params)
+    assert "x" not in vars(model) and "theta" not in vars(model)  # the scalar form was never built
+
+
+def test_oversized_results_are_refused_before_any_work():
+    model = models.gaussian(100)  # p = 5150: a theta-Hessian is 2.65e7 numbers per point
+    theta = np.zeros(model.num_params)
+    with pytest.raises(ValueError, match=r"hess_theta .* would hold 2\.65e\+11 numbers .* MAX_RESULT_ENTRIES"):
+        model.hess_theta(np.zeros((10_000, 100)), theta)
+
+
+def test_shifting_the_scalar_form_shifts_the_matrix_declaration():
+    model = models.gaussian(2)
+    theta, x = model.pack([0.5, -1.0], [[2.0, 0.6], [0.6, 1.0]]), np.random.default_rng(5).standard_normal((6, 2))
+    shifted = models.gaussian(2)
+    shifted.log_f_expr = shifted.log_f_expr + sp.Rational(3, 2)
+    np.testing.assert_allclose(shifted.log_f(x, theta), model.log_f(x, theta) + 1.5, rtol=1e-15)
+    for method in METHODS[1:]:
+        np.testing.assert_array_equal(getattr(shifted, method)(x, theta), getattr(model, method)(x, theta))
+    with pytest.raises(ValueError, match="only be shifted by a constant"):
+        shifted.log_f_expr = shifted.log_f_expr + shifted.x[0]
+
+
+# ---- array namespaces: taken from the inputs; array-api-strict ----------------------------------------
+STRICT_ARRAY = type(array_api_strict.asarray(0.0))
+STRICT_CASES = [
+    (models.gaussian(2), models.gaussian(2).pack([0.5, -1.0], [[2.0, 0.6], [0.6, 1.0]])),
+    (models.gaussian(5), models.gaussian(5).pack(np.arange(5.0), 2 * np.eye(5) + 0.1)),
+    (models.two_mode_mixture(), np.array([-np.log(4.0)])),
+    (models.quartic(), np.array([0.5, -1.0, 1.0])),
+]
+
+
+@pytest.mark.parametrize(("model", "theta"), STRICT_CASES, ids=[m.name for m, _ in STRICT_CASES])
+def test_models_evaluate_on_array_api_strict(model, theta):
+    rng = np.random.default_rng(6)
+    x, thetas = rng.standard_normal((4, 3, model.dim)), theta + 0.01 * rng.standard_normal((3, model.num_params))
+    for method in ("log_f", "score", "laplacian", "grad_theta", "hess_theta"):
+        got = getattr(model, method)(array_api_strict.asarray(x), array_api_strict.asarray(thetas))
+        assert isinstance(got, STRICT_ARRAY), method
+        np.testing.assert_allclose(np.from_dlpack(got), getattr(model, method)(x, thetas), rtol=1e-13, atol=1e-13, err_msg=method)
+
+
+def test_xp_keyword_must_agree_with_the_inputs():
+    model, theta = STRICT_CASES[0]
+    x = np.zeros((3, 2))
+    np.testing.assert_array_equal(model.score(x, theta, np), model.score(x, theta))
+    moved = model.score(x, theta, xp=array_api_strict)  # host inputs go to the given namespace
+    assert isinstance(moved, STRICT_ARRAY)
+    with pytest.raises(TypeError, match="not the array namespace of the inputs"):
+        model.score(array_api_strict.asarray(x), array_api_strict.asarray(theta), xp=np)
+
+
+# ---- the one compile function ----------------------------------------------------------------------
+def test_compile_expression_is_lambdify_on_numpy_and_follows_the_namespace():
+    x, t = sp.symbols("x t", real=True)
+    expr = sp.log(sp.exp(-(x**2) / 2) + sp.sqrt(2) * sp.pi * sp.exp(-t)) + t * x**4 / 4
+    values = np.linspace(-3, 3, 11)
+    expected = sp.lambdify((x, t), expr, "numpy", cse=True)(values, 0.5)
+    np.testing.assert_array_equal(compile_expression((x, t), expr)(values, 0.5), expected)
+    plain = sp.lambdify((x, t), expr, "numpy")(values, 0.5)  # without cse: the expression as written
+    np.testing.assert_array_equal(compile_expression((x, t), expr, cse=False)(values, 0.5), plain)
+    assert compile_expression((x, t), expr) is compile_expression((x, t), expr)  # cached
+    strict = compile_expression((x, t), expr, array_api_strict)(array_api_strict.asarray(values), array_api_strict.asarray(0.5))
+    assert isinstance(strict, STRICT_ARRAY)
+    np.testing.assert_allclose(np.from_dlpack(strict), expected, rtol=1e-15)
+    assert compile_expression((x, t), [expr, 2 * t, sp.Integer(3)])(1.0, 2.0)[1:] == [4.0, 3]
+
+
+def test_compile_expression_refuses_what_it_cannot_compile():
+    x, a = sp.Symbol("x"), sp.MatrixSymbol("A", 2, 2)
+    with pytest.raises(TypeError, match="all sympy.Symbol or all sympy.MatrixSymbol"):
+        compile_expression((x, a), x)
+    with pytest.raises(TypeError, match="SymPy expression"):
+        compile_expression((x,), "x + 1")
+    with pytest.raises(NotImplementedError, match="no rule for Inverse"):
+        compile_expression((a,), a.inverse())
