@@ -23,31 +23,10 @@ theta_star, mu, w, t = (sp.Symbol(n, real=True) for n in ("theta_star", "mu", "w
 c = sp.Symbol("c", real=True)
 L = sp.Symbol("L", positive=True)
 
-_PLACEHOLDERS = {a: 7919, b: 7927}
-"""Mode locations at which :func:`theory.models.two_mode_mixture` is built before they are replaced by the symbols."""
-
-
-def _declaration_with_symbolic_modes() -> tuple[sp.Symbol, sp.Symbol, sp.Expr, sp.Expr]:
-    r"""``(x, θ, log f, log Z)`` of :func:`theory.models.two_mode_mixture`, its modes the symbols a, b.
-
-    The declaration takes numbers for a and b, so it is built at :data:`_PLACEHOLDERS` (primes that
-    occur nowhere else in it) and they are replaced by the symbols. The result must be the
-    declaration again at other modes, (a, b) = (−3, 2); ``RuntimeError`` otherwise (the declaration's
-    form changed so that the placeholders cannot be found).
-    """
-    declared = models.two_mode_mixture(*_PLACEHOLDERS.values())
-    numbers = {sp.Integer(sign * value): sign * symbol for symbol, value in _PLACEHOLDERS.items() for sign in (1, -1)}
-    log_f = declared.log_f_expr.xreplace(numbers)
-    elsewhere = models.two_mode_mixture(-3, 2)
-    if not {a, b} <= log_f.free_symbols or log_f.xreplace({a: sp.Integer(-3), b: sp.Integer(2)}) != elsewhere.log_f_expr:
-        raise RuntimeError(
-            "derivations.toy: the mode locations of theory.models.two_mode_mixture cannot be made symbolic "
-            f"(its log f at a, b = {tuple(_PLACEHOLDERS.values())} is {declared.log_f_expr})"
-        )
-    return declared.x[0], declared.theta[0], log_f, declared.log_normalizer_expr
-
-
-x, theta, LOG_F, LOG_Z = _declaration_with_symbolic_modes()
+DECLARATION = models.two_mode_mixture(a, b)
+"""The one declaration of the toy model (:func:`theory.models.two_mode_mixture`), its modes the symbols a, b."""
+x, theta = DECLARATION.x[0], DECLARATION.theta[0]
+LOG_F, LOG_Z = DECLARATION.log_f_expr, DECLARATION.log_normalizer_expr
 
 SEPARATED_MODES = Assumption(
     "separated-modes",

@@ -138,3 +138,16 @@ def test_invalid_inputs_raise(call):
                                    derivation.nce_fixed_point, derivation.nce_with_normalizer, derivation.pcd_flow])
 def test_derivations_check(build):
     assert all(result.ok for result in build().check())
+
+
+def test_symbolic_modes_are_the_same_declaration():
+    """derivations.toy's declaration (modes the symbols a, b) is theory.models.two_mode_mixture at any numbers."""
+    for a_value, b_value in ((-3, 2), (-10, 10), (0.5, 7)):
+        numeric = models.two_mode_mixture(a_value, b_value)
+        at = {derivation.a: sp.nsimplify(a_value), derivation.b: sp.nsimplify(b_value)}
+        assert derivation.LOG_F.xreplace(at) == numeric.log_f_expr
+        assert derivation.LOG_Z == numeric.log_normalizer_expr
+    with pytest.raises(TypeError, match="both"):
+        models.two_mode_mixture(derivation.a, 3)
+    with pytest.raises(ValueError, match="no exact sampler"):
+        derivation.DECLARATION.sample([0.0], 3, np.random.default_rng(0))

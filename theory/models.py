@@ -861,14 +861,19 @@ def two_mode_mixture(a: float = -10, b: float = 10) -> Model:
     energy :math:`U_\theta = -\log f`. The closed form is valid in float64 for
     :math:`|x|` below about :math:`|a|+37`, where both exponentials underflow.
 
-    ``a`` and ``b`` must be finite real numbers with ``a < b`` (``TypeError``/``ValueError``
-    naming them otherwise).
+    ``a`` and ``b`` are finite real numbers with ``a < b`` (``TypeError``/``ValueError`` naming
+    them otherwise), or both SymPy symbols: the declaration with symbolic modes, for the
+    derivations (:mod:`derivations.toy`); it has no sampler, and numerical evaluation needs numbers.
     """
-    a_value, b_value = real_scalar("a", a), real_scalar("b", b)
-    if not a_value < b_value:
-        raise ValueError(f"a must be < b (two distinct modes a < b), got a={a!r}, b={b!r}")
+    symbolic = isinstance(a, sp.Symbol) or isinstance(b, sp.Symbol)
+    if symbolic and not (isinstance(a, sp.Symbol) and isinstance(b, sp.Symbol)):
+        raise TypeError(f"a and b must both be numbers or both be sympy.Symbol, got a={a!r}, b={b!r}")
+    if not symbolic:
+        a_value, b_value = real_scalar("a", a), real_scalar("b", b)
+        if not a_value < b_value:
+            raise ValueError(f"a must be < b (two distinct modes a < b), got a={a!r}, b={b!r}")
     x, theta = sp.Symbol("x", real=True), sp.Symbol("theta", real=True)
-    a_, b_ = sp.nsimplify(a), sp.nsimplify(b)
+    a_, b_ = (a, b) if symbolic else (sp.nsimplify(a), sp.nsimplify(b))
     log_f = sp.log(sp.exp(-((x - a_) ** 2) / 2) + sp.exp(-theta) * sp.exp(-((x - b_) ** 2) / 2))
 
     def sample(t: Array, n: int, rng) -> Array:
@@ -882,7 +887,7 @@ def two_mode_mixture(a: float = -10, b: float = 10) -> Model:
         (theta,),
         log_f,
         log_normalizer=sp.log((1 + sp.exp(-theta)) * sp.sqrt(2 * sp.pi)),
-        sampler=sample,
+        sampler=None if symbolic else sample,
     )
 
 
