@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 
 import pytest
 
+from ebmcheck.checks import anatomy
 from ebmcheck.checks.anatomy import NEAR_CONTROL
 from ebmcheck.checks.config import RunConfig
 from ebmcheck.checks.registry import CLAIMS, get_claim
+from ebmcheck.checks.report.compare import compare_results
 from ebmcheck.checks.runner import run_claim
+from ebmcheck.theory.backend import Backend
 
 _RESULTS = {}
 
 
-@pytest.fixture(params=CLAIMS, ids=[claim.id for claim in CLAIMS])
-def result(request, run_config):
-    claim = request.param
+def _run(claim, run_config):
+    """The claim's result under the session's configuration, computed once per session."""
     key = (claim.id, run_config)
     if key not in _RESULTS:
         _RESULTS[key] = run_claim(claim, run_config)
     return _RESULTS[key]
+
+
+@pytest.fixture(params=CLAIMS, ids=[claim.id for claim in CLAIMS])
+def result(request, run_config):
+    return _run(request.param, run_config)
 
 
 def test_derivation_steps_are_checked(result):
@@ -95,3 +103,16 @@ def test_a_host_only_claim_runs_on_numpy_whatever_the_backend(monkeypatch):
     monkeypatch.setattr("ebmcheck.checks.runner.checked_derivation", lambda c: ())
     run_claim(fake, RunConfig(backend="cupy"))
     assert seen == ["numpy"]
+
+
+@pytest.mark.parametrize("claim", [c for c in CLAIMS if not c.host_only], ids=lambda c: c.id)
+def test_a_claim_that_honours_the_backend_gives_the_same_numbers_on_array_api_strict(claim, run_config, monkeypatch):
+    """The claim run on array-api-strict (the standard's reference namespace, standing in for cupy:
+    nothing numpy-only may touch its arrays) records exactly the numbers of the numpy run. Its draws
+    come from the same host generators (the shim draws on the host for a namespace without random),
+    so any difference is a numpy-only path, not chance."""
+    array_api_strict = pytest.importorskip("array_api_strict")
+    expected = json.loads(json.dumps(_run(claim, run_config).to_json()))
+    monkeypatch.setattr(anatomy, "get_backend", lambda name: Backend("array-api-strict", array_api_strict))
+    strict = json.loads(json.dumps(run_claim(claim, run_config).to_json()))
+    assert compare_results(expected, strict, 0.0, f"/{claim.id}") == []

@@ -72,6 +72,16 @@ class Backend:
         return np.asarray(array)
 
 
+def to_host(array) -> np.ndarray:
+    """A numpy copy of an array of any namespace: numpy's as is, cupy's through ``.get()``, others
+    (array-api-strict, ...) through ``numpy.asarray``."""
+    if isinstance(array, np.ndarray):
+        return array
+    if callable(getattr(array, "get", None)):
+        return array.get()
+    return np.asarray(array)
+
+
 def namespace(*arrays):
     """The array API namespace of ``arrays`` (numpy, cupy, array-api-strict, ...), taken from the inputs.
 

@@ -48,7 +48,7 @@ import sympy as sp
 from sympy.tensor.array.array_derivatives import ArrayDerivative
 from sympy.tensor.array.expressions import ZeroArray
 
-from ebmcheck.theory.backend import namespace
+from ebmcheck.theory.backend import namespace, to_host
 from ebmcheck.theory.symbolic import compile_expression, largest_intermediate
 from ebmcheck.theory.validation import generator, positive_int, real_array, real_scalar, spd_matrix
 
@@ -230,7 +230,8 @@ class Model:
         family's domain (the family's own check, e.g. a positive-definite precision)."""
         theta = self._theta_array(theta, allow_empty=False)
         if self._validate is not None:
-            for single in theta.reshape(-1, self.num_params):
+            # The family's check reads numbers (a Cholesky, a sign): on a host copy of the few rows.
+            for single in to_host(theta).reshape(-1, self.num_params):
                 try:
                     self._validate(single)
                 except ValueError as error:
