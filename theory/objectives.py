@@ -250,7 +250,7 @@ class FiniteDifferenceObjective(BaseObjective):
 
 
 # =============================================================================================
-# Symbolic per-sample losses: build ℓ in SymPy, differentiate, lambdify
+# Symbolic per-sample losses: build ℓ in SymPy, differentiate, compile (theory.symbolic.compile_expression)
 # =============================================================================================
 
 
