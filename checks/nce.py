@@ -22,6 +22,7 @@ from ebmcheck.checks.figures import new_figure
 from ebmcheck.derivations import nce as derivation
 from ebmcheck.theory import models, nce
 from ebmcheck.theory import noise as nz
+from ebmcheck.theory.symbolic import compile_expression
 from ebmcheck.theory.toy import ToyModel
 
 TOPIC = "nce"
@@ -62,8 +63,8 @@ def discriminator_checks(context: Context) -> list[Check]:
     """
     exports = derivation.optimal_discriminator().exports
     symbols = exports["symbols"]
-    logit_coefficients = [sp.lambdify(symbols, e) for e in exports["logit_coefficients"]]
-    data_coefficients = [sp.lambdify(symbols, e) for e in exports["data_coefficients"]]
+    logit_coefficients = [compile_expression(symbols, e, cse=False) for e in exports["logit_coefficients"]]
+    data_coefficients = [compile_expression(symbols, e, cse=False) for e in exports["data_coefficients"]]
     model = _quadratic_logit_model()
     n = context.size(quick=4000, full=40000)
     batch_size, max_batches = 16, context.size(quick=8, full=32)
@@ -102,7 +103,7 @@ def discriminator_checks(context: Context) -> list[Check]:
 # ---- nce-identifiability ---------------------------------------------------------------------
 def identifiability_checks(context: Context) -> list[Check]:
     r"""Excess population NCE loss = ∫(p_d + p_n) KL(Bern D* ‖ Bern D_θ,c) on the toy model (L = 4), by quadrature."""
-    kl = sp.lambdify((derivation.p_d, derivation.p_n, derivation.D), derivation.identifiability().exports["pointwise_excess"])
+    kl = compile_expression((derivation.p_d, derivation.p_n, derivation.D), derivation.identifiability().exports["pointwise_excess"], cse=False)
     model = ToyModel(-2.0, 2.0)
     theta_star, mu = -math.log(4.0), 1.0
     c_star = -float(model.log_partition(theta_star))

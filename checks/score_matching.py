@@ -23,6 +23,7 @@ from ebmcheck.checks.figures import new_figure
 from ebmcheck.derivations import score_matching as derivation
 from ebmcheck.theory import models
 from ebmcheck.theory.expectations import QuadraturePopulation, SamplePopulation, model_population
+from ebmcheck.theory.symbolic import compile_expression
 
 TOPIC = "score_matching"
 HOST_ONLY = ("quadrature and closed forms with SciPy (integrate, stats) on 1-D and 2-D points; no array-API path, and the work is seconds on a CPU")  # why --backend does not reach these checks
@@ -122,8 +123,8 @@ def _exponential_data() -> QuadraturePopulation:
     x = sp.Symbol("x", positive=True)
     log_p = -x
     log_z = sp.log(sp.integrate(sp.exp(log_p), (x, 0, sp.oo)))
-    log_density = sp.lambdify(x, log_p - log_z, "numpy")
-    score = sp.lambdify(x, sp.diff(log_p, x), "numpy")
+    log_density = compile_expression((x,), log_p - log_z, cse=False)
+    score = compile_expression((x,), sp.diff(log_p, x), cse=False)
     return QuadraturePopulation(
         lambda y: log_density(y[:, 0]) + 0 * y[:, 0],
         lambda y: np.broadcast_to(score(y), y.shape).astype(float),

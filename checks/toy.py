@@ -23,6 +23,7 @@ from ebmcheck.checks.anatomy import t_corrected_mean
 from ebmcheck.derivations import score_matching as sm_derivation
 from ebmcheck.derivations import toy as derivation
 from ebmcheck.theory import models, quadrature
+from ebmcheck.theory.symbolic import compile_expression
 from ebmcheck.theory.toy import ToyModel, ml_fixed_point, nce_fixed_point, nce_normalizer_fixed_point, solve_flow
 
 TOPIC = "toy"
@@ -32,11 +33,6 @@ SEPARATIONS = (20.0, 8.0, 4.0)
 STARTS = (-4.0, 0.0, 3.0)
 T_END = 300.0  # ML converges to θ* within e^{-40} from every start in this time
 MUS = (-3.0, 0.0, 1.0, 3.0)
-
-
-def _lambdify(expr, *symbols):
-    """A derivation's export as a numpy function of ``symbols`` (this module's one path to ``sympy.lambdify``)."""
-    return sp.lambdify(symbols, expr, "numpy")
 
 
 def _model(separation: float) -> ToyModel:
@@ -53,7 +49,7 @@ def partition_checks(context: Context) -> list[Check]:
     normalisation a reader writes who forgets that mode b carries mass :math:`e^{-\theta}\sqrt{2\pi}` —
     Z of mode a alone (the derivation's ``log_Z_one_mode``)."""
     exports = derivation.partition_function().exports
-    log_z = _lambdify(exports["log_Z"], derivation.theta)
+    log_z = compile_expression((derivation.theta,), exports["log_Z"], cse=False)
     log_z_one_mode = float(exports["log_Z_one_mode"])  # √(2π): the normalizer of mode a alone
     checks = []
     for a, b in ((-10, 10), (-2, 3)):
@@ -80,8 +76,8 @@ def ml_checks(context: Context) -> list[Check]:
     reader who expects the approximation's error to move the exact fixed point (derivation export
     ``hard_assignment_fixed_point``)."""
     exports = derivation.ml_flow().exports
-    approx = _lambdify(exports["approx_flow"], derivation.theta, derivation.theta_star)
-    hard = _lambdify(exports["hard_assignment_fixed_point"], derivation.theta_star, derivation.L)
+    approx = compile_expression((derivation.theta, derivation.theta_star), exports["approx_flow"], cse=False)
+    hard = compile_expression((derivation.theta_star, derivation.L), exports["hard_assignment_fixed_point"], cse=False)
     checks = []
     for separation in FIXED_POINT_SEPARATIONS:
         point = ml_fixed_point(THETA_STAR, -separation / 2, separation / 2)
@@ -108,7 +104,7 @@ def ml_checks(context: Context) -> list[Check]:
 
 
 def _figure_approximation(context: Context, ml_approx) -> None:
-    nce_approx = _lambdify(derivation.nce_fixed_point().exports["approx_flow"], derivation.theta, derivation.theta_star, derivation.mu)
+    nce_approx = compile_expression((derivation.theta, derivation.theta_star, derivation.mu), derivation.nce_fixed_point().exports["approx_flow"], cse=False)
     thetas = np.linspace(-5, 4, 61)
     figure, axes = new_figure(ncols=2, width=8.0, height=3.4)
     for separation, color in zip(SEPARATIONS, ("C0", "C1", "C2")):
@@ -184,7 +180,7 @@ def _figure_sm_speed(context: Context) -> None:
         model = _model(separation)
         sm_speed.append(abs(model.sm_flow(0.0, THETA_STAR).value[0]))
         ml_speed.append(abs(model.ml_flow(0.0, THETA_STAR).value[0]))
-    scale = _lambdify(derivation.sm_flow().exports["speed_scale"], derivation.L)(separations)
+    scale = compile_expression((derivation.L,), derivation.sm_flow().exports["speed_scale"], cse=False)(separations)
     figure, (axis,) = new_figure()
     axis.semilogy(separations, sm_speed, "o", ms=3, label=r"exact $|\dot\theta_{SM}|$ at $\theta=0$ (quadrature)")
     axis.semilogy(separations, ml_speed, "s", ms=3, label=r"exact $|\dot\theta_{ML}|$ at $\theta=0$")
@@ -201,10 +197,10 @@ def _figure_sm_speed(context: Context) -> None:
 # ---- toy-nce-fixed-point ---------------------------------------------------------------------
 def nce_checks(context: Context) -> list[Check]:
     exports = derivation.nce_fixed_point().exports
-    corrected = _lambdify(exports["corrected"], derivation.theta_star, derivation.mu)
-    slide = _lambdify(exports["slide"], derivation.theta_star, derivation.mu)
-    approx = _lambdify(exports["approx_flow"], derivation.theta, derivation.theta_star, derivation.mu)
-    first_line = _lambdify(exports["slide_first_line"], derivation.theta, derivation.theta_star, derivation.mu)
+    corrected = compile_expression((derivation.theta_star, derivation.mu), exports["corrected"], cse=False)
+    slide = compile_expression((derivation.theta_star, derivation.mu), exports["slide"], cse=False)
+    approx = compile_expression((derivation.theta, derivation.theta_star, derivation.mu), exports["approx_flow"], cse=False)
+    first_line = compile_expression((derivation.theta, derivation.theta_star, derivation.mu), exports["slide_first_line"], cse=False)
     checks = []
     for mu in MUS:
         point = nce_fixed_point(THETA_STAR, mu)
@@ -251,9 +247,9 @@ def _figure_nce(context: Context, corrected, slide) -> None:
 # ---- toy-nce-with-normalizer -----------------------------------------------------------------
 def normalizer_checks(context: Context) -> list[Check]:
     exports = derivation.nce_with_normalizer().exports
-    c_normalized = _lambdify(exports["c_normalized_noise"], derivation.theta_star)
-    c_slide = _lambdify(exports["c_slide_noise"], derivation.theta_star, derivation.mu)
-    corrected = _lambdify(derivation.nce_fixed_point().exports["corrected"], derivation.theta_star, derivation.mu)
+    c_normalized = compile_expression((derivation.theta_star,), exports["c_normalized_noise"], cse=False)
+    c_slide = compile_expression((derivation.theta_star, derivation.mu), exports["c_slide_noise"], cse=False)
+    corrected = compile_expression((derivation.theta_star, derivation.mu), derivation.nce_fixed_point().exports["corrected"], cse=False)
     checks = []
     for mu in (0.0, 1.0, 3.0):
         theta, c, theta_error, c_error, converged = nce_normalizer_fixed_point(THETA_STAR, mu, normalized_noise=True)
@@ -284,7 +280,7 @@ def pcd_checks(context: Context) -> list[Check]:
     control the ML fixed point θ* (the answer if PCD did not collapse). The walkers' fraction in mode b (the
     no-transfer mechanism) is a linear function of the drift here, so it is recorded in the details, not tested twice.
     """
-    slope_of = _lambdify(derivation.pcd_flow().exports["slope"], sp.Symbol("theta_0", real=True), derivation.theta_star)
+    slope_of = compile_expression((sp.Symbol("theta_0", real=True), derivation.theta_star), derivation.pcd_flow().exports["slope"], cse=False)
     ml_fixed = float(derivation.ml_flow().exports["fixed_point"].subs(derivation.theta_star, THETA_STAR))
     model = _model(20.0)
     t_end, step_size = 40.0, 0.05

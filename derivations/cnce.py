@@ -20,6 +20,7 @@ import sympy as sp
 from sympy import stats
 
 from ebmcheck.derivations.steps import Assumption, Derivation, Step
+from ebmcheck.theory.symbolic import compile_expression
 
 WELL_SPECIFIED = Assumption(
     "well-specified", r"p_d = p_{\theta^*} = f(\cdot;\theta^*)/Z(\theta^*)", "the data come from the model at θ*"
@@ -195,7 +196,7 @@ def any_k_weights():
     """The exported weights (1/K, 1 − 1/K) of Σ_K as numeric functions of K."""
     exports = cnce_any_k().exports
     K = exports["K"]
-    return sp.lambdify(K, exports["weight_C2"]), sp.lambdify(K, exports["weight_C3"])
+    return compile_expression((K,), exports["weight_C2"], cse=False), compile_expression((K,), exports["weight_C3"], cse=False)
 
 
 # ---- Corollary 2 ------------------------------------------------------------------------------

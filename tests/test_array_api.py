@@ -8,8 +8,13 @@ the shim (:mod:`theory.backend`) gives array-api-strict a numpy generator whose 
 with ``xp.asarray``, so a run with the same seed sees the same numbers as numpy — and the tests
 require the same results.
 
-The model is a stand-in written against the inputs' namespace (a Gaussian with
-θ = (μ, vec Λ)), so these tests do not depend on theory.models.
+The sampler tests use a stand-in model written against the inputs' namespace (a Gaussian with
+θ = (μ, vec Λ)), so they do not depend on theory.models. The CNCE core (theory.cnce with the
+noises of theory.noise and theory.models' Gaussian) and the batched Newton fit
+(theory.fitting.newton) run on array-api-strict too, and agree with numpy to rounding: a sum of
+logs is one log per factor off numpy (numpy multiplies 512 factors per log), and a Newton
+direction Qv is a plain sum where numpy uses einsum. Logistic noise is host-only (SciPy) and
+refuses strict arrays.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ import numpy as np
 import pytest
 
 from ebmcheck.checks import ula as ula_checks
-from ebmcheck.theory import samplers
+from ebmcheck.theory import cnce, fitting, models, samplers
+from ebmcheck.theory import noise as nz
 from ebmcheck.theory.backend import Backend, default_rng, namespace
 
 SIGMA = np.array([[1.0, 0.6], [0.6, 2.0]])
@@ -212,3 +218,105 @@ def test_validation_keeps_array_api_strict_arrays_and_refuses_bad_ones_by_name()
         samplers.langevin_init(bad, MODEL, xs.asarray(THETA))
     with pytest.raises(ValueError, match="Sigma"):
         samplers.ula_stationary_covariance(xs.asarray([[1.0, 2.0], [2.0, 1.0]]), 0.1)
+
+
+# ---- the CNCE core and the batched Newton fit ---------------------------------------------------------
+def _assert_close(strict, numpy_value):
+    """The strict result is an array-api-strict array with numpy's numbers to rounding."""
+    assert namespace(strict) is xs
+    np.testing.assert_allclose(_host(strict), numpy_value, rtol=1e-12, atol=1e-14)
+
+
+GAUSS2 = models.gaussian(2)
+CNCE_CASES = [
+    (models.gaussian(1), np.array([0.3, 1.7])),
+    (GAUSS2, GAUSS2.pack(np.array([0.2, -0.4]), np.array([[1.5, 0.3], [0.3, 0.8]]))),
+]
+
+
+def _noises(model, theta, x):
+    d = model.dim
+    return [nz.LocalGaussian(0.8), nz.Autoregressive(0.4, 1.5), nz.KDE(0.5, x[0, :20]), nz.Oracle(model, theta),
+            nz.Mixture(nz.LocalGaussian(0.5), nz.Gaussian(np.zeros(d), 2.0 * np.eye(d)), 0.3)]
+
+
+@pytest.mark.parametrize(("model", "theta"), CNCE_CASES, ids=lambda c: getattr(c, "name", ""))
+def test_cnce_loss_gradient_hessian_on_array_api_strict_is_numpys(model, theta):
+    x = model.sample(theta, 4 * 40, np.random.default_rng(0)).reshape(4, 40, model.dim)
+    thetas = np.broadcast_to(theta, (4, theta.size)) + 0.05  # off the optimum: non-zero gradients
+    for noise in _noises(model, theta, x):
+        y = noise.sample(x, 3, np.random.default_rng(1))
+        y_strict = noise.sample(xs.asarray(x), 3, np.random.default_rng(1))
+        _assert_same(y_strict, y)  # the same draws, made through the shim or on the host and converted
+        strict_inputs = (xs.asarray(thetas), xs.asarray(x), y_strict)
+        for mine, theirs in zip(cnce.loss_gradient_hessian(model, *strict_inputs, noise),
+                                cnce.loss_gradient_hessian(model, thetas, x, y, noise)):
+            _assert_close(mine, theirs)
+        term = cnce.noise_log_ratio(noise, xs.asarray(x), y_strict)  # precomputed, as a fit does
+        _assert_close(term, cnce.noise_log_ratio(noise, x, y))
+        for mine, theirs in zip(cnce.loss_and_gradient(model, *strict_inputs, noise_term=term),
+                                cnce.loss_and_gradient(model, thetas, x, y, noise)):
+            _assert_close(mine, theirs)
+        _assert_close(cnce.per_sample_loss(model, *strict_inputs, noise), cnce.per_sample_loss(model, thetas, x, y, noise))
+        _assert_close(cnce.per_sample_hessian(model, *strict_inputs, noise_term=term),
+                      cnce.per_sample_hessian(model, thetas, x, y, noise))
+
+
+def test_cnce_fit_on_array_api_strict_is_numpys():
+    model, theta = CNCE_CASES[1]
+    x = model.sample(theta, 3 * 60, np.random.default_rng(2)).reshape(3, 60, 2)
+    noise = nz.Autoregressive(0.4, 1.5)  # asymmetric: the noise log-ratio enters F
+    y = noise.sample(x, 2, np.random.default_rng(3))
+    strict = cnce.fit_cnce(model, xs.asarray(theta), xs.asarray(x), xs.asarray(y), noise)
+    reference = cnce.fit_cnce(model, theta, x, y, noise)
+    assert isinstance(strict.params, np.ndarray) and strict.converged.all()
+    np.testing.assert_allclose(strict.params, reference.params, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(strict.iterations, reference.iterations)
+
+
+def _log_cosh_loss(centres, precision):
+    r"""Per replicate r: :math:`L_r(\theta) = \sum_j \log\cosh(\theta_j - c_{rj}) + \tfrac12\theta^\top A\theta`,
+    written with the namespace of ``centres`` (R, q); rows gathered with ``take``."""
+    xp = namespace(centres)
+    eye = xp.eye(precision.shape[0], dtype=xp.float64)
+
+    def loss_grad_hess(params, rows):
+        u = params - xp.take(centres, xp.asarray(rows), axis=0)
+        tanh = xp.tanh(u)
+        quadratic = params @ precision
+        value = xp.sum(xp.log(xp.cosh(u)), axis=-1) + 0.5 * xp.sum(quadratic * params, axis=-1)
+        return value, tanh + quadratic, (1.0 - tanh**2)[..., None] * eye + precision
+
+    return loss_grad_hess, lambda params, rows: loss_grad_hess(params, rows)[0]
+
+
+def test_newton_on_array_api_strict_is_numpys():
+    """From θ = 4, Newton's full step on log cosh overshoots: the Armijo backtracking runs too."""
+    centres = np.random.default_rng(4).normal(size=(5, 2))
+    precision = np.array([[0.5, 0.1], [0.1, 0.3]])
+    fits = [fitting.newton(*_log_cosh_loss(xp.asarray(centres), xp.asarray(precision)), xp.asarray(np.full((5, 2), 4.0)))
+            for xp in (xs, np)]
+    strict, reference = fits
+    assert strict.converged.all() and isinstance(strict.params, np.ndarray)
+    np.testing.assert_allclose(strict.params, reference.params, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(strict.loss, reference.loss, rtol=1e-12)
+    np.testing.assert_array_equal(strict.iterations, reference.iterations)
+    assert reference.iterations.max() > 3  # damped steps, not one Newton step on a quadratic
+    _, gradient, _ = _log_cosh_loss(centres, precision)[0](reference.params, np.arange(5))
+    assert np.abs(gradient).max() < 1e-10
+
+
+def test_host_only_and_mixed_inputs_are_refused_on_array_api_strict():
+    model, theta = CNCE_CASES[0]
+    x = model.sample(theta, 2 * 10, np.random.default_rng(5)).reshape(2, 10, 1)
+    logistic = nz.Logistic(0.0, 1.5)
+    y = logistic.sample(xs.asarray(x), 2, np.random.default_rng(6))  # draws on the host, converted
+    assert namespace(y) is xs
+    with pytest.raises(TypeError, match="SciPy"):  # the log-density is SciPy's: not converted silently
+        logistic.log_density(y)
+    with pytest.raises(TypeError, match="SciPy"):
+        cnce.loss_gradient_hessian(model, xs.asarray(np.tile(theta, (2, 1))), xs.asarray(x), y, logistic)
+    with pytest.raises(TypeError):  # numpy θ with strict data: the caller converts, the library does not
+        cnce.loss_gradient_hessian(model, np.tile(theta, (2, 1)), xs.asarray(x), y, nz.LocalGaussian(0.5))
+    with pytest.raises(TypeError):
+        cnce.fit_cnce(model, theta, xs.asarray(x), y, nz.LocalGaussian(0.5))

@@ -17,6 +17,11 @@ A replicate has converged when its Newton decrement :math:`\lambda^2 = g^\top \t
 is below ``tolerance`` (relative to :math:`1 + |L|`), the usual stopping rule of Newton's
 method (Boyd & Vandenberghe, §9.5.1): :math:`\lambda^2/2` bounds the remaining decrease of a
 locally quadratic loss.
+
+The parameters and what the callables return are arrays of one namespace, the initial
+parameters' (:func:`theory.backend.namespace`: numpy, cupy, array-api-strict); the per-replicate
+bookkeeping (``rows``, convergence flags, iteration counts) stays on the host. Rows are gathered
+with ``take`` and written through boolean masks, the array API's ways.
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+import array_api_compat
 import numpy as np
 
+from ebmcheck.theory.backend import namespace
 from ebmcheck.theory.validation import function, positive_int, real_array, real_scalar
 
 _SIGNATURE = "(params (R', q), rows (R',)) -> arrays"
@@ -71,33 +78,32 @@ def newton(
     tolerance: float = 1e-14,
     max_iterations: int = 60,
     max_halvings: int = 30,
-    xp=np,
 ) -> FitResult:
     r"""Minimise R losses at once by damped, modified Newton iterations.
 
     Parameters
     ----------
     loss_grad_hess : callable, (params (R', q), rows (R',)) -> (loss, gradient, Hessian)
-        The loss (R',) of replicates ``rows`` at ``params`` with its gradient (R', q) and Hessian
-        (R', q, q); non-finite values mark a parameter outside the loss's domain.
+        The loss (R',) of replicates ``rows`` (host integer indices, ascending) at ``params`` with
+        its gradient (R', q) and Hessian (R', q, q); non-finite values mark a parameter outside the
+        loss's domain.
     loss : callable, (params (R', q), rows (R',)) -> (R',)
         The loss alone (used by the line search).
     initial : array, shape (R, q)
-        Starting parameters.
+        Starting parameters; their namespace is the fit's (the callables get ``params`` of it and
+        return arrays of it).
     tolerance : float > 0
         Convergence when :math:`g^\top \tilde H^{-1} g \le \text{tolerance}\,(1 + |L|)`.
     max_iterations, max_halvings : int >= 1
         Iteration limits; a replicate that hits them is reported as not converged.
-    xp : module
-        Array backend of the parameters and of what the callables return (numpy or cupy); the
-        per-replicate bookkeeping (``rows``, convergence flags) stays on the host.
     """
     initial = real_array("initial", initial, allow_empty=True)
     if initial.ndim != 2 or initial.shape[0] < 1 or initial.shape[1] < 1:
         raise ValueError(f"initial must have shape (R, q) with R, q >= 1, got shape {tuple(initial.shape)}")
     function("loss_grad_hess", loss_grad_hess, _SIGNATURE)
     function("loss", loss, _SIGNATURE)
-    params = xp.array(xp.asarray(initial, dtype=float), copy=True)
+    xp = namespace(initial)
+    params = xp.asarray(initial, dtype=xp.float64, copy=True)
     tolerance = real_scalar("tolerance", tolerance, low=0.0, low_inclusive=False)
     max_iterations = positive_int("max_iterations", max_iterations)
     max_halvings = positive_int("max_halvings", max_halvings)
@@ -108,26 +114,41 @@ def newton(
         index = np.flatnonzero(~(state.converged | state.failed))
         if index.size == 0:
             break
-        direction, lam2 = _modified_newton_direction(state.gradient[index], state.hessian[index], xp)
+        direction, lam2 = _modified_newton_direction(_take(state.gradient, index), _take(state.hessian, index))
         state.decrement[index] = to_host(lam2)
         done = state.decrement[index] <= tolerance * (1 + np.abs(state.loss[index]))
         state.converged[index[done]] = True
         state.iterations[index] += 1  # every active replicate takes a Newton step, the last one included
         # The last Newton step is tiny (decrement below tolerance) and squares the error: take it.
-        params[index[done]] = params[index[done]] + direction[done]
-        index, direction = index[~done], direction[~done]
+        _put(params, index[done], _take(params, index[done]) + _take(direction, np.flatnonzero(done)))
+        index, direction = index[~done], _take(direction, np.flatnonzero(~done))
         if index.size == 0:
             continue
-        slope = xp.sum(state.gradient[index] * direction, axis=-1)  # < 0: a descent direction
+        slope = xp.sum(_take(state.gradient, index) * direction, axis=-1)  # < 0: a descent direction
         # The full step, evaluated with gradient and Hessian: where it is accepted (the usual case
         # near the optimum) that evaluation is the next iteration's, so a step costs one evaluation.
-        trial = params[index] + direction
+        trial = _take(params, index) + direction
         accepted = state.evaluate(loss_grad_hess, trial, index, armijo=slope)
-        params[index[accepted]] = trial[accepted]
-        rejected = ~accepted
-        if rejected.any():
-            _backtrack(loss, loss_grad_hess, params, state, index[rejected], direction[rejected], slope[rejected], max_halvings, xp)
+        _put(params, index[accepted], _take(trial, np.flatnonzero(accepted)))
+        rejected = np.flatnonzero(~accepted)
+        if rejected.size:
+            _backtrack(loss, loss_grad_hess, params, state, index[rejected], _take(direction, rejected), _take(slope, rejected),
+                       max_halvings)
     return FitResult(to_host(params), state.converged & ~state.failed, state.iterations, state.decrement, to_host(state.loss_xp))
+
+
+def _take(array, rows: np.ndarray):
+    """The entries ``rows`` (host integer indices) of ``array`` along its first axis, on its namespace."""
+    xp = namespace(array)
+    return xp.take(array, xp.asarray(rows), axis=0)
+
+
+def _put(array, rows: np.ndarray, values) -> None:
+    """``array[rows] = values`` along the first axis for ascending, distinct host indices ``rows``,
+    through a boolean mask (the array API has no assignment by integer arrays)."""
+    mask = np.zeros(array.shape[0], dtype=bool)
+    mask[rows] = True
+    array[namespace(array).asarray(mask)] = values
 
 
 class _State:
@@ -135,9 +156,9 @@ class _State:
 
     def __init__(self, num_replicates: int, q: int, xp):
         self.xp = xp
-        self.loss_xp = xp.full(num_replicates, np.nan)
-        self.gradient = xp.full((num_replicates, q), np.nan)
-        self.hessian = xp.full((num_replicates, q, q), np.nan)
+        self.loss_xp = xp.full(num_replicates, np.nan, dtype=xp.float64)
+        self.gradient = xp.full((num_replicates, q), np.nan, dtype=xp.float64)
+        self.hessian = xp.full((num_replicates, q, q), np.nan, dtype=xp.float64)
         self.loss = np.full(num_replicates, np.nan)  # host copy, for the convergence tests
         self.converged = np.zeros(num_replicates, dtype=bool)
         self.failed = np.zeros(num_replicates, dtype=bool)  # non-finite loss, or no step decreases it
@@ -154,13 +175,16 @@ class _State:
             _check_returned(value, gradient, hessian, params.shape)
             ok = xp.isfinite(value) & xp.all(xp.isfinite(gradient), axis=-1) & xp.all(xp.isfinite(hessian), axis=(-2, -1))
             if armijo is not None:
-                ok &= value <= self.loss_xp[rows] + 1e-4 * armijo
+                ok = ok & (value <= _take(self.loss_xp, rows) + 1e-4 * armijo)
         ok = to_host(ok)
         if armijo is None:
             self.failed[rows[~ok]] = True
-        stored = rows[ok]
-        self.loss_xp[stored], self.gradient[stored], self.hessian[stored] = value[ok], gradient[ok], hessian[ok]
-        self.loss[stored] = to_host(value[ok])
+        stored, kept = rows[ok], np.flatnonzero(ok)
+        value = _take(value, kept)
+        _put(self.loss_xp, stored, value)
+        _put(self.gradient, stored, _take(gradient, kept))
+        _put(self.hessian, stored, _take(hessian, kept))
+        self.loss[stored] = to_host(value)
         return ok
 
 
@@ -175,29 +199,33 @@ def _check_returned(value, gradient, hessian, shape) -> None:
         )
 
 
-def _backtrack(loss, loss_grad_hess, params, state, rows, direction, slope, max_halvings, xp):
+def _backtrack(loss, loss_grad_hess, params, state, rows, direction, slope, max_halvings):
     """Halve the step of ``rows`` until the Armijo condition holds (loss-only evaluations), then
     evaluate the accepted points in full. A replicate with no acceptable step is at its loss's
     rounding floor: converged if its Newton decrement is tiny, otherwise failed."""
-    step = xp.full(rows.size, 0.5)
+    xp = namespace(params)
+    step = xp.full(rows.size, 0.5, dtype=xp.float64)
     accepted = np.zeros(rows.size, dtype=bool)
     for _ in range(int(max_halvings)):
         todo = np.flatnonzero(~accepted)
-        trial = params[rows[todo]] + step[todo, None] * direction[todo]
+        step_todo = _take(step, todo)
+        trial = _take(params, rows[todo]) + step_todo[:, None] * _take(direction, todo)
         with np.errstate(all="ignore"):
             trial_loss = loss(trial, rows[todo])
             if tuple(getattr(trial_loss, "shape", ())) != (todo.size,):
                 raise ValueError(f"loss must return shape ({todo.size},) for params of shape {tuple(trial.shape)}, "
                                  f"got shape {tuple(getattr(trial_loss, 'shape', ()))}")
-            ok = to_host(xp.isfinite(trial_loss) & (trial_loss <= state.loss_xp[rows[todo]] + 1e-4 * step[todo] * slope[todo]))
+            armijo = _take(state.loss_xp, rows[todo]) + 1e-4 * step_todo * _take(slope, todo)
+            ok = to_host(xp.isfinite(trial_loss) & (trial_loss <= armijo))
         accepted[todo[ok]] = True
         if accepted.all():
             break
-        step[np.flatnonzero(~accepted)] /= 2
-    moved = rows[accepted]
-    params[moved] = params[moved] + step[accepted, None] * direction[accepted]
+        halved = np.flatnonzero(~accepted)
+        _put(step, halved, _take(step, halved) / 2)
+    moved, kept = rows[accepted], np.flatnonzero(accepted)
+    _put(params, moved, _take(params, moved) + _take(step, kept)[:, None] * _take(direction, kept))
     if moved.size:
-        state.evaluate(loss_grad_hess, params[moved], moved)
+        state.evaluate(loss_grad_hess, _take(params, moved), moved)
     stuck = rows[~accepted]
     tiny = state.decrement[stuck] <= 1e-12 * (1 + np.abs(state.loss[stuck]))
     state.converged[stuck[tiny]] = True
@@ -205,21 +233,40 @@ def _backtrack(loss, loss_grad_hess, params, state, rows, direction, slope, max_
 
 
 def to_host(array) -> np.ndarray:
-    """A numpy copy of a numpy or cupy array."""
+    """A numpy copy of a numpy, cupy or other array-API array."""
     return array.get() if hasattr(array, "get") else np.asarray(array)
 
 
-def _modified_newton_direction(gradient, hessian, xp=np):
-    """Newton direction with |eigenvalues| (floored) and the squared Newton decrement."""
-    symmetric = (hessian + xp.swapaxes(hessian, -1, -2)) / 2
+def _modified_newton_direction(gradient, hessian):
+    r"""Newton direction :math:`-Q\,\max(|\Lambda|, \delta)^{-1} Q^\top g` and the squared Newton
+    decrement :math:`\lambda^2 = g^\top Q\,\max(|\Lambda|, \delta)^{-1} Q^\top g` per replicate, with
+    :math:`\delta = \max(10^{-10}\max|\Lambda|, 10^{-300})`, on the namespace of ``gradient`` (R, q)
+    and ``hessian`` (R, q, q)."""
+    xp = namespace(gradient, hessian)
+    symmetric = (hessian + xp.matrix_transpose(hessian)) / 2
     eigenvalues, vectors = xp.linalg.eigh(symmetric)
     scale = xp.max(xp.abs(eigenvalues), axis=-1, keepdims=True)
     floor = xp.maximum(1e-10 * scale, 1e-300)
     modified = xp.maximum(xp.abs(eigenvalues), floor)
-    projected = xp.einsum("rji,rj->ri", vectors, gradient)
-    direction = -xp.einsum("rij,rj->ri", vectors, projected / modified)
+    projected = _transpose_times(vectors, gradient)
+    direction = -_times(vectors, projected / modified)
     lam2 = xp.sum(projected**2 / modified, axis=-1)
     return direction, lam2
+
+
+def _transpose_times(matrices, vectors):
+    r""":math:`Q^\top v` per replicate for (R, q, q) and (R, q): a broadcast product summed over the
+    rows, in their order (bit for bit numpy's ``einsum("rji,rj->ri")``)."""
+    return namespace(matrices, vectors).sum(matrices * vectors[..., :, None], axis=-2)
+
+
+def _times(matrices, vectors):
+    r""":math:`Q v` per replicate for (R, q, q) and (R, q). numpy's ``einsum("rij,rj->ri")``, whose
+    summation order every recorded fit has (no array-API operation reproduces it bit for bit);
+    on another namespace a broadcast product summed over the columns."""
+    if array_api_compat.is_numpy_array(matrices):
+        return np.einsum("rij,rj->ri", matrices, vectors)
+    return namespace(matrices, vectors).sum(matrices * vectors[..., None, :], axis=-1)
 
 
 def fit_mean_loss(losses, gradients, hessians, initial, **options) -> FitResult:

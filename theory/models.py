@@ -22,9 +22,9 @@ derivations reason about. Two ways to declare a model:
 Numerical functions take ``x`` of shape ``(..., d)`` and ``theta`` of shape ``(..., p)``; leading
 axes broadcast (chains, replicates, quadrature nodes), the trailing axes of the result are the
 derivative's own. The array namespace is the inputs' (:func:`theory.backend.namespace`: numpy,
-cupy, array-api-strict...). The optional ``xp`` keyword of the methods is transitional: given, it
-must be the inputs' namespace, or host (numpy) inputs are moved to it. A result that would hold
-more than :data:`MAX_RESULT_ENTRIES` numbers is refused with a ``ValueError`` before any work.
+cupy, array-api-strict...); ``x`` and ``theta`` of two different libraries are a ``TypeError`` (a
+caller with host parameters and device data converts them itself, ``xp.asarray``). A result that
+would hold more than :data:`MAX_RESULT_ENTRIES` numbers is refused with a ``ValueError`` before any work.
 
 Inputs are validated at every public method (:mod:`theory.validation`): ``x`` and ``theta``
 must be real, finite arrays with trailing dimension d and p (``TypeError``/``ValueError``
@@ -42,7 +42,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import array_api_compat
 import numpy as np
 import sympy as sp
 from sympy.tensor.array.array_derivatives import ArrayDerivative
@@ -175,52 +174,53 @@ class Model:
         return sp.Matrix([sp.diff(self.laplacian_expr, t) for t in self.theta])
 
     # ---- numerical functions on the inputs' array namespace -------------------------------------
-    def log_f(self, x, theta, xp=None):
+    def log_f(self, x, theta):
         """:math:`\\log f(x;\\theta)`, shape (...)."""
-        return self._evaluate("log_f", x, theta, xp)
+        return self._evaluate("log_f", x, theta)
 
-    def score(self, x, theta, xp=None):
+    def score(self, x, theta):
         """:math:`\\nabla_x \\log f(x;\\theta)`, shape (..., d)."""
-        return self._evaluate("score", x, theta, xp)
+        return self._evaluate("score", x, theta)
 
-    def laplacian(self, x, theta, xp=None):
+    def laplacian(self, x, theta):
         """:math:`\\Delta_x \\log f(x;\\theta)`, shape (...)."""
-        return self._evaluate("laplacian", x, theta, xp)
+        return self._evaluate("laplacian", x, theta)
 
-    def grad_theta(self, x, theta, xp=None):
+    def grad_theta(self, x, theta):
         """:math:`\\nabla_\\theta \\log f(x;\\theta)`, shape (..., p)."""
-        return self._evaluate("grad_theta", x, theta, xp)
+        return self._evaluate("grad_theta", x, theta)
 
-    def hess_theta(self, x, theta, xp=None):
+    def hess_theta(self, x, theta):
         """:math:`\\nabla^2_\\theta \\log f(x;\\theta)`, shape (..., p, p)."""
-        return self._evaluate("hess_theta", x, theta, xp)
+        return self._evaluate("hess_theta", x, theta)
 
-    def score_jacobian_theta(self, x, theta, xp=None):
+    def score_jacobian_theta(self, x, theta):
         """:math:`\\partial_{\\theta_j} s_i(x;\\theta)`, shape (..., d, p)."""
-        return self._evaluate("score_jacobian_theta", x, theta, xp)
+        return self._evaluate("score_jacobian_theta", x, theta)
 
-    def laplacian_grad_theta(self, x, theta, xp=None):
+    def laplacian_grad_theta(self, x, theta):
         """:math:`\\nabla_\\theta \\Delta_x \\log f(x;\\theta)`, shape (..., p)."""
-        return self._evaluate("laplacian_grad_theta", x, theta, xp)
+        return self._evaluate("laplacian_grad_theta", x, theta)
 
     @property
     def has_log_normalizer(self) -> bool:
         """Whether :meth:`log_normalizer` has a closed form (declared, or the family's own)."""
         return self.log_normalizer_expr is not None
 
-    def log_normalizer(self, theta, xp=None):
+    def log_normalizer(self, theta):
         """:math:`\\log Z(\\theta)` from the closed form in the model's definition, shape (...)."""
         if self.log_normalizer_expr is None:
             raise ValueError(f"model {self.name!r} declares no closed-form log-normalizer")
-        xp, (theta,) = _on_namespace(xp, self._theta_array(theta))
+        theta = self._theta_array(theta)
+        xp = namespace(theta)
         value = compile_expression(self.theta, self.log_normalizer_expr, xp)(
             *[theta[..., j] for j in range(self.num_params)]
         )
         return _broadcast(xp.asarray(value, dtype=xp.float64), tuple(theta.shape[:-1]), xp)
 
-    def log_density(self, x, theta, xp=None):
+    def log_density(self, x, theta):
         """:math:`\\log p_\\theta(x) = \\log f(x;\\theta) - \\log Z(\\theta)`."""
-        return self.log_f(x, theta, xp) - self.log_normalizer(theta, xp)
+        return self.log_f(x, theta) - self.log_normalizer(theta)
 
     def validate(self, theta) -> Array:
         """Return ``theta`` (..., p) as a float array after checking it is an allowed parameter.
@@ -284,11 +284,11 @@ class Model:
             )
         return real_array("x", x, allow_empty=True)
 
-    def _evaluate(self, kind: str, x, theta, xp):
+    def _evaluate(self, kind: str, x, theta):
         """Validate the inputs, take their namespace, refuse oversized results, then compute ``kind``."""
         theta = self._theta_array(theta)
         x = self._x_array(x)
-        xp, (x, theta) = _on_namespace(xp, x, theta)
+        xp = namespace(x, theta)
         try:
             batch = np.broadcast_shapes(tuple(x.shape[:-1]), tuple(theta.shape[:-1]))  # shape arithmetic only
         except ValueError:
@@ -306,7 +306,7 @@ class Model:
 
     def _compute(self, kind: str, x, theta, batch: tuple, xp):
         """``kind`` from its expression in scalar symbols (``<kind>_expr``), entry by entry."""
-        value = evaluate(getattr(self, f"{kind}_expr"), self.x, self.theta, x, theta, xp)
+        value = evaluate(getattr(self, f"{kind}_expr"), self.x, self.theta, x, theta)
         return value[..., 0] if kind in ("score", "grad_theta", "laplacian_grad_theta") else value
 
 
@@ -315,34 +315,15 @@ def _short(array) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _on_namespace(xp, *arrays):
-    """``(namespace, arrays)``: the arrays' own namespace (:func:`theory.backend.namespace`).
-
-    With ``xp`` given (transitional keyword), host numpy arrays are first moved to ``xp``, and the
-    arrays must then be on it (``TypeError`` otherwise)."""
-    if xp is None:
-        return namespace(*arrays), arrays
-    target = namespace(xp.asarray(0.0))
-    if not array_api_compat.is_numpy_namespace(target):
-        arrays = tuple(target.asarray(a) if isinstance(a, np.ndarray) else a for a in arrays)
-    found = namespace(*arrays)
-    if found is not target:
-        raise TypeError(
-            f"xp={getattr(xp, '__name__', xp)} is not the array namespace of the inputs ({found.__name__}); "
-            "leave xp out to use the inputs' namespace"
-        )
-    return found, arrays
-
-
-def evaluate(expr, x_symbols, theta_symbols, x, theta, xp=None):
+def evaluate(expr, x_symbols, theta_symbols, x, theta):
     """Evaluate a SymPy expression (or matrix) of scalar symbols ``x`` and ``theta`` on broadcast arrays.
 
     ``x`` has shape (..., len(x_symbols)) and ``theta`` (..., len(theta_symbols)); the result
     has the broadcast leading shape followed by the matrix's shape, if any. The namespace is the
-    inputs' (numpy for lists); ``xp`` as in :func:`_on_namespace`.
+    inputs' (numpy for lists); arrays of two libraries are a ``TypeError``.
     """
     x, theta = (a if hasattr(a, "__array_namespace__") else np.asarray(a, dtype=float) for a in (x, theta))
-    xp, (x, theta) = _on_namespace(xp, x, theta)
+    xp = namespace(x, theta)
     x, theta = xp.asarray(x, dtype=xp.float64), xp.asarray(theta, dtype=xp.float64)
     func = compile_expression(tuple(x_symbols) + tuple(theta_symbols), expr, xp)
     args = [x[..., i] for i in range(len(x_symbols))] + [theta[..., j] for j in range(len(theta_symbols))]
@@ -806,9 +787,10 @@ class GaussianModel(MatrixModel):
     def has_log_normalizer(self) -> bool:
         return True  # in closed form for any d (below), symbolic only for d <= 3
 
-    def log_normalizer(self, theta, xp=None):
+    def log_normalizer(self, theta):
         # Closed form for any d: the symbolic determinant is only built for d <= 3.
-        xp, (theta,) = _on_namespace(xp, self._theta_array(theta))
+        theta = self._theta_array(theta)
+        xp = namespace(theta)
         _, precision = self.unpack(theta)
         _, logdet = xp.linalg.slogdet(precision)
         return xp.asarray(float(self.dim / 2 * np.log(2 * np.pi)) - logdet / 2)

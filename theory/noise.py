@@ -38,6 +38,14 @@ Note: the paper writes :math:`\mathcal N(y \mid x, \varepsilon I)`; here :math:`
 Arguments are validated (:mod:`theory.validation`): ``x`` and ``y`` are finite real arrays with a
 trailing data axis d (the same d for both, and the noise's own d where it has one), ``K`` an int
 >= 1, ``rng`` a random generator; a ``TypeError``/``ValueError`` names the argument otherwise.
+
+Arrays: draws and log-densities are arrays of the namespace of ``x`` and ``y``
+(:func:`theory.backend.namespace`: numpy, cupy, array-api-strict; two libraries at once are a
+``TypeError``); a noise's own parameters (means, centres...) are host arrays converted to it.
+The conditional noises draw through :mod:`theory.backend`'s shim (``rng`` of the namespace's
+library, or numpy's for array-api-strict). The unconditional noises draw on the host with a numpy
+generator (``rng.logistic``, an exact sampler of a model...) and convert the draws. Quadrature
+rules are host (numpy) arrays. :class:`Logistic` evaluates its log-density with SciPy and is host-only.
 """
 
 from __future__ import annotations
@@ -46,11 +54,12 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+import array_api_compat
 import numpy as np
 from scipy import special
 
 from ebmcheck.theory import models, quadrature
-from ebmcheck.theory.backend import derive_seed
+from ebmcheck.theory.backend import derive_seed, namespace, standard_normal, uniform
 from ebmcheck.theory.validation import generator, positive_int, real_array, real_scalar, spd_matrix
 
 Array = np.ndarray
@@ -60,7 +69,7 @@ Array = np.ndarray
 _HERMITE_ORDER = 48
 _LEGENDRE_PANELS = 40
 _LEGENDRE_ORDER = 16
-_LOG_SQRT_2PI = np.log(np.sqrt(2 * np.pi))  # the normal log-density's constant, as scipy.stats.norm writes it
+_LOG_SQRT_2PI = float(np.log(np.sqrt(2 * np.pi)))  # the normal log-density's constant, as scipy.stats.norm writes it
 
 
 @runtime_checkable
@@ -70,10 +79,10 @@ class Noise(Protocol):
     conditional: bool
     symmetric: bool
 
-    def sample(self, x, K: int, rng, xp=np):
+    def sample(self, x, K: int, rng):
         """K draws per point of ``x`` (..., d): shape (..., K, d)."""
 
-    def log_density(self, y, x=None, xp=np):
+    def log_density(self, y, x=None):
         r""":math:`\log p_n(y\mid x)` (``x`` may be omitted for an unconditional noise)."""
 
     def bind(self, model, theta) -> Noise:
@@ -98,20 +107,20 @@ def _check_K(K) -> int:
     return positive_int("K", K)
 
 
-def _check_x(x, xp=np, name: str = "x", dim: int | None = None):
-    """``x`` (..., d) as a finite float array of the backend; errors name ``name``."""
+def _check_x(x, name: str = "x", dim: int | None = None):
+    """``x`` (..., d) as a finite float array of its namespace (numpy for lists); errors name ``name``."""
     array = real_array(name, x, allow_empty=True, finite=False)
     if array.ndim == 0:
         raise ValueError(f"{name} must have a trailing data dimension d, got a scalar {x!r}")
     if dim is not None and array.shape[-1] != dim:
         raise ValueError(f"{name} must have trailing dimension d={dim} (the noise's), got shape {tuple(array.shape)}")
-    array = real_array(name, array, allow_empty=True)
-    return xp.asarray(array, dtype=float)
+    return real_array(name, array, allow_empty=True)
 
 
-def _check_pair(y, x, xp=np, dim: int | None = None):
-    """``y`` and ``x`` of :meth:`log_density`: the same trailing d, broadcastable leading axes."""
-    y, x = _check_x(y, xp, "y", dim), _check_x(x, xp, "x", dim)
+def _check_pair(y, x, dim: int | None = None):
+    """``y`` and ``x`` of :meth:`log_density`: one namespace, the same trailing d, broadcastable leading axes."""
+    y, x = _check_x(y, "y", dim), _check_x(x, "x", dim)
+    namespace(y, x)  # a TypeError naming both libraries
     if y.shape[-1] != x.shape[-1]:
         raise ValueError(f"y and x must have the same trailing dimension d, got shapes {tuple(y.shape)} and {tuple(x.shape)}")
     try:
@@ -180,11 +189,12 @@ class _Unconditional:
     conditional = False
     symmetric = False
 
-    def _log_q(self, y, xp=np):  # pragma: no cover - abstract
+    def _log_q(self, y):  # pragma: no cover - abstract
+        """log q(y) of a float array ``y`` (..., d), shape (...), on ``y``'s namespace."""
         raise NotImplementedError
 
     def _draw(self, shape: tuple[int, ...], rng) -> Array:  # pragma: no cover - abstract
-        """Draws from q of shape ``shape + (d,)``."""
+        """Draws from q of shape ``shape + (d,)``: a host array, from a numpy generator ``rng``."""
         raise NotImplementedError
 
     def _interval(self) -> tuple[float, float]:  # pragma: no cover - abstract
@@ -197,20 +207,21 @@ class _Unconditional:
     def bind(self, model, theta):
         return self
 
-    def sample(self, x, K: int, rng, xp=np):
-        """``K`` draws from q per point of ``x`` (..., d): shape (..., K, d); only the shape of ``x`` is used."""
-        x = _check_x(x, xp, dim=self._dim())
+    def sample(self, x, K: int, rng):
+        """``K`` draws from q per point of ``x`` (..., d): shape (..., K, d), on ``x``'s namespace; only
+        the shape of ``x`` is used. The draws are made on the host by ``rng``, a numpy generator."""
+        x = _check_x(x, dim=self._dim())
         K = _check_K(K)
         rng = generator("rng", rng)
-        return xp.asarray(self._draw(x.shape[:-1] + (K,), rng))
+        return namespace(x).asarray(self._draw(tuple(x.shape[:-1]) + (K,), rng))
 
-    def log_density(self, y, x=None, xp=np):
+    def log_density(self, y, x=None):
         r""":math:`\log p_n(y\mid x) = \log q(y)`, shape ``y.shape[:-1]`` (broadcast with ``x``'s leading axes if given)."""
         if x is None:
-            return self._log_q(_check_x(y, xp, "y", self._dim()), xp)
-        y, x = _check_pair(y, x, xp, self._dim())
-        value = self._log_q(y, xp)
-        return xp.broadcast_to(value, np.broadcast_shapes(y.shape[:-1], x.shape[:-1]))
+            return self._log_q(_check_x(y, "y", self._dim()))
+        y, x = _check_pair(y, x, self._dim())
+        value = self._log_q(y)
+        return namespace(value).broadcast_to(value, np.broadcast_shapes(tuple(y.shape[:-1]), tuple(x.shape[:-1])))
 
     def quadrature_rule(self, x_nodes, level: int = 0):
         """Composite Gauss–Legendre on q's support, the same nodes for every x node."""
@@ -218,7 +229,7 @@ class _Unconditional:
         level = _level(level)
         lo, hi = self._interval()
         nodes, weights = quadrature.gauss_legendre(lo, hi, quadrature.refined(_LEGENDRE_PANELS, level), _LEGENDRE_ORDER)
-        log_q = self._log_q(nodes[:, None], np)
+        log_q = self._log_q(nodes[:, None])
         weights = weights * np.exp(log_q - log_q.max())
         weights = weights / weights.sum()
         return nodes[None, :, None], weights[None, :]
@@ -262,13 +273,14 @@ class Gaussian(_Unconditional):
     def _draw(self, shape, rng):
         return self.mean + rng.standard_normal(shape + self.mean.shape) @ self.cholesky.T
 
-    def _log_q(self, y, xp=np):
+    def _log_q(self, y):
+        xp = namespace(y)
         cholesky = xp.asarray(self.cholesky)
         centred = y - xp.asarray(self.mean)
-        z = xp.zeros(centred.shape)
+        z = xp.zeros(centred.shape, dtype=xp.float64)
         for i in range(self.mean.size):  # forward substitution: in 1-D exactly (y − m)/σ
             z[..., i] = (centred[..., i] - z[..., :i] @ cholesky[i, :i]) / cholesky[i, i]
-        return xp.sum(-z**2 / 2.0 - _LOG_SQRT_2PI - xp.log(xp.diagonal(cholesky)), axis=-1)
+        return xp.sum(-z**2 / 2.0 - _LOG_SQRT_2PI - xp.log(xp.asarray(np.diagonal(self.cholesky))), axis=-1)
 
     def _interval(self):
         _one_dimensional(self, self.mean.size)
@@ -291,7 +303,9 @@ class Logistic(_Unconditional):
     .. math:: \log q(y) = \sum_{i=1}^d \big(-|z_i| - 2\log(1 + e^{-|z_i|}) - \log s_i\big),
 
     and a draw is :math:`y = \mu + s\,z`, :math:`z` standard logistic (``rng.logistic``): the
-    arithmetic of ``scipy.stats.logistic(μ, s)``, draw for draw.
+    arithmetic of ``scipy.stats.logistic(μ, s)``, draw for draw. The log-density is host-only: it
+    uses SciPy's ``log1p`` (as ``scipy.stats.logistic`` does), so it takes numpy arrays only
+    (``TypeError`` for arrays of another library, which are not converted behind the caller's back).
     """
 
     def __init__(self, loc=0.0, scale=1.0):
@@ -315,10 +329,12 @@ class Logistic(_Unconditional):
     def _draw(self, shape, rng):
         return rng.logistic(size=shape + self.loc.shape) * self.scale + self.loc
 
-    def _log_q(self, y, xp=np):
-        scale = xp.asarray(self.scale)
-        negative = -xp.abs((y - xp.asarray(self.loc)) / scale)
-        return xp.sum(negative - 2.0 * special.log1p(xp.exp(negative)) - xp.log(scale), axis=-1)
+    def _log_q(self, y):
+        if not array_api_compat.is_numpy_array(y):
+            raise TypeError(f"{self!r}: the logistic log-density is computed with SciPy (bit for bit scipy.stats.logistic) "
+                            f"and takes numpy arrays only, got {type(y).__module__}.{type(y).__name__}")
+        negative = -np.abs((y - self.loc) / self.scale)
+        return np.sum(negative - 2.0 * special.log1p(np.exp(negative)) - np.log(self.scale), axis=-1)
 
     def _interval(self):
         _one_dimensional(self, self.loc.size)
@@ -398,9 +414,9 @@ class Oracle(_Unconditional):
                 self._log_z = quadrature.log_normalizer_1d(self.model, self.theta)[0]
         return self._log_z
 
-    def _log_q(self, y, xp=np):
+    def _log_q(self, y):
         self._require_bound()
-        return self.model.log_f(y, self.theta, xp) - self._log_normalizer()
+        return self.model.log_f(y, namespace(y).asarray(self.theta)) - self._log_normalizer()
 
     def _dim(self):
         return None if self.model is None else self.model.dim
@@ -410,15 +426,15 @@ class Oracle(_Unconditional):
         draws = self.model.sample(self.theta, max(count, 1), rng)[:count]
         return draws.reshape(shape + (self.model.dim,))
 
-    def log_density(self, y, x=None, xp=np):
+    def log_density(self, y, x=None):
         r""":math:`\log p_n(y\mid x) = \log p_{\theta}(y)` (bound oracles only)."""
         self._require_bound()
-        return super().log_density(y, x, xp)
+        return super().log_density(y, x)
 
-    def sample(self, x, K: int, rng, xp=np):
+    def sample(self, x, K: int, rng):
         """``K`` exact draws from :math:`p_\\theta` per point of ``x`` (..., d): shape (..., K, d)."""
         self._require_bound()
-        return super().sample(x, K, rng, xp)
+        return super().sample(x, K, rng)
 
     def _interval(self):
         self._require_bound()
@@ -462,20 +478,21 @@ class KDE(_Unconditional):
     def __str__(self) -> str:
         return f"KDE(h={self.bandwidth:g})"
 
-    def _log_q(self, y, xp=np):
+    def _log_q(self, y):
+        xp = namespace(y)
         centres = xp.asarray(self.centres)
         h2 = self.bandwidth**2
         d = centres.shape[-1]
         # Chunk over the centres (logaddexp accumulation) so memory stays O(size of y).
         total = None
         for start in range(0, centres.shape[0], 16):
-            block = centres[start : start + 16]
+            block = centres[start : min(start + 16, centres.shape[0]), ...]
             sq = xp.sum((y[..., None, :] - block) ** 2, axis=-1)
             part = -sq / (2 * h2)
             top = xp.max(part, axis=-1)
             part = top + xp.log(xp.sum(xp.exp(part - top[..., None]), axis=-1))
             total = part if total is None else xp.logaddexp(total, part)
-        return total - np.log(centres.shape[0]) - d / 2 * np.log(2 * np.pi * h2)
+        return total - float(np.log(centres.shape[0])) - d / 2 * float(np.log(2 * np.pi * h2))
 
     def _dim(self):
         return self.centres.shape[1]
@@ -507,19 +524,19 @@ class LocalGaussian:
     def __post_init__(self):
         object.__setattr__(self, "eps", _positive("eps", self.eps))
 
-    def sample(self, x, K: int, rng, xp=np):
+    def sample(self, x, K: int, rng):
         """``K`` draws :math:`y = x + \\varepsilon z` per point of ``x`` (..., d): shape (..., K, d)."""
-        x = _check_x(x, xp)
+        x = _check_x(x)
         K = _check_K(K)
         rng = generator("rng", rng)
-        z = rng.standard_normal(x.shape[:-1] + (K, x.shape[-1]))
+        z = standard_normal(rng, tuple(x.shape[:-1]) + (K, x.shape[-1]), namespace(x))
         return x[..., None, :] + self.eps * z
 
-    def log_density(self, y, x, xp=np):
+    def log_density(self, y, x):
         """:math:`\\log p_n(y\\mid x)`, shape: broadcast of the leading axes of ``y`` and ``x``."""
-        y, x = _check_pair(y, x, xp)
+        y, x = _check_pair(y, x)
         d = y.shape[-1]
-        return -xp.sum((y - x) ** 2, axis=-1) / (2 * self.eps**2) - d / 2 * np.log(2 * np.pi * self.eps**2)
+        return -namespace(y, x).sum((y - x) ** 2, axis=-1) / (2 * self.eps**2) - d / 2 * float(np.log(2 * np.pi * self.eps**2))
 
     def bind(self, model, theta) -> LocalGaussian:
         return self
@@ -560,19 +577,20 @@ class Autoregressive:
     def _spread(self) -> float:
         return float(np.sqrt(1 - self.rho**2) * self.scale)
 
-    def sample(self, x, K: int, rng, xp=np):
+    def sample(self, x, K: int, rng):
         """``K`` draws :math:`y = \\rho x + \\sqrt{1-\\rho^2}\\,s\\,z` per point of ``x`` (..., d)."""
-        x = _check_x(x, xp)
+        x = _check_x(x)
         K = _check_K(K)
         rng = generator("rng", rng)
-        z = rng.standard_normal(x.shape[:-1] + (K, x.shape[-1]))
+        z = standard_normal(rng, tuple(x.shape[:-1]) + (K, x.shape[-1]), namespace(x))
         return self.rho * x[..., None, :] + self._spread() * z
 
-    def log_density(self, y, x, xp=np):
+    def log_density(self, y, x):
         """:math:`\\log p_n(y\\mid x)`, shape: broadcast of the leading axes of ``y`` and ``x``."""
-        y, x = _check_pair(y, x, xp)
+        y, x = _check_pair(y, x)
         spread2 = self._spread() ** 2
-        return -xp.sum((y - self.rho * x) ** 2, axis=-1) / (2 * spread2) - y.shape[-1] / 2 * np.log(2 * np.pi * spread2)
+        return (-namespace(y, x).sum((y - self.rho * x) ** 2, axis=-1) / (2 * spread2)
+                - y.shape[-1] / 2 * float(np.log(2 * np.pi * spread2)))
 
     def bind(self, model, theta) -> Autoregressive:
         return self
@@ -626,30 +644,32 @@ class Mixture:
     def bind(self, model, theta) -> Mixture:
         return Mixture(self.a.bind(model, theta), self.b.bind(model, theta), self.weight)
 
-    def sample(self, x, K: int, rng, xp=np):
-        """``K`` draws per point of ``x`` (..., d), each from ``a`` with probability ``weight``."""
-        x = _check_x(x, xp)
+    def sample(self, x, K: int, rng):
+        """``K`` draws per point of ``x`` (..., d), each from ``a`` with probability ``weight``: all of
+        ``a``'s draws, then all of ``b``'s, then the uniforms that pick (on ``x``'s namespace)."""
+        x = _check_x(x)
         K = _check_K(K)
         rng = generator("rng", rng)
-        from_a = self.a.sample(x, K, rng, xp)
-        from_b = self.b.sample(x, K, rng, xp)
-        pick_a = xp.asarray(rng.random(x.shape[:-1] + (K, 1)) < self.weight)
+        xp = namespace(x)
+        from_a = self.a.sample(x, K, rng)
+        from_b = self.b.sample(x, K, rng)
+        pick_a = uniform(rng, tuple(x.shape[:-1]) + (K, 1), xp) < self.weight
         return xp.where(pick_a, from_a, from_b)
 
-    def log_density(self, y, x=None, xp=np):
+    def log_density(self, y, x=None):
         r""":math:`\log(w\,a(y\mid x) + (1-w)\,b(y\mid x))`, by ``logaddexp`` (``x`` may be omitted when unconditional)."""
         if x is None:
             if self.conditional:
                 raise ValueError(f"x is required: {self} is conditional (p_n(y|x) depends on x)")
-            y = _check_x(y, xp, "y")
+            y = _check_x(y, "y")
         else:
-            y, x = _check_pair(y, x, xp)
+            y, x = _check_pair(y, x)
         if self.weight == 1.0:
-            return self.a.log_density(y, x, xp)
+            return self.a.log_density(y, x)
         if self.weight == 0.0:
-            return self.b.log_density(y, x, xp)
-        return xp.logaddexp(
-            np.log(self.weight) + self.a.log_density(y, x, xp), np.log1p(-self.weight) + self.b.log_density(y, x, xp)
+            return self.b.log_density(y, x)
+        return namespace(y, x).logaddexp(
+            float(np.log(self.weight)) + self.a.log_density(y, x), float(np.log1p(-self.weight)) + self.b.log_density(y, x)
         )
 
     def quadrature_rule(self, x_nodes, level: int = 0):

@@ -250,7 +250,7 @@ class FiniteDifferenceObjective(BaseObjective):
 
 
 # =============================================================================================
-# Symbolic per-sample losses: build ℓ in SymPy, differentiate, lambdify
+# Symbolic per-sample losses: build ℓ in SymPy, differentiate, compile (theory.symbolic.compile_expression)
 # =============================================================================================
 
 
@@ -581,7 +581,7 @@ def _scaled_model(model: models.Model, log_kappa: float) -> models.Model:
         shifted.log_normalizer_expr = model.log_normalizer_expr + sp.nsimplify(log_kappa)
     # log Z shifts with f for every model, also where a family computes it numerically (Gaussian).
     base = model.log_normalizer
-    shifted.log_normalizer = lambda theta, xp=np: base(theta, xp) + log_kappa  # noqa: E731
+    shifted.log_normalizer = lambda theta: base(theta) + log_kappa  # noqa: E731
     return shifted
 
 

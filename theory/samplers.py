@@ -37,9 +37,9 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-import sympy as sp
 
 from ebmcheck.theory.backend import namespace, standard_normal, uniform
+from ebmcheck.theory.symbolic import compile_expression
 from ebmcheck.theory.validation import flag, function, generator, positive_int, real_array, real_scalar, spd_matrix
 
 
@@ -311,10 +311,10 @@ def _scalar_functions():
 
     forms = scalar_forms()
     return {
-        "contraction": sp.lambdify((lam, h), forms["contraction"], "numpy"),
-        "stationary": sp.lambdify((lam, h, tau), forms["stationary_eigenvalue_tau"], "numpy"),
-        "noise": sp.lambdify((a, h, k, tau), forms["noise_variance_after_k"], "numpy"),
-        "noise_marginal": sp.lambdify((h, k, tau), forms["noise_variance_after_k_marginal"], "numpy"),
+        "contraction": compile_expression((lam, h), forms["contraction"], cse=False),
+        "stationary": compile_expression((lam, h, tau), forms["stationary_eigenvalue_tau"], cse=False),
+        "noise": compile_expression((a, h, k, tau), forms["noise_variance_after_k"], cse=False),
+        "noise_marginal": compile_expression((h, k, tau), forms["noise_variance_after_k_marginal"], cse=False),
     }
 
 

@@ -2,7 +2,8 @@ r"""Compile SymPy expressions to functions on an array namespace: the one place 
 
 :func:`compile_expression` turns a SymPy expression, a matrix or a list of expressions into a
 function for one array namespace (numpy, cupy, array-api-strict, ... — any module of the Python
-array API standard), cached per (symbols, expression, namespace). Two kinds of symbols:
+array API standard), cached per (symbols, expression, namespace), or into a function that takes
+the namespace of its arguments at each call. Two kinds of symbols:
 
 - **Scalar symbols** (``sympy.Symbol``): the expression is compiled by ``sympy.lambdify`` with
   common subexpressions shared (``cse``). The function takes one array (or number) per symbol and
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import array_api_compat
 import numpy as np
@@ -36,15 +37,25 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 from sympy.tensor.array.expressions import ArrayAdd, ArrayTensorProduct, PermuteDims, ZeroArray
 
+from ebmcheck.theory.backend import namespace
 
-def compile_expression(symbols: Sequence[sp.Symbol | sp.MatrixSymbol], expr, xp=None, *, cse: bool = True) -> Callable:
-    """A cached function of ``symbols`` computing ``expr`` on the array namespace ``xp`` (numpy if None).
 
+def compile_expression(symbols: Sequence[sp.Symbol | sp.MatrixSymbol], expr, xp=None, *, cse: bool = True,
+                       order: str | None = None, functions: Mapping[str, Callable] | None = None) -> Callable:
+    """A cached function of ``symbols`` computing ``expr`` on an array namespace.
+
+    With ``xp`` given, the function is compiled for that namespace; without it, the function takes
+    the namespace of its arguments at each call (:func:`theory.backend.namespace`: numpy for Python
+    numbers and numpy arrays) and uses the function compiled for it.
     ``symbols`` are all scalar symbols or all matrix symbols (see the module docstring for the two
     conventions); ``expr`` is a SymPy expression, a SymPy matrix or a list/tuple of expressions.
     ``cse`` (scalar symbols only) shares common subexpressions; SymPy's ``cse`` also rewrites some
     quotients (``p/(D(p+q))`` as ``x1/D`` with ``x1 = p/(p+q)``), so its results can differ from the
-    expression as written in the last bits.
+    expression as written in the last bits. Two more options, scalar symbols only: ``order`` is the
+    printer's order of the terms of a sum (SymPy's ``order`` setting; ``"none"`` keeps the stored
+    order, which fixes the floating-point rounding of a sum as the expression holds it), and
+    ``functions`` maps the names of functions the expression uses (e.g. a ``sympy.Function``
+    subclass ``Softplus``) to their implementations, used as given whatever the namespace.
     ``TypeError`` for anything else; ``NotImplementedError`` at compile time for a matrix-expression
     node the array compiler does not know (its class is named).
     """
@@ -57,24 +68,40 @@ def compile_expression(symbols: Sequence[sp.Symbol | sp.MatrixSymbol], expr, xp=
         expr = sp.ImmutableMatrix(expr)  # hashable, so the compiled function is cached
     elif not isinstance(expr, sp.Basic):
         raise TypeError(f"expr must be a SymPy expression, matrix or list of expressions, got {expr!r:.80}")
-    xp = np if xp is None else xp
-    if all(isinstance(s, sp.MatrixSymbol) for s in symbols):
+    if not (all(isinstance(s, sp.MatrixSymbol) for s in symbols) or all(isinstance(s, sp.Symbol) for s in symbols)):
+        raise TypeError(f"symbols must be all sympy.Symbol or all sympy.MatrixSymbol, got {symbols!r:.120}")
+    if functions is not None and not (isinstance(functions, Mapping) and all(
+            isinstance(name, str) and callable(f) for name, f in functions.items())):
+        raise TypeError(f"functions must be a mapping of names to callables, got {functions!r:.80}")
+    options = (cse, order, None if functions is None else tuple(sorted(functions.items())))
+    if isinstance(symbols[0], sp.MatrixSymbol) and options[1:] != (None, None):
+        raise TypeError("order and functions apply to scalar symbols only")
+    if isinstance(symbols[0], sp.MatrixSymbol):
         return _compile_array(symbols, expr, xp)
-    if all(isinstance(s, sp.Symbol) for s in symbols):  # Dummy symbols too
-        return _lambdify(symbols, expr, xp, cse)
-    raise TypeError(f"symbols must be all sympy.Symbol or all sympy.MatrixSymbol, got {symbols!r:.120}")
+    if xp is None:
+        return _lambdify_on_arguments_namespace(symbols, expr, options)
+    return _lambdify(symbols, expr, xp, *options)  # Dummy symbols too
 
 
 # ---- scalar symbols: lambdify ---------------------------------------------------------------------
 @functools.cache
-def _lambdify(symbols: tuple, expr, xp, cse: bool):
+def _lambdify_on_arguments_namespace(symbols: tuple, expr, options: tuple) -> Callable:
+    def function(*arguments):
+        return _lambdify(symbols, expr, namespace(*arguments), *options)(*arguments)
+
+    return function
+
+
+@functools.cache
+def _lambdify(symbols: tuple, expr, xp, cse: bool, order: str | None, functions: tuple | None):
     if isinstance(expr, sp.MatrixBase):
         expr = expr.tolist()
     elif isinstance(expr, tuple):
         expr = list(expr)
-    namespace = np if array_api_compat.is_numpy_namespace(xp) else _NumbersAsArrays(xp)
-    printer = NumPyPrinter({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True})
-    return sp.lambdify(symbols, expr, modules=[{"numpy": namespace, "math": math}, "numpy"], printer=printer, cse=cse)
+    module = np if array_api_compat.is_numpy_namespace(xp) else _NumbersAsArrays(xp)
+    printer = NumPyPrinter({"order": order, "fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True})
+    names = {**dict(functions or ()), "numpy": module, "math": math}
+    return sp.lambdify(symbols, expr, modules=[names, "numpy"], printer=printer, cse=cse)
 
 
 class _NumbersAsArrays:
@@ -111,7 +138,7 @@ def _compile_array(symbols: tuple, expr, xp):
     def function(*arrays):
         if len(arrays) != len(symbols):
             raise TypeError(f"expected {len(symbols)} arrays ({', '.join(map(str, symbols))}), got {len(arrays)}")
-        return node(arrays, xp)
+        return node(arrays, namespace(*arrays) if xp is None else xp)
 
     return function
 

@@ -58,11 +58,11 @@ from typing import NamedTuple
 import numpy as np
 import sympy as sp
 from scipy import integrate, optimize, special
-from sympy.printing.numpy import NumPyPrinter
 
 from ebmcheck.theory import fitting, models, quadrature, samplers
 from ebmcheck.theory.fitting import ConvergenceError
 from ebmcheck.theory.quadrature import gauss_legendre
+from ebmcheck.theory.symbolic import compile_expression
 from ebmcheck.theory.validation import choice, flag, function, generator, positive_int, real_array, real_scalar
 
 TAIL = 14.0  # standard deviations of quadrature range beyond each mode
@@ -185,15 +185,15 @@ _NUMERIC_FUNCTIONS = {"Softplus": lambda z: np.logaddexp(0.0, z), "Sigmoid": spe
 
 
 def _compile(arguments: tuple[sp.Symbol, ...], expr: sp.Expr) -> Callable:
-    """``expr`` as a numpy function of ``arguments``, :class:`Softplus` and :class:`Sigmoid` by their stable numpy forms.
+    """``expr`` as a numpy function of ``arguments`` (:func:`theory.symbolic.compile_expression`),
+    :class:`Softplus` and :class:`Sigmoid` by their stable numpy forms (SciPy's ``expit``: host only).
 
     Sums are printed in SymPy's stored order (``order="none"``, numbers first), which fixes the
     floating-point rounding: the score :math:`-a - x + L\\sigma(z)` rounds :math:`-(x - a)`
     before :math:`L\\sigma(z)` is added, and :math:`\\log Z` adds the constant
     :math:`\\tfrac12\\log 2 + \\tfrac12\\log\\pi` as one number.
     """
-    printer = NumPyPrinter({"order": "none", "fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True})
-    return sp.lambdify(arguments, expr, modules=[_NUMERIC_FUNCTIONS, "numpy"], printer=printer)
+    return compile_expression(arguments, expr, np, cse=False, order="none", functions=_NUMERIC_FUNCTIONS)
 
 
 class _Compiled(NamedTuple):
