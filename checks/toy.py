@@ -27,7 +27,7 @@ from ebmcheck.theory.symbolic import compile_expression
 from ebmcheck.theory.toy import ToyModel, ml_fixed_point, nce_fixed_point, nce_normalizer_fixed_point, solve_flow
 
 TOPIC = "toy"
-HOST_ONLY = ("1-D quadrature flows, ODE integration and root finding with SciPy (solve_ivp, brentq); PCD walkers draw from a host generator")  # why --backend does not reach these checks
+HOST_ONLY = ("1-D quadrature flows, SciPy's ODE solver and Brent root finder; the PCD walkers draw from a host generator")  # why --backend does not reach these checks
 THETA_STAR = -math.log(4.0)  # q* = 0.8, the slides' target
 SEPARATIONS = (20.0, 8.0, 4.0)
 STARTS = (-4.0, 0.0, 3.0)
