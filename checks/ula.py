@@ -36,7 +36,7 @@ from ebmcheck.checks.anatomy import Check, Claim, Context, Source, ZTest, mean_a
 from ebmcheck.checks.figures import new_figure
 from ebmcheck.derivations import ula as derivation
 from ebmcheck.theory import models, quadrature, samplers
-from ebmcheck.theory.backend import namespace, standard_normal
+from ebmcheck.theory.backend import namespace, standard_normal, to_host
 
 TOPIC = "ula"
 # Predicted |prediction − control| / SE required before a check is built: z_{α/2} + z_β ≈ 7.6, so a
@@ -90,7 +90,7 @@ def _simulate(context, name, model, theta, x0, h, steps, kernel="ula", temperatu
         if bool(xp.all(info.diverged)):
             all_diverged_at = step + 1
             break
-    return context.backend.to_numpy(state.position), all_diverged_at, accepted / max(steps, 1)
+    return to_host(state.position), all_diverged_at, accepted / max(steps, 1)
 
 
 def _second_moments(x, mean, sigma):
@@ -432,7 +432,7 @@ def _coupled_bias_differences(context: Context, num_chains: int):
         rng = context.rng(f"coupled h={h}")
         x0 = context.xp.asarray(model.sample(theta, num_chains, rng))
         burn, average = int(np.ceil(3 / h)), int(np.ceil(6 / h))
-        mean_coarse, mean_fine = map(context.backend.to_numpy, _coupled_time_averages(model, theta, x0, h, burn, average, rng))
+        mean_coarse, mean_fine = map(to_host, _coupled_time_averages(model, theta, x0, h, burn, average, rng))
         d, se = mean_and_standard_error(mean_coarse - mean_fine)
         b, bse = mean_and_standard_error(mean_coarse)
         differences.append(d)

@@ -65,12 +65,6 @@ class Backend:
         """Return a generator for ``key`` (e.g. claim id, check name) under ``root_seed`` (see :func:`derive_seed`)."""
         return default_rng(derive_seed(root_seed, *key), self.xp)
 
-    def to_numpy(self, array) -> np.ndarray:
-        """Copy an array of this backend to host memory (a no-op for numpy)."""
-        if self.name == "cupy":
-            return self.xp.asnumpy(array)
-        return np.asarray(array)
-
 
 def to_host(array) -> np.ndarray:
     """A numpy copy of an array of any namespace: numpy's as is, cupy's through ``.get()``, others

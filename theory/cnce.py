@@ -42,7 +42,7 @@ import numpy as np
 import sympy as sp
 
 from ebmcheck.theory import fitting
-from ebmcheck.theory.backend import namespace
+from ebmcheck.theory.backend import namespace, to_host
 from ebmcheck.theory.models import Model
 from ebmcheck.theory.noise import is_noise
 from ebmcheck.theory.symbolic import compile_expression
@@ -439,7 +439,7 @@ def fit_cnce(
     if theta0.ndim == 2 and theta0.shape[0] != replicates:
         raise ValueError(f"theta0 must have shape ({model.num_params},) or (R, {model.num_params}) with R = {replicates}, "
                          f"got shape {tuple(theta0.shape)}")
-    model.validate(fitting.to_host(theta0))  # the family's domain (e.g. a precision > 0)
+    model.validate(to_host(theta0))  # the family's domain (e.g. a precision > 0)
     xp = namespace(theta0, x, y)
     theta = xp.broadcast_to(theta0, (replicates, model.num_params))
     _prepare(model, theta, x, y)

@@ -32,7 +32,7 @@ from typing import NamedTuple
 import array_api_compat
 import numpy as np
 
-from ebmcheck.theory.backend import namespace
+from ebmcheck.theory.backend import namespace, to_host
 from ebmcheck.theory.validation import function, positive_int, real_array, real_scalar
 
 _SIGNATURE = "(params (R', q), rows (R',)) -> arrays"
@@ -230,11 +230,6 @@ def _backtrack(loss, loss_grad_hess, params, state, rows, direction, slope, max_
     tiny = state.decrement[stuck] <= 1e-12 * (1 + np.abs(state.loss[stuck]))
     state.converged[stuck[tiny]] = True
     state.failed[stuck[~tiny]] = True
-
-
-def to_host(array) -> np.ndarray:
-    """A numpy copy of a numpy, cupy or other array-API array."""
-    return array.get() if hasattr(array, "get") else np.asarray(array)
 
 
 def _modified_newton_direction(gradient, hessian):
