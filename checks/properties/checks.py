@@ -84,7 +84,7 @@ def _finite(*arrays) -> bool:
 @dataclass(frozen=True)
 class Setting:
     """What every check of one property run shares: the objective, the families by name, the run
-    configuration (seed and profile) and the stated efficiency bound (None: report only)."""
+    configuration (seed and profile) and the stated efficiency bound (None: no upper test; the Cramér–Rao lower test always runs)."""
 
     objective: BaseObjective
     families: dict[str, Family]
