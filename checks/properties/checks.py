@@ -110,7 +110,8 @@ r"""Newton iterations allowed to a replicate fit (the library's default is 60). 
 batched Newton converges in 2–5 iterations on every built-in objective (quadratic convergence;
 the summaries print the maximum); a fit still moving after 15 diverges (the empirical loss has no
 minimiser near :math:`\vartheta^*`) or converges linearly (Hessians that are not the gradients'
-derivatives). Either way the property fails, saying the fit diverged."""
+derivatives). Either way the property fails, saying the fit diverged or did not converge (and
+which of the two it looks like: :data:`DIVERGED_SD`)."""
 
 DIVERGED_SD = 20.0
 r"""A replicate fit that has not converged and lies more than 20 predicted standard deviations
@@ -223,7 +224,7 @@ def _deviation_text(value, estimate: Estimate, worst: int, crit: float, floor) -
     text = f"{value:.4g} ± {error:.2g} (z = {z:.1f}, threshold {crit:.2f}"
     if estimate.numerical[worst] > 0:
         text += f", plus finite-difference allowance {estimate.numerical[worst]:.2g}"
-    if np.ndim(floor) and floor[worst] > 0:
+    if floor[worst] > 0:
         text += f", plus resolution {floor[worst]:.2g}"
     return text + ")"
 
@@ -344,7 +345,7 @@ def check_derivatives(setting: Setting, case: Case) -> str:
     if not _finite(losses, gradients, hessians):
         raise ExperimentDiverged(f"{where}: non-finite per-sample losses, gradients or Hessians near θ*")
     names = objective.param_names(model)
-    checks = []  # (what, supplied, reference, bound, label of an entry)
+    checks = []  # (what, against what, supplied, reference, error bound, label of an entry)
     if own_gradients:
         expected, bound = _against_differences(objective.losses, model, params, batch)
         checks.append(("gradients()", "finite differences of losses()", gradients, expected, bound, lambda j: f"∂ℓ/∂{names[j[0]]}"))
@@ -355,10 +356,10 @@ def check_derivatives(setting: Setting, case: Case) -> str:
         )
     worst_ratio = 0.0
     for what, against, supplied, expected, bound, label in checks:
+        if not _finite(expected, bound):
+            raise ExperimentDiverged(f"{where}: non-finite finite differences for {what}")
         tolerance = DERIVATIVE_SAFETY * bound
         ratio = np.abs(supplied - expected) / np.maximum(tolerance, 1e-300)
-        if not _finite(expected):
-            raise ExperimentDiverged(f"{where}: non-finite finite differences for {what}")
         k = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
         worst_ratio = max(worst_ratio, float(ratio[k]))
         if ratio[k] > 1:
@@ -508,18 +509,17 @@ def check_unbiased_gradient(setting: Setting, case: Case) -> str:
         def minibatch(obj, params=params):  # (count, q): the estimator, one value per minibatch
             return obj.gradients(model, params, batch).mean(axis=1)
 
+        def population(obj, params=params, point=point):  # its target: paired (count, q), or one large batch (N, q)
+            if hooked:
+                return obj.population_gradients(model, params, x, ref).mean(axis=1)
+            return obj.gradients(model, point[None], big)[0]
+
+        values = minibatch(objective)
         if hooked:
-
-            def paired(obj, params=params):
-                return minibatch(obj) - obj.population_gradients(model, params, x, ref).mean(axis=1)
-
-            values = minibatch(objective)
-            bias = _mean(paired(objective), None if half is None else paired(half))
+            bias = _mean(values - population(objective), None if half is None else minibatch(half) - population(half))
         else:
-            values = minibatch(objective)
-            large = lambda obj, point=point: obj.gradients(model, point[None], big)[0]  # noqa: E731
             bias = _mean(values, None if half is None else minibatch(half)).minus(
-                _mean(large(objective), None if half is None else large(half))
+                _mean(population(objective), None if half is None else population(half))
             )
         hessian = objective.hessians(model, params[:curvature_rows], curvature_batch).mean(axis=(0, 1))
         if not (bias.finite() and _finite(values, hessian)):
@@ -539,7 +539,7 @@ def check_unbiased_gradient(setting: Setting, case: Case) -> str:
         )
     z = max(float(np.max(np.abs(b.value) / np.maximum(b.error, 1e-300))) for _, _, b, _ in results)
     return (
-        f"minibatch gradient at θ* {_fmt(results[0][1])}; bias max |z| = {z:.2f} at {len(points)} points "
+        f"minibatch mean gradient at θ* {_fmt(results[0][1])}; bias max |z| = {z:.2f} at {len(points)} points "
         f"({count} minibatches of m = {m}; {how})"
     )
 
@@ -730,9 +730,9 @@ def check_asymptotic_normality(setting: Setting, case: Case) -> str:
         tests.append((label, kurtosis_z[i], 0.0, 1.0, 0.0))
     crit = _bonferroni_z(len(tests))
     zs = [(est - pred) / se for _, est, pred, se, _ in tests]
-    excess_ratio = [abs(est - pred) / (crit * se + allowance) for _, est, pred, se, allowance in tests]
-    worst = int(np.argmax(excess_ratio))
-    if excess_ratio[worst] > 1:
+    ratios = [abs(est - pred) / (crit * se + allowance) for _, est, pred, se, allowance in tests]
+    worst = int(np.argmax(ratios))
+    if ratios[worst] > 1:
         label, est, pred, se, allowance = tests[worst]
         extra = f", plus finite-difference allowance {allowance:.2g}" if allowance > 0 else ""
         raise PropertyFailure(
