@@ -49,7 +49,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 import numpy as np
 import sympy as sp
 
-from ebmcheck.theory import cnce, models, nce, quadrature
+from ebmcheck.theory import cnce, models, nce, quadrature, validation
 from ebmcheck.theory.noise import Autoregressive, LocalGaussian, MatchedGaussian, data_moments, is_noise
 from ebmcheck.theory.validation import flag, positive_int, real_array, real_scalar
 
@@ -116,9 +116,9 @@ class Objective(Protocol):
 
     Required members: ``name`` (a str, used in reports and to seed the experiments),
     ``losses``, ``gradients`` and ``hessians`` (the exact derivatives of ``losses`` in the
-    parameters; the ``derivatives`` property checks them by finite differences). :func:`checks.properties.check_objective` refuses
-    an object without them (``TypeError`` listing the missing members) and a class passed instead
-    of an instance.
+    parameters; the ``derivatives`` property checks them by finite differences).
+    :func:`checks.properties.check_objective` refuses an object without them (``TypeError``
+    listing the missing members) and a class passed instead of an instance.
 
     Optional members, with the defaults of :class:`BaseObjective` when absent:
 
@@ -205,9 +205,11 @@ def central_difference(function, model, params, batch, relative_step: float) -> 
     .. math:: \partial_j F \approx \frac{F(\vartheta + h_j e_j) - F(\vartheta - h_j e_j)}{2h_j},
               \qquad h_j = \text{relative\_step}\,(1 + |\vartheta_j|).
 
-    ``params`` must be a finite real array (R, q), q >= p; ``batch`` a dict of arrays holding the
-    data ``batch["x"]`` (R, n, d) (R or 1 rows); ``relative_step`` a real > 0. The error is
-    :math:`O(h^2)` (truncation) plus :math:`O(\epsilon|F|/h)` (rounding)."""
+    ``function`` is a callable ``(model, params, batch) -> (R, n, ...)`` (an objective's
+    ``losses`` or ``gradients``); ``params`` a finite real array (R, q), q >= p; ``batch`` a dict of
+    arrays holding the data ``batch["x"]`` (R, n, d) (R or 1 rows); ``relative_step`` a real > 0.
+    The error is :math:`O(h^2)` (truncation) plus :math:`O(\epsilon|F|/h)` (rounding)."""
+    validation.function("function", function, "(model, params, batch) -> array")
     _check_model(model)
     params = real_array("params", params, ndim=2)
     if params.shape[1] < model.num_params:  # q = p + the objective's extra parameters
