@@ -31,7 +31,8 @@ Derivatives come from the symbolic model: SM, DSM and ML build the per-sample lo
 expression and differentiate it (``derivatives = "symbolic"``); NCE and CNCE apply the chain
 rule to the model's SymPy-derived :math:`\nabla_\theta\log f` and :math:`\nabla^2_\theta\log f`
 (``"symbolic model derivatives"``). :class:`FiniteDifferenceObjective` gives any user loss
-central-difference derivatives, labelled ``"finite-difference"``.
+central-difference derivatives, labelled ``"finite-difference"``, whose error the property
+harness estimates (the same derivatives at half the step) and carries into its tolerances.
 
 :class:`NCE` and :class:`CNCE` are thin adapters over :mod:`theory.nce` and
 :mod:`theory.cnce`; both take their noise from :mod:`theory.noise` (NCE an unconditional one).
@@ -48,7 +49,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 import numpy as np
 import sympy as sp
 
-from ebmcheck.theory import cnce, models, nce, quadrature
+from ebmcheck.theory import cnce, models, nce, quadrature, validation
 from ebmcheck.theory.noise import Autoregressive, LocalGaussian, MatchedGaussian, data_moments, is_noise
 from ebmcheck.theory.validation import flag, positive_int, real_array, real_scalar
 
@@ -114,9 +115,10 @@ class Objective(Protocol):
     """What the property harness needs from an objective (see the module docstring for shapes).
 
     Required members: ``name`` (a str, used in reports and to seed the experiments),
-    ``losses``, ``gradients`` and ``hessians``. :func:`checks.properties.check_objective` refuses
-    an object without them (``TypeError`` listing the missing members) and a class passed instead
-    of an instance.
+    ``losses``, ``gradients`` and ``hessians`` (the exact derivatives of ``losses`` in the
+    parameters; the ``derivatives`` property checks them by finite differences).
+    :func:`checks.properties.check_objective` refuses an object without them (``TypeError``
+    listing the missing members) and a class passed instead of an instance.
 
     Optional members, with the defaults of :class:`BaseObjective` when absent:
 
@@ -155,9 +157,13 @@ class BaseObjective:
     - ``population_gradients(model, params, x, reference)`` / ``population_hessians(...)``:
       the gradient (Hessian) of the *population* loss's integrand at data points ``x``
       (R, n, d), with the objective's own noise integrated out exactly. Fisher consistency is
-      then checked on the population loss (by quadrature in 1-D) and the minibatch estimator
-      separately, by the unbiased-gradient property. Without them, Fisher consistency uses a
-      large Monte Carlo sample of the minibatch estimator itself.
+      then checked on this population loss (by quadrature in 1-D, a large exact sample
+      otherwise), and the unbiased-gradient property pairs the minibatch gradient with it on the
+      same points. Without them the population loss is the large-batch limit of the mean
+      per-sample loss: Fisher consistency uses one batch of many points, and unbiased-gradient
+      compares minibatches of 16 points with it (catching per-sample losses or noise that depend
+      on the rest of their minibatch). A noise-free objective's hooks are its own
+      ``gradients``/``hessians`` on ``{"x": x}``.
     - ``invariances``: a tuple of :class:`Invariance` the objective declares.
     """
 
@@ -193,14 +199,60 @@ def _theta(params: np.ndarray, model: models.Model, extra_axes: int = 1) -> np.n
     return theta.reshape(theta.shape[:1] + (1,) * extra_axes + theta.shape[1:])
 
 
+def central_difference(function, model, params, batch, relative_step: float) -> np.ndarray:
+    r"""Central differences of ``function(model, params, batch)`` in every parameter, stacked on a new last axis.
+
+    .. math:: \partial_j F \approx \frac{F(\vartheta + h_j e_j) - F(\vartheta - h_j e_j)}{2h_j},
+              \qquad h_j = \text{relative\_step}\,(1 + |\vartheta_j|).
+
+    ``function`` is a callable ``(model, params, batch) -> (R, n, ...)`` (an objective's
+    ``losses`` or ``gradients``); ``params`` a finite real array (R, q), q >= p; ``batch`` a dict of
+    arrays holding the data ``batch["x"]`` (R, n, d) (R or 1 rows); ``relative_step`` a real > 0.
+    The error is :math:`O(h^2)` (truncation) plus :math:`O(\epsilon|F|/h)` (rounding)."""
+    validation.function("function", function, "(model, params, batch) -> array")
+    _check_model(model)
+    params = real_array("params", params, ndim=2)
+    if params.shape[1] < model.num_params:  # q = p + the objective's extra parameters
+        raise ValueError(
+            f"params must have shape (R, q) with q >= p = {model.num_params} (θ first, then any extra "
+            f"parameters), got shape {params.shape}"
+        )
+    if not isinstance(batch, dict):
+        raise TypeError(f"batch must be a dict of arrays (e.g. {{'x': x}}), got {type(batch).__name__}")
+    if "x" not in batch:
+        raise ValueError(f"batch must hold the data as batch['x'] (R, n, d), got keys {sorted(map(str, batch))}")
+    data = real_array("batch['x']", batch["x"], ndim=3)
+    if data.shape[0] not in (1, params.shape[0]) or data.shape[-1] != model.dim:
+        raise ValueError(
+            f"batch['x'] must have shape (R, n, d) with R = {params.shape[0]} (or 1) and d = {model.dim}, "
+            f"got {data.shape}"
+        )
+    relative = real_scalar("relative_step", relative_step, low=0.0, low_inclusive=False)
+    steps = relative * (1 + np.abs(params))
+    columns = []
+    for j in range(params.shape[-1]):
+        shift = np.zeros_like(params)
+        shift[:, j] = steps[:, j]
+        difference = function(model, params + shift, batch) - function(model, params - shift, batch)
+        columns.append(difference / steps[:, j].reshape((-1,) + (1,) * (difference.ndim - 1)) / 2)
+    return np.stack(columns, axis=-1)
+
+
 class FiniteDifferenceObjective(BaseObjective):
     r"""An objective defined by its per-sample ``losses`` only; derivatives by central differences.
 
     .. math:: \partial_j \ell \approx \frac{\ell(\vartheta + h_j e_j) - \ell(\vartheta - h_j e_j)}{2h_j},
               \qquad h_j = 10^{-4}(1 + |\vartheta_j|)
 
-    for the gradient (relative error :math:`O(h^2) \approx 10^{-8}`) and central differences of
-    that gradient for the Hessian. Results are labelled ``derivatives = "finite-difference"``.
+    for the gradient (:func:`central_difference`, relative error :math:`O(h^2) \approx 10^{-8}`)
+    and central differences of that gradient for the Hessian. Results are labelled
+    ``derivatives = "finite-difference"``.
+
+    The harness knows the step (``relative_step``) and carries the differentiation error into
+    every test's tolerance: it computes each derivative quantity also with half the step
+    (:meth:`with_relative_step`) and bounds the error by Richardson's rule (see
+    :data:`checks.properties.checks.NUMERICAL_ALLOWANCE`). Population hooks that call
+    ``self.gradients``/``self.hessians`` are covered too, since they run on the half-step copy.
     """
 
     derivatives = "finite-difference"
@@ -209,43 +261,18 @@ class FiniteDifferenceObjective(BaseObjective):
     def losses(self, model, params, batch):  # pragma: no cover - the user's part
         raise NotImplementedError
 
-    def _central_difference(self, function, model, params, batch):
-        """∂/∂ϑ_j of ``function(model, params, batch)`` for every j, stacked on a new last axis.
-
-        ``params`` must be a finite real array (R, q), q >= p; ``batch`` a dict of arrays holding
-        the data ``batch["x"]`` (R, n, d)."""
-        _check_model(model)
-        params = real_array("params", params, ndim=2)
-        if params.shape[1] < model.num_params:  # q = p + the objective's extra parameters
-            raise ValueError(
-                f"params must have shape (R, q) with q >= p = {model.num_params} (θ first, then any extra "
-                f"parameters), got shape {params.shape}"
-            )
-        if not isinstance(batch, dict):
-            raise TypeError(f"batch must be a dict of arrays (e.g. {{'x': x}}), got {type(batch).__name__}")
-        if "x" not in batch:
-            raise ValueError(f"batch must hold the data as batch['x'] (R, n, d), got keys {sorted(map(str, batch))}")
-        data = real_array("batch['x']", batch["x"], ndim=3)
-        if data.shape[0] not in (1, params.shape[0]) or data.shape[-1] != model.dim:
-            raise ValueError(
-                f"batch['x'] must have shape (R, n, d) with R = {params.shape[0]} (or 1) and d = {model.dim}, "
-                f"got {data.shape}"
-            )
-        relative = real_scalar("relative_step", self.relative_step, low=0.0, low_inclusive=False)
-        steps = relative * (1 + np.abs(params))
-        columns = []
-        for j in range(params.shape[-1]):
-            shift = np.zeros_like(params)
-            shift[:, j] = steps[:, j]
-            difference = function(model, params + shift, batch) - function(model, params - shift, batch)
-            columns.append(difference / steps[:, j].reshape((-1,) + (1,) * (difference.ndim - 1)) / 2)
-        return np.stack(columns, axis=-1)
+    def with_relative_step(self, relative_step: float) -> FiniteDifferenceObjective:
+        """A shallow copy of this objective that differentiates with ``relative_step`` (a real > 0)."""
+        step = real_scalar("relative_step", relative_step, low=0.0, low_inclusive=False)
+        other = copy.copy(self)
+        other.relative_step = step
+        return other
 
     def gradients(self, model, params, batch):
-        return self._central_difference(self.losses, model, params, batch)
+        return central_difference(self.losses, model, params, batch, self.relative_step)
 
     def hessians(self, model, params, batch):
-        hessian = self._central_difference(self.gradients, model, params, batch)
+        hessian = central_difference(self.gradients, model, params, batch, self.relative_step)
         return (hessian + np.swapaxes(hessian, -1, -2)) / 2
 
 
@@ -631,6 +658,7 @@ __all__: Sequence[str] = (
     "Reference",
     "ScoreMatching",
     "built_in_objectives",
+    "central_difference",
     "reference",
     "scale_of_f",
     "scaled_model",

@@ -2,13 +2,26 @@ r"""The properties, one ``check_<property>`` function each, and :func:`yield_all
 
 Each check takes the run's :class:`Setting` (objective, families, configuration) and one
 Hypothesis case, runs one seeded experiment and returns a one-line summary, or raises
-:class:`PropertyFailure` (the property does not hold) or :class:`ExperimentDiverged` (the
-experiment could not decide). Every statistical property is a z-test at the suite's
+:class:`PropertyFailure` (the property does not hold), :class:`ExperimentDiverged` (the
+experiment could not decide: non-finite numbers, or replicate fits that diverged) or
+:class:`~theory.objectives.NotApplicable`. Every statistical property is a z-test at the suite's
 :data:`checks.anatomy.ALPHA`, Bonferroni-split over the components it tests (max-|z| rule: each
-component at :math:`\alpha/m`). Each experiment's random stream is seeded from (root seed,
-objective, property, case), so a case gives the same numbers whenever it is run (shrinking is
-stable); the sample sizes come from the configuration's profile (:data:`SIZES`), never from
-Hypothesis.
+component at :math:`\alpha/m`); ``derivatives`` is a numerical check with error bounds.
+
+Tolerances. An estimate fails against its prediction when
+
+.. math:: |\text{estimate} - \text{prediction}| > z_{crit}\,\mathrm{SE} + \delta + \tau,
+
+SE its statistical error (a standard error, or the quadrature rule's error), :math:`\delta` the
+bound on its differentiation error — zero for exact derivatives, Richardson's estimate for a
+:class:`~theory.objectives.FiniteDifferenceObjective` (:data:`NUMERICAL_ALLOWANCE`) — and, for a
+gradient, :math:`\tau` the resolution relative to the scale of the Hessian (:data:`RESOLUTION`).
+A quadrature error can be :math:`10^{-15}` while central differences err by :math:`10^{-10}`: without
+:math:`\delta` and :math:`\tau`, a correct finite-difference objective fails Fisher consistency.
+
+Each experiment's random stream is seeded from (root seed, objective, property, case), so a case
+gives the same numbers whenever it is run (shrinking is stable); the sample sizes come from the
+configuration's profile (:data:`SIZES`), never from Hypothesis.
 """
 
 from __future__ import annotations
@@ -16,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import stats
@@ -26,13 +40,21 @@ from ebmcheck.checks.properties.families import Case, Family
 from ebmcheck.theory import asymptotics, quadrature
 from ebmcheck.theory.backend import derive_seed
 from ebmcheck.theory.fitting import FitResult, fit_mean_loss
-from ebmcheck.theory.objectives import BaseObjective, reference
+from ebmcheck.theory.objectives import (
+    BaseObjective,
+    FiniteDifferenceObjective,
+    NotApplicable,
+    central_difference,
+    reference,
+)
 
 # Experiment sizes per profile (Hypothesis never chooses these).
 SIZES: dict[str, dict[str, int]] = {
     "quick": {
-        "population_samples": 100_000,  # Monte Carlo population (d > 1 or noisy objectives)
-        "gradient_samples": 20_000,  # unbiased-gradient experiment
+        "population_samples": 100_000,  # Monte Carlo population (d > 1 or noisy objectives), one batch
+        "gradient_samples": 20_000,  # unbiased-gradient experiment: that many points in minibatches
+        "minibatch": 16,  # the minibatch of the unbiased-gradient experiment
+        "derivative_samples": 40,  # per parameter point of the derivatives check
         "replicates": 200,
         "replicate_size": 800,
         "sandwich_samples": 100_000,
@@ -41,12 +63,65 @@ SIZES: dict[str, dict[str, int]] = {
     "full": {
         "population_samples": 2_000_000,
         "gradient_samples": 200_000,
+        "minibatch": 16,
+        "derivative_samples": 200,
         "replicates": 2000,
         "replicate_size": 8000,
         "sandwich_samples": 1_000_000,
         "sandwich_batches": 20,
     },
 }
+
+NUMERICAL_ALLOWANCE = 3.0
+r"""The differentiation error of a finite-difference objective, per unit of :math:`\overline{|D_i(h) - D_i(h/2)|}`.
+
+A central difference is :math:`D(h) = D + ch^2 + O(h^4)`, so :math:`D(h) - D(h/2) = \tfrac34 ch^2`
+and the error of :math:`D(h)` is :math:`\tfrac43|D(h) - D(h/2)|` (Richardson); the factor 3 covers
+the next order. Rounding, :math:`O(\epsilon|\ell|/h)` per sample, changes with the step (at
+:math:`h/2` it is another, twice larger number), so :math:`|D_i(h) - D_i(h/2)|` carries it too;
+the harness averages these *absolute* differences over the samples (or integrates them by
+quadrature) rather than differencing the averages, which bounds the error of a mean even where
+the rounding of the samples does not cancel. :math:`D(h/2)` comes from the objective's own
+:meth:`~theory.objectives.FiniteDifferenceObjective.with_relative_step`, so population hooks that
+call ``self.gradients`` are covered as well."""
+
+RESOLUTION = 1e-9
+r"""A gradient :math:`g` is zero when :math:`|g_j| \le \tau\sum_k |H_{jk}|\,(1 + |\vartheta_k|)`, :math:`\tau = 10^{-9}`:
+the gradient a parameter offset of :math:`\tau(1 + |\vartheta_k|)` would produce. The tolerance
+is thereby relative to the scale of the Hessian (a bare :math:`10^{-11}` means nothing without
+it); :math:`\tau` lies far below what any statistical test here resolves (at best
+:math:`10^{-4}` relative) and above the rounding of a population integral (:math:`10^{-13}`)."""
+
+OFFSET = 0.1
+r"""The points off :math:`\vartheta^*` where derivatives and unbiasedness are tested:
+:math:`\vartheta^* \pm \delta`, :math:`\delta_j = 0.1\,s_j(1 + |\vartheta^*_j|)` (:func:`parameter_points`)."""
+
+DERIVATIVE_STEP = 1e-4
+"""Relative step of the derivatives check's central differences, :math:`h_j = 10^{-4}(1 + |\\vartheta_j|)`."""
+
+DERIVATIVE_SAFETY = 10.0
+"""Factor on the derivatives check's error bound (Richardson's estimate plus rounding)."""
+
+ROUNDING = quadrature.ROUNDING
+r"""Rounding of a computed loss or gradient per unit of its size, :math:`64\epsilon` (as for quadrature sums)."""
+
+FIT_ITERATIONS = 15
+r"""Newton iterations allowed to a replicate fit (the library's default is 60). From :math:`\vartheta^*`
+batched Newton converges in 2–5 iterations on every built-in objective (quadratic convergence;
+the summaries print the maximum); a fit still moving after 15 diverges (the empirical loss has no
+minimiser near :math:`\vartheta^*`) or converges linearly (Hessians that are not the gradients'
+derivatives). Either way the property fails, saying the fit diverged or did not converge (and
+which of the two it looks like: :data:`DIVERGED_SD`)."""
+
+DIVERGED_SD = 20.0
+r"""A replicate fit that has not converged and lies more than 20 predicted standard deviations
+:math:`\sqrt{\Sigma_{jj}/n}` from :math:`\vartheta^*` is reported as diverged; nearer, as converging
+too slowly (the message of a wrong Hessian)."""
+
+PILOT_REPLICATES = 10
+"""Replicates fitted first: a diverging objective is stopped after their fits (one replicate's
+Newton iteration costs a 200th of all replicates'), instead of after 15 iterations of every
+replicate (minutes with finite-difference Hessians)."""
 
 
 class PropertyFailure(AssertionError):
@@ -66,8 +141,6 @@ def _fmt(values) -> str:
     return "(" + ", ".join(f"{v:.4g}" for v in np.atleast_1d(values)) + ")"
 
 
-
-
 def _data(model, theta, shape: tuple[int, int], rng) -> np.ndarray:
     replicates, size = shape
     return model.sample(theta, replicates * size, rng).reshape(replicates, size, model.dim)
@@ -79,6 +152,81 @@ def _bonferroni_z(num_tests: int) -> float:
 
 def _finite(*arrays) -> bool:
     return all(np.all(np.isfinite(a)) for a in arrays)
+
+
+def half_step(objective) -> FiniteDifferenceObjective | None:
+    """``objective`` differentiating with half its step when it is a
+    :class:`~theory.objectives.FiniteDifferenceObjective` (Richardson's partner,
+    :data:`NUMERICAL_ALLOWANCE`), else None (exact derivatives, no differentiation error)."""
+    if isinstance(objective, FiniteDifferenceObjective):
+        return objective.with_relative_step(objective.relative_step / 2)
+    return None
+
+
+class Estimate(NamedTuple):
+    """A mean with its statistical error and the bound on its differentiation error (see the module docstring)."""
+
+    value: np.ndarray
+    error: np.ndarray  # standard error, or the quadrature rule's error
+    numerical: np.ndarray  # δ: differentiation error bound, 0 for exact derivatives
+
+    def minus(self, other: Estimate) -> Estimate:
+        """The difference of two independent estimates: errors in quadrature, bounds added."""
+        return Estimate(self.value - other.value, np.hypot(self.error, other.error), self.numerical + other.numerical)
+
+    def finite(self) -> bool:
+        return _finite(*self)
+
+
+def _mean(values: np.ndarray, half_values: np.ndarray | None = None) -> Estimate:
+    """The mean of i.i.d. units ``values`` (leading axis) with its standard error; ``half_values``,
+    the same units at half the finite-difference step, give δ = NUMERICAL_ALLOWANCE · mean |U(h) − U(h/2)|."""
+    n = values.shape[0]
+    mean = values.mean(axis=0)
+    numerical = np.zeros_like(mean) if half_values is None else NUMERICAL_ALLOWANCE * np.abs(values - half_values).mean(axis=0)
+    return Estimate(mean, values.std(axis=0, ddof=1) / math.sqrt(n), numerical)
+
+
+def _quadrature_mean(model, theta, per_point: Callable, objective, half) -> Estimate:
+    """:math:`\\mathbb E_{p_\\theta}[U(x)]` of ``per_point(objective, x)`` (N, ...) by quadrature (1-D)
+    with the rule's error; with ``half`` the half-step objective, δ from the quadrature of |U_h − U_{h/2}|."""
+    lo, hi = quadrature.support_interval(model, theta)
+
+    def integrand(x):
+        values = per_point(objective, x)
+        if half is None:
+            return values[:, None]
+        return np.stack([values, np.abs(values - per_point(half, x))], axis=1)
+
+    value, error = quadrature.expect(lambda x: model.log_f(x, theta), integrand, lo, hi)
+    numerical = np.zeros_like(value[0]) if half is None else NUMERICAL_ALLOWANCE * value[1]
+    return Estimate(value[0], error[0], numerical)
+
+
+def resolution(hessian: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """:data:`RESOLUTION` · Σ_k |H_jk| (1 + |ϑ_k|): the gradient below which a gradient is zero."""
+    return RESOLUTION * np.abs(hessian) @ (1 + np.abs(params))
+
+
+def _worst(deviation: np.ndarray, estimate: Estimate, crit: float, floor) -> tuple[int, float, np.ndarray]:
+    """The component with the largest |deviation| / tolerance, that ratio, and the tolerances
+    :math:`z_{crit}\\,\\mathrm{SE} + \\delta + \\tau` (``floor`` = τ)."""
+    tolerance = crit * estimate.error + estimate.numerical + floor
+    ratio = np.abs(deviation) / np.maximum(tolerance, 1e-300)
+    worst = int(np.argmax(ratio))
+    return worst, float(ratio[worst]), tolerance
+
+
+def _deviation_text(value, estimate: Estimate, worst: int, crit: float, floor) -> str:
+    """``v ± SE (z = …, threshold …)`` and, where they are not zero, the allowances δ and τ."""
+    error = estimate.error[worst]
+    z = value / error if error > 0 else math.copysign(math.inf, value) if value else 0.0
+    text = f"{value:.4g} ± {error:.2g} (z = {z:.1f}, threshold {crit:.2f}"
+    if estimate.numerical[worst] > 0:
+        text += f", plus finite-difference allowance {estimate.numerical[worst]:.2g}"
+    if floor[worst] > 0:
+        text += f", plus resolution {floor[worst]:.2g}"
+    return text + ")"
 
 
 @dataclass(frozen=True)
@@ -114,103 +262,325 @@ class Setting:
         return f"{self.objective.name} on {model.name} at ({', '.join(f'{n}={v:.4g}' for n, v in zip(names, truth, strict=True))})"
 
 
+def parameter_points(model, truth: np.ndarray) -> list[np.ndarray]:
+    r""":math:`\vartheta^*` and the two points :math:`\vartheta^* \pm \delta` off it,
+    :math:`\delta_j = 0.1\,s_j(1 + |\vartheta^*_j|)` with :math:`s = (1, -1, 1, \dots)`; a point whose model
+    block is not an allowed parameter of ``model`` has its offset halved (up to 10 times, else dropped)."""
+    signs = np.where(np.arange(truth.size) % 2 == 0, 1.0, -1.0)
+    step = OFFSET * signs * (1 + np.abs(truth))
+    points = [truth]
+    for offset in (step, -step):
+        for _ in range(10):
+            try:
+                model.validate(truth[: model.num_params] + offset[: model.num_params])
+            except ValueError:
+                offset = offset / 2
+                continue
+            points.append(truth + offset)
+            break
+    return points
+
+
 # =============================================================================================
-# Property 1: Fisher consistency
+# Property 1: derivatives
 # =============================================================================================
 
 
-def _population(setting: Setting, model, truth, ref, case, prop) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
-    """Population gradient (q,), its error, Hessian (q, q), its error, and how they were computed."""
+def _own_derivatives(objective) -> tuple[bool, bool]:
+    """Whether ``gradients`` and ``hessians`` are the objective's own (not :class:`FiniteDifferenceObjective`'s)."""
+    if not isinstance(objective, FiniteDifferenceObjective):
+        return True, True
+    kind = type(objective)
+    return kind.gradients is not FiniteDifferenceObjective.gradients, kind.hessians is not FiniteDifferenceObjective.hessians
+
+
+def _against_differences(function, model, params, batch):
+    r"""The reference for the derivatives of ``function`` (R, n, …) in every parameter, and its error bound (R, n, …, q).
+
+    With :math:`D(h)` the central difference at the relative step :data:`DERIVATIVE_STEP` and
+    :math:`D(h/2)`, the reference is Richardson's :math:`R = (4D(h/2) - D(h))/3` and the bound on
+    its error :math:`|D(h) - D(h/2)|/3 + 3\rho`, where :math:`\rho_j = 64\epsilon\,S/h_j` is the
+    rounding of :math:`D(h)` and :math:`3\rho` that of :math:`R`. The size :math:`S` of the
+    computed values is :math:`|F_i| + \overline{|F|}` (the mean over the row's samples): a value's
+    rounding is relative to the terms it sums, which exceed :math:`|F_i|` where they cancel
+    (score matching's :math:`\tfrac12|s|^2 + \Delta\log f` near 0). Returns (R, error bound)."""
+    values = np.abs(function(model, params, batch))
+    scale = (values + values.mean(axis=1, keepdims=True))[..., None]
+    coarse = central_difference(function, model, params, batch, DERIVATIVE_STEP)
+    fine = central_difference(function, model, params, batch, DERIVATIVE_STEP / 2)
+    steps = DERIVATIVE_STEP * (1 + np.abs(params))  # (R, q), the last axis of the differences
+    steps = steps.reshape(steps.shape[:1] + (1,) * (coarse.ndim - 2) + steps.shape[1:])
+    rounding = ROUNDING * scale / steps
+    return (4 * fine - coarse) / 3, np.abs(coarse - fine) / 3 + 3 * rounding
+
+
+def check_derivatives(setting: Setting, case: Case) -> str:
+    r"""``derivatives``: the objective's ``gradients`` are the derivatives of its ``losses``, and its
+    ``hessians`` those of its ``gradients``, sample by sample, at :math:`\vartheta^*` and two points off it
+    (:func:`parameter_points`).
+
+    A numerical check, not a z-test: each supplied entry must agree with Richardson's extrapolation
+    of central differences within :data:`DERIVATIVE_SAFETY` times the bound on that extrapolation's
+    error (truncation by Richardson's rule plus rounding, :func:`_against_differences`). Every other
+    property trusts these derivatives (Newton's fits, the sandwich :math:`H^{-1}VH^{-1}`, the
+    population Hessian); a wrong Hessian there shows only as a variance mismatch, if at all.
+    Not applicable to a :class:`~theory.objectives.FiniteDifferenceObjective` whose gradients and
+    Hessians both are differences of its losses (their error is carried into the other tolerances).
+    """
     objective = setting.objective
+    own_gradients, own_hessians = _own_derivatives(objective)
+    if not (own_gradients or own_hessians):
+        raise NotApplicable(
+            f"{objective.name}: its gradients and Hessians are the finite differences of its losses "
+            "(FiniteDifferenceObjective); their error is carried into the other properties' tolerances"
+        )
+    model, theta, truth, ref = setting.unpack(case)
+    rng = setting.rng("derivatives", case)
+    params = np.array(parameter_points(model, truth))
+    batch = objective.draw(model, _data(model, theta, (len(params), setting.size("derivative_samples")), rng), rng, ref)
+    losses = objective.losses(model, params, batch)
+    gradients = objective.gradients(model, params, batch)
+    hessians = objective.hessians(model, params, batch)
+    where = setting.where(model, truth)
+    if not _finite(losses, gradients, hessians):
+        raise ExperimentDiverged(f"{where}: non-finite per-sample losses, gradients or Hessians near θ*")
+    names = objective.param_names(model)
+    checks = []  # (what, against what, supplied, reference, error bound, label of an entry)
+    if own_gradients:
+        expected, bound = _against_differences(objective.losses, model, params, batch)
+        checks.append(("gradients()", "finite differences of losses()", gradients, expected, bound, lambda j: f"∂ℓ/∂{names[j[0]]}"))
+    if own_hessians:
+        expected, bound = _against_differences(objective.gradients, model, params, batch)
+        checks.append(
+            ("hessians()", "finite differences of gradients()", hessians, expected, bound, lambda j: f"∂²ℓ/∂{names[j[0]]}∂{names[j[1]]}")
+        )
+    worst_ratio = 0.0
+    for what, against, supplied, expected, bound, label in checks:
+        if not _finite(expected, bound):
+            raise ExperimentDiverged(f"{where}: non-finite finite differences for {what}")
+        tolerance = DERIVATIVE_SAFETY * bound
+        ratio = np.abs(supplied - expected) / np.maximum(tolerance, 1e-300)
+        k = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+        worst_ratio = max(worst_ratio, float(ratio[k]))
+        if ratio[k] > 1:
+            point = "θ*" if k[0] == 0 else f"ϑ = {_fmt(params[k[0]])}, off θ*"
+            raise PropertyFailure(
+                f"derivatives: {what} of {objective.name} on {model.name} disagree with {against}: at {point}, sample "
+                f"{k[1]}, {label(k[2:])} = {supplied[k]:.10g} supplied, {expected[k]:.10g} by Richardson-extrapolated "
+                f"central differences (difference {supplied[k] - expected[k]:.3g}, allowed {tolerance[k]:.2g} = "
+                f"{DERIVATIVE_SAFETY:g} × (truncation + rounding)); relative error {abs(supplied[k] / expected[k] - 1) if expected[k] else math.inf:.3g}"
+            )
+    parts = " and ".join(what for what, *_ in checks)
+    return f"{parts} agree with finite differences at {len(params)} points × {losses.shape[1]} samples (largest difference {worst_ratio:.2g} of its allowance)"
+
+
+# =============================================================================================
+# Property 2: Fisher consistency
+# =============================================================================================
+
+
+def _population(setting: Setting, model, truth, ref, case) -> tuple[Estimate, Estimate, str]:
+    r"""Population gradient (q,) and Hessian (q, q) at ``truth``, and how they were computed.
+
+    With the population hooks: quadrature in 1-D, else a large exact sample, of their integrands.
+    Without them the population loss is the large-batch limit of the mean per-sample loss: one
+    batch of ``population_samples`` points with their noise, the mean per-sample derivatives."""
+    objective, half = setting.objective, half_step(setting.objective)
     params = truth[None]
-    hook_g, hook_h = objective.population_gradients, objective.population_hessians
-    if hook_g is not None and hook_h is not None and model.dim == 1:
-        lo, hi = quadrature.support_interval(model, ref.theta)
-        log_density = lambda x: model.log_f(x, ref.theta)  # noqa: E731
-        try:
-            g, g_err = quadrature.expect(log_density, lambda x: hook_g(model, params, x[None], ref)[0], lo, hi)
-            h, h_err = quadrature.expect(log_density, lambda x: hook_h(model, params, x[None], ref)[0], lo, hi)
-        except ValueError as error:  # a non-finite integrand: no population value, not a verdict
-            raise ExperimentDiverged(f"population gradient or Hessian by quadrature: {error}") from error
-        return g, g_err, h, h_err, "quadrature of the population loss"
-    rng = setting.rng(prop, case, "population")
+    if objective.population_gradients is not None and objective.population_hessians is not None:
+        def hook(name):
+            return lambda obj, x: getattr(obj, name)(model, params, x[None], ref)[0]
+
+        if model.dim == 1:
+            try:
+                g = _quadrature_mean(model, ref.theta, hook("population_gradients"), objective, half)
+                h = _quadrature_mean(model, ref.theta, hook("population_hessians"), objective, half)
+            except ValueError as error:  # a non-finite integrand: no population value, not a verdict
+                raise ExperimentDiverged(f"population gradient or Hessian by quadrature: {error}") from error
+            return g, h, "quadrature of the population loss"
+    rng = setting.rng("fisher-consistency", case, "population")
     n = setting.size("population_samples")
     x = _data(model, ref.theta, (1, n), rng)
-    if hook_g is not None and hook_h is not None:
-        gs, hs, how = hook_g(model, params, x, ref)[0], hook_h(model, params, x, ref)[0], "population loss"
+    if objective.population_gradients is not None and objective.population_hessians is not None:
+        how = "population loss"
+        gradients = lambda obj: obj.population_gradients(model, params, x, ref)[0]  # noqa: E731
+        hessians = lambda obj: obj.population_hessians(model, params, x, ref)[0]  # noqa: E731
     else:
+        how = "per-sample losses, one batch"
         batch = objective.draw(model, x, rng, ref)
-        gs, hs, how = objective.gradients(model, params, batch)[0], objective.hessians(model, params, batch)[0], "minibatch losses"
-    se = lambda a: a.std(axis=0, ddof=1) / math.sqrt(n)  # noqa: E731
-    return gs.mean(axis=0), se(gs), hs.mean(axis=0), se(hs), f"Monte Carlo, {n} exact samples, {how}"
+        gradients = lambda obj: obj.gradients(model, params, batch)[0]  # noqa: E731
+        hessians = lambda obj: obj.hessians(model, params, batch)[0]  # noqa: E731
+    g = _mean(gradients(objective), None if half is None else gradients(half))
+    h = _mean(hessians(objective), None if half is None else hessians(half))
+    return g, h, f"Monte Carlo, {n} exact samples, {how}"
 
 
 def check_fisher_consistency(setting: Setting, case: Case) -> str:
-    r"""``fisher-consistency``: at the true parameter the population gradient vanishes and the
-    population Hessian is positive definite (θ* is a strict local population minimiser).
+    r"""``fisher-consistency``: at the true parameter the gradient of the *population* loss
+    vanishes and its Hessian is positive definite (θ* is a strict local population minimiser).
 
-    Population expectations by quadrature in 1-D when the objective gives its population
-    integrand (``population_gradients``), by a large exact sample otherwise."""
-    model, theta, truth, ref = setting.unpack(case)
-    g, g_err, h, h_err, how = _population(setting, model, truth, ref, case, "fisher-consistency")
+    The population loss is the objective's own when it gives its integrand
+    (``population_gradients``/``population_hessians``: quadrature in 1-D, a large exact sample
+    otherwise), else the large-batch limit of the mean per-sample loss (one batch of
+    ``population_samples`` points). The gradient's tolerance is :math:`z_{crit}\mathrm{SE} + \delta +
+    \tau` per component (module docstring); the smallest Hessian eigenvalue must exceed
+    :math:`z_{crit}` times its error plus its finite-difference allowance, and :math:`10^{-8}` of the largest.
+    The minibatch estimator the user trains with is the ``unbiased-gradient`` property's."""
+    model, _, truth, ref = setting.unpack(case)
+    g, h, how = _population(setting, model, truth, ref, case)
     where = setting.where(model, truth)
-    if not _finite(g, g_err, h, h_err):
+    if not (g.finite() and h.finite()):
         raise ExperimentDiverged(f"{where}: non-finite population gradient or Hessian ({how})")
     names = setting.objective.param_names(model)
-    crit = _bonferroni_z(len(g) + 1)
-    z = g / np.maximum(g_err, 1e-300)
-    worst = int(np.argmax(np.abs(z)))
-    if abs(z[worst]) > crit:
+    crit = _bonferroni_z(len(g.value) + 1)
+    floor = resolution(h.value, truth)
+    worst, ratio, _ = _worst(g.value, g, crit, floor)
+    if ratio > 1:
         raise PropertyFailure(
             f"Fisher consistency fails for {where}: the population gradient is not zero at the true parameter; "
-            f"∂/∂{names[worst]} = {g[worst]:.4g} ± {g_err[worst]:.2g} (z = {z[worst]:.1f}, threshold {crit:.2f}); "
-            f"full gradient {_fmt(g)} [{how}]"
+            f"∂/∂{names[worst]} = {_deviation_text(g.value[worst], g, worst, crit, floor)}; "
+            f"full gradient {_fmt(g.value)} [{how}]"
         )
-    symmetric = (h + h.T) / 2
+    symmetric = (h.value + h.value.T) / 2
     eigenvalues, vectors = np.linalg.eigh(symmetric)
     v = vectors[:, 0]
-    lam_err = float(np.sqrt(np.sum((np.abs(v)[:, None] * np.abs(v)[None, :] * h_err) ** 2)))  # error of vᵀHv
-    if not (eigenvalues[0] > crit * lam_err and eigenvalues[0] > 1e-8 * abs(eigenvalues[-1])):
+    weights = np.abs(v)[:, None] * np.abs(v)[None, :]
+    lam_err = float(np.sqrt(np.sum((weights * h.error) ** 2)))  # error of vᵀHv
+    lam_numerical = float(np.sum(weights * h.numerical))
+    if not (eigenvalues[0] > crit * lam_err + lam_numerical and eigenvalues[0] > 1e-8 * abs(eigenvalues[-1])):
         raise PropertyFailure(
             f"Fisher consistency fails for {where}: the population Hessian is not positive definite, smallest "
             f"eigenvalue {eigenvalues[0]:.4g} ± {lam_err:.2g} (largest {eigenvalues[-1]:.4g}) along direction "
             f"{_fmt(v)} of ({', '.join(names)}) — θ* is not a strict minimiser (not identifiable) [{how}]"
         )
-    return f"gradient {_fmt(g)} (max |z| = {abs(z[worst]):.2f}), Hessian eigenvalues {_fmt(eigenvalues)} [{how}]"
+    z = np.abs(g.value) / np.maximum(g.error, 1e-300)
+    allowance = f"; |g| at most {ratio:.2g} of z·SE + finite-difference allowance {_fmt(g.numerical)}" if np.any(g.numerical) else ""
+    return f"gradient {_fmt(g.value)} (max |z| = {z.max():.2f}{allowance}), Hessian eigenvalues {_fmt(eigenvalues)} [{how}]"
 
 
 # =============================================================================================
-# Property 2: unbiased minibatch gradient
+# Property 3: unbiased minibatch gradient
 # =============================================================================================
 
 
 def check_unbiased_gradient(setting: Setting, case: Case) -> str:
-    """``unbiased-gradient``: the mean per-sample (minibatch) gradient at θ* is zero within its standard error."""
+    r"""``unbiased-gradient``: the gradient the user trains with — the mean of :math:`\nabla\ell` over a
+    minibatch of m points (``SIZES["minibatch"]``) with the noise ``draw`` makes for that minibatch
+    — is unbiased for the population gradient :math:`\nabla L(\vartheta)`, at :math:`\vartheta^*` and at
+    the two points off it of :func:`parameter_points` (where :math:`\nabla L \ne 0`).
+
+    - With ``population_gradients``: paired on the same points, the minibatch gradient minus the
+      population integrand's mean over that minibatch has mean zero.
+    - Without: :math:`L` is the large-batch limit of the mean loss, and its gradient is estimated
+      by one batch of ``population_samples`` points; the two means are compared (two-sample test).
+
+    How it differs from ``fisher-consistency`` (which tests :math:`\nabla L(\vartheta^*) = 0` and
+    :math:`\nabla^2 L \succ 0`): it says nothing about where :math:`L` is minimal, only that
+    stochastic gradients follow :math:`L` — a Fisher-inconsistent objective can pass it and an
+    unbiasedly estimated, consistent population loss can fail it through its estimator (a
+    self-normalized minibatch estimate of :math:`\log Z`; noise or centring computed from the minibatch).
+    For a noise-free objective whose hook is its per-sample gradient the paired difference is zero;
+    without hooks, an estimator whose terms do not depend on the rest of the minibatch passes by
+    construction."""
     model, theta, truth, ref = setting.unpack(case)
+    objective, half = setting.objective, half_step(setting.objective)
     rng = setting.rng("unbiased-gradient", case)
-    n = setting.size("gradient_samples")
-    batch = setting.objective.draw(model, _data(model, theta, (1, n), rng), rng, ref)
-    gs = setting.objective.gradients(model, truth[None], batch)[0]
+    m = setting.size("minibatch")
+    count = setting.size("gradient_samples") // m
+    x = _data(model, theta, (count, m), rng)
+    batch = objective.draw(model, x, rng, ref)
+    hooked = objective.population_gradients is not None
+    if hooked:
+        how = "paired with population_gradients on the same points"
+    else:
+        n = setting.size("population_samples")
+        big = objective.draw(model, _data(model, theta, (1, n), rng), rng, ref)
+        how = f"against one batch of {n} points (the large-batch limit of the mean loss)"
+    points = parameter_points(model, truth)
+    crit = _bonferroni_z(len(points) * truth.size)
     where = setting.where(model, truth)
-    if not _finite(gs):
-        raise ExperimentDiverged(f"{where}: non-finite per-sample gradients")
-    mean, se = gs.mean(axis=0), gs.std(axis=0, ddof=1) / math.sqrt(n)
-    z = mean / np.maximum(se, 1e-300)
-    crit = _bonferroni_z(len(mean))
-    worst = int(np.argmax(np.abs(z)))
-    names = setting.objective.param_names(model)
-    if abs(z[worst]) > crit:
+    names = objective.param_names(model)
+    curvature_rows = min(count, 64)  # minibatches for the Hessian's scale (the resolution τ)
+    curvature_batch = {k: v[:curvature_rows] for k, v in batch.items()}
+    results = []  # (point, minibatch gradient, estimate of the bias, resolution)
+    for point in points:
+        params = np.tile(point, (count, 1))
+
+        def minibatch(obj, params=params):  # (count, q): the estimator, one value per minibatch
+            return obj.gradients(model, params, batch).mean(axis=1)
+
+        def population(obj, params=params, point=point):  # its target: paired (count, q), or one large batch (N, q)
+            if hooked:
+                return obj.population_gradients(model, params, x, ref).mean(axis=1)
+            return obj.gradients(model, point[None], big)[0]
+
+        values = minibatch(objective)
+        if hooked:
+            bias = _mean(values - population(objective), None if half is None else minibatch(half) - population(half))
+        else:
+            bias = _mean(values, None if half is None else minibatch(half)).minus(
+                _mean(population(objective), None if half is None else population(half))
+            )
+        hessian = objective.hessians(model, params[:curvature_rows], curvature_batch).mean(axis=(0, 1))
+        if not (bias.finite() and _finite(values, hessian)):
+            raise ExperimentDiverged(f"{where}: non-finite minibatch gradients or Hessians at ϑ = {_fmt(point)}")
+        results.append((point, values.mean(axis=0), bias, resolution(hessian, point)))
+    ratios = [_worst(bias.value, bias, crit, floor) for _, _, bias, floor in results]
+    at = int(np.argmax([ratio for _, ratio, _ in ratios]))
+    point, gradient, bias, floor = results[at]
+    worst, ratio, _ = ratios[at]
+    if ratio > 1:
+        label = "θ*" if at == 0 else f"ϑ = {_fmt(point)} (off θ*)"
         raise PropertyFailure(
-            f"biased minibatch gradient for {where}: the mean per-sample gradient over {n} samples is "
-            f"∂/∂{names[worst]} = {mean[worst]:.4g} ± {se[worst]:.2g} (z = {z[worst]:.1f}, threshold {crit:.2f}); "
-            f"full mean gradient {_fmt(mean)}"
+            f"biased minibatch gradient for {where}: at {label} the mean over {count} minibatches of m = {m} of the "
+            f"minibatch gradient is ∂/∂{names[worst]} = {gradient[worst]:.4g}, and its bias against the population "
+            f"gradient is {_deviation_text(bias.value[worst], bias, worst, crit, floor)}; full bias {_fmt(bias.value)} "
+            f"[{how}; Bonferroni over {len(points)} points × {truth.size} components]"
         )
-    return f"mean gradient {_fmt(mean)} ± {_fmt(se)} (max |z| = {abs(z[worst]):.2f}, n = {n})"
+    z = max(float(np.max(np.abs(b.value) / np.maximum(b.error, 1e-300))) for _, _, b, _ in results)
+    return (
+        f"minibatch mean gradient at θ* {_fmt(results[0][1])}; bias max |z| = {z:.2f} at {len(points)} points "
+        f"({count} minibatches of m = {m}; {how})"
+    )
 
 
 # =============================================================================================
-# Property 3: asymptotic normality with the sandwich covariance; property 4: efficiency
+# Property 4: asymptotic normality with the sandwich covariance; property 5: efficiency
 # =============================================================================================
+
+
+class _Sandwich(NamedTuple):
+    sigma: np.ndarray  # (q, q), from all samples
+    se: np.ndarray  # (q, q), batch means
+    per_batch: np.ndarray  # (num_batches, q, q)
+    numerical: np.ndarray  # (q, q), finite-difference allowance δ of Σ
+    hessian: np.ndarray  # (q, q), mean Hessian H
+    gradient_numerical: np.ndarray  # (q,), δ of the mean gradient
+
+
+def _sandwich(objective, model, truth, ref, rng, num_samples: int, num_batches: int) -> _Sandwich:
+    """:func:`sandwich` with its parts; the finite-difference allowances come from the first batch,
+    evaluated again at half the step (paired: the same samples, so sampling noise cancels)."""
+    x = _data(model, ref.theta, (num_batches, num_samples // num_batches), rng)
+    batch = objective.draw(model, x, rng, ref)
+    params = np.broadcast_to(truth, (num_batches, truth.size))
+    q = truth.size
+    gs, hs = objective.gradients(model, params, batch), objective.hessians(model, params, batch)
+    half = half_step(objective)
+    try:
+        per_batch = asymptotics.sandwich_covariance(gs, hs)
+        full = asymptotics.sandwich_covariance(gs.reshape(-1, q), hs.reshape(-1, q, q))
+        if half is None:
+            numerical, gradient_numerical = np.zeros((q, q)), np.zeros(q)
+        else:
+            first = {k: v[:1] for k, v in batch.items()}
+            gs_half, hs_half = half.gradients(model, params[:1], first), half.hessians(model, params[:1], first)
+            numerical = NUMERICAL_ALLOWANCE * np.abs(per_batch[0] - asymptotics.sandwich_covariance(gs_half, hs_half)[0])
+            gradient_numerical = NUMERICAL_ALLOWANCE * np.abs(gs[0] - gs_half[0]).mean(axis=0)
+    except ValueError as error:  # a singular or non-finite mean Hessian: no prediction, not a verdict
+        raise ExperimentDiverged(f"sandwich at θ = {_fmt(truth)}: {error}") from error
+    se = per_batch.std(axis=0, ddof=1) / math.sqrt(num_batches)
+    return _Sandwich(full, se, per_batch, numerical, hs.reshape(-1, q, q).mean(axis=0), gradient_numerical)
 
 
 def sandwich(objective, model, truth, ref, rng, num_samples: int, num_batches: int):
@@ -219,20 +589,13 @@ def sandwich(objective, model, truth, ref, rng, num_samples: int, num_batches: i
     :math:`H = \mathbb E[\nabla^2\ell]`, :math:`V = \mathrm{Var}[\nabla\ell]` over one sample
     unit (a data point with its noise), by :func:`theory.asymptotics.sandwich_covariance`. The
     estimate uses all samples; the error is the spread of the sandwiches of ``num_batches``
-    disjoint batches, divided by :math:`\sqrt{\text{num\_batches}}`. Returns (Σ, SE(Σ), the
+    disjoint batches, divided by :math:`\sqrt{\text{num\_batches}}`, plus for a
+    :class:`~theory.objectives.FiniteDifferenceObjective` the bound on its differentiation error
+    (the first batch's sandwich again at half the step, :data:`NUMERICAL_ALLOWANCE`). Returns (Σ, SE(Σ), the
     per-batch sandwiches (num_batches, q, q)).
     """
-    x = _data(model, ref.theta, (num_batches, num_samples // num_batches), rng)
-    batch = objective.draw(model, x, rng, ref)
-    params = np.broadcast_to(truth, (num_batches, truth.size))
-    gs, hs = objective.gradients(model, params, batch), objective.hessians(model, params, batch)
-    try:
-        per_batch = asymptotics.sandwich_covariance(gs, hs)
-        full = asymptotics.sandwich_covariance(gs.reshape(-1, truth.size), hs.reshape(-1, truth.size, truth.size))
-    except ValueError as error:  # a singular or non-finite mean Hessian: no prediction, not a verdict
-        raise ExperimentDiverged(f"sandwich at θ = {_fmt(truth)}: {error}") from error
-    se = per_batch.std(axis=0, ddof=1) / math.sqrt(num_batches)
-    return full, se, per_batch
+    parts = _sandwich(objective, model, truth, ref, rng, num_samples, num_batches)
+    return parts.sigma, parts.se + parts.numerical, parts.per_batch
 
 
 def replicate_size(sigma: np.ndarray, truth: np.ndarray, base: int) -> int:
@@ -254,45 +617,101 @@ def replicate_size(sigma: np.ndarray, truth: np.ndarray, base: int) -> int:
     return int(np.clip(np.ceil(needed), base, 10 * base))
 
 
+def _fit(objective, model, batch, truth, rows: np.ndarray) -> FitResult:
+    """Batched Newton from θ* for the replicates ``rows`` of ``batch``, at most :data:`FIT_ITERATIONS` iterations."""
+    mine = {k: v[rows] for k, v in batch.items()}
+
+    def rows_of(r):
+        return {k: v[r] for k, v in mine.items()}
+
+    return fit_mean_loss(
+        lambda p, r: objective.losses(model, p, rows_of(r)),
+        lambda p, r: objective.gradients(model, p, rows_of(r)),
+        lambda p, r: objective.hessians(model, p, rows_of(r)),
+        np.tile(truth, (rows.size, 1)),
+        max_iterations=FIT_ITERATIONS,
+    )
+
+
+def _not_converged(where: str, fit: FitResult, rows: np.ndarray, which: str, truth, sd) -> str:
+    """Why replicate fits did not converge: diverged (far from θ* in the sandwich's standard
+    deviations, or a non-finite loss) or converging linearly near θ* (a wrong Hessian)."""
+    bad = np.flatnonzero(~fit.converged)
+    with np.errstate(invalid="ignore"):
+        distance = np.max(np.abs(fit.params[bad] - truth) / np.maximum(sd, 1e-300), axis=1)
+    far = ~(distance <= DIVERGED_SD)  # NaN (a non-finite fit) counts as far
+    r = int(np.argmax(np.where(far, np.inf, distance))) if far.any() else 0
+    example = (f"replicate {int(rows[bad[r]])} at ϑ̂ = {_fmt(fit.params[bad[r]])}, {distance[r]:.3g} predicted standard "
+               f"deviations from θ*; {fit.summary()}")
+    if far.any():
+        return (
+            f"{where}: the replicate fits diverged: {int(far.sum())} {which} moved more than {DIVERGED_SD:g} predicted "
+            f"standard deviations sd = √(Σⱼⱼ/n) from θ* without converging in {FIT_ITERATIONS} Newton iterations, or stopped "
+            f"at a non-finite loss: the empirical loss has no minimiser near θ* (compare fisher-consistency); "
+            f"e.g. {example}; stopped there"
+        )
+    return (
+        f"{where}: the replicate fits did not converge: {bad.size} {which} were still moving after {FIT_ITERATIONS} Newton "
+        f"iterations, or stopped where no step decreased the loss, within {DIVERGED_SD:g} predicted standard deviations of "
+        f"θ* (Newton from θ* converges in 2–5 iterations; slower, it means hessians() are not the derivatives of "
+        f"gradients(), or gradients() not those of losses(): see the derivatives property); "
+        f"e.g. {example}; stopped there"
+    )
+
+
 def _fit_replicates(setting: Setting, model, theta, truth, ref, rng, sigma) -> tuple[FitResult, int]:
+    r"""R replicate datasets fitted from θ* by batched Newton: the first :data:`PILOT_REPLICATES`
+    (the pilot), then the others. :class:`ExperimentDiverged` when a fit has not converged within
+    :data:`FIT_ITERATIONS` iterations or stopped at a non-finite or non-decreasing loss ("the
+    replicate fits diverged", or "did not converge" near θ*: :func:`_not_converged`) — after the
+    pilot already, so that a diverging objective costs a few replicates' fits, not R."""
     objective = setting.objective
     replicates = setting.size("replicates")
     n = replicate_size(sigma, truth, setting.size("replicate_size"))
     batch = objective.draw(model, _data(model, theta, (replicates, n), rng), rng, ref)
-
-    def rows_of(rows):
-        return {k: v[rows] for k, v in batch.items()}
-
-    fit = fit_mean_loss(
-        lambda p, rows: objective.losses(model, p, rows_of(rows)),
-        lambda p, rows: objective.gradients(model, p, rows_of(rows)),
-        lambda p, rows: objective.hessians(model, p, rows_of(rows)),
-        np.tile(truth, (replicates, 1)),
-    )
-    return fit, n
+    sd = np.sqrt(np.abs(np.diag(sigma)) / n)  # the sandwich's prediction of sd(θ̂)
+    pilot = min(PILOT_REPLICATES, replicates)
+    fits = []
+    for rows, which in ((np.arange(pilot), f"of the first {pilot} replicate fits (the pilot, fitted first to fail fast)"),
+                        (np.arange(pilot, replicates), f"of the other {replicates - pilot} replicate fits")):
+        if rows.size == 0:
+            continue
+        fit = _fit(objective, model, batch, truth, rows)
+        fits.append(fit)
+        if fit.num_failed:
+            raise ExperimentDiverged(_not_converged(setting.where(model, truth), fit, rows, which, truth, sd))
+    result = FitResult(*(np.concatenate(parts) for parts in zip(*fits, strict=True)))
+    return result, n
 
 
 def check_asymptotic_normality(setting: Setting, case: Case) -> str:
     r"""``asymptotic-normality``: R replicate datasets fitted at once by batched Newton
-    (:mod:`theory.fitting`); :math:`\sqrt n(\hat\vartheta - \vartheta^*)` has mean 0, covariance
-    :math:`H^{-1}VH^{-1}` (entries tested with the sandwich's own batch-means error) and Gaussian
-    kurtosis (Anscombe–Glynn test)."""
+    (:mod:`theory.fitting`, a pilot first, :func:`_fit_replicates`); :math:`\sqrt n(\hat\vartheta - \vartheta^*)`
+    has mean 0, covariance :math:`H^{-1}VH^{-1}` (entries tested with the sandwich's own
+    batch-means error) and Gaussian kurtosis (Anscombe–Glynn test).
+
+    For a :class:`~theory.objectives.FiniteDifferenceObjective` the differentiation error enters
+    the tolerances: the sandwich's (:func:`sandwich`), and in the mean test the shift of
+    :math:`\sqrt n\,\hat\vartheta` it causes, :math:`\sqrt n\,|H^{-1}|\,\delta_g`. The kurtosis test is
+    invariant to that common shift."""
     model, theta, truth, ref = setting.unpack(case)
     objective, q = setting.objective, truth.size
     where = setting.where(model, truth)
-    sigma, sigma_se, _ = sandwich(
+    parts = _sandwich(
         objective, model, truth, ref, setting.rng("asymptotic-normality", case, "sandwich"),
         setting.size("sandwich_samples"), setting.size("sandwich_batches"),
     )
+    sigma, sigma_se = parts.sigma, parts.se
+    if not _finite(sigma, sigma_se, parts.numerical):
+        raise ExperimentDiverged(f"{where}: non-finite sandwich")
     fit, n = _fit_replicates(setting, model, theta, truth, ref, setting.rng("asymptotic-normality", case, "fit"), sigma)
-    if fit.num_failed or not _finite(sigma, sigma_se, fit.params):
-        raise ExperimentDiverged(f"{where}: {fit.summary()}; sandwich finite: {_finite(sigma, sigma_se)}")
     u = math.sqrt(n) * (fit.params - truth)  # (R, q)
     replicates = u.shape[0]
     names = objective.param_names(model)
-    tests = []  # (label, estimate, prediction, standard error)
+    tests = []  # (label, estimate, prediction, standard error, finite-difference allowance)
     mean, mean_se = u.mean(axis=0), u.std(axis=0, ddof=1) / math.sqrt(replicates)
-    tests += [(f"mean of √n(θ̂−θ*) for {names[i]}", mean[i], 0.0, mean_se[i]) for i in range(q)]
+    shift = math.sqrt(n) * np.abs(np.linalg.inv(parts.hessian)) @ parts.gradient_numerical
+    tests += [(f"mean of √n(θ̂−θ*) for {names[i]}", mean[i], 0.0, mean_se[i], shift[i]) for i in range(q)]
     # Covariance about the replicates' mean: the finite-sample bias of θ̂ (O(1/n), tested by the
     # mean above) then does not leak into the covariance test as n·bias².
     centred = u - mean
@@ -301,26 +720,29 @@ def check_asymptotic_normality(setting: Setting, case: Case) -> str:
             products = centred[:, i] * centred[:, j]
             se = math.hypot(products.std(ddof=1) / math.sqrt(replicates), sigma_se[i, j])
             label = f"n·Var({names[i]})" if i == j else f"n·Cov({names[i]}, {names[j]})"
-            tests.append((label, products.sum() / (replicates - 1), sigma[i, j], se))
+            tests.append((label, products.sum() / (replicates - 1), sigma[i, j], se, parts.numerical[i, j]))
     # Kurtosis by the Anscombe–Glynn transform: its z is N(0, 1) under normality already at
     # R ≈ 20, whereas (b₂ − 3)/√(24/R) is skewed at R = 200 and alarms far above α in its upper tail.
     excess = stats.kurtosis(u, axis=0)
     kurtosis_z = stats.kurtosistest(u, axis=0).statistic
     for i in range(q):
         label = f"Anscombe–Glynn kurtosis z of {names[i]} (excess kurtosis {excess[i]:.3g}; Gaussian: z ~ N(0, 1))"
-        tests.append((label, kurtosis_z[i], 0.0, 1.0))
+        tests.append((label, kurtosis_z[i], 0.0, 1.0, 0.0))
     crit = _bonferroni_z(len(tests))
-    zs = [(est - pred) / se for _, est, pred, se in tests]
-    worst = int(np.argmax(np.abs(zs)))
-    if abs(zs[worst]) > crit:
-        label, est, pred, se = tests[worst]
+    zs = [(est - pred) / se for _, est, pred, se, _ in tests]
+    ratios = [abs(est - pred) / (crit * se + allowance) for _, est, pred, se, allowance in tests]
+    worst = int(np.argmax(ratios))
+    if ratios[worst] > 1:
+        label, est, pred, se, allowance = tests[worst]
+        extra = f", plus finite-difference allowance {allowance:.2g}" if allowance > 0 else ""
         raise PropertyFailure(
             f"asymptotic normality with the sandwich covariance fails for {where}: {label} = {est:.4g}, predicted "
-            f"{pred:.4g} ± {se:.2g} (z = {zs[worst]:.1f}, threshold {crit:.2f}, Bonferroni over {len(tests)} tests); "
+            f"{pred:.4g} ± {se:.2g} (z = {zs[worst]:.1f}, threshold {crit:.2f}{extra}, Bonferroni over {len(tests)} tests); "
             f"R = {replicates} replicates of n = {n}; sandwich diagonal {_fmt(np.diag(sigma))}, empirical "
             f"{_fmt(np.mean(u**2, axis=0))}; {fit.summary()}"
         )
-    return f"max |z| = {abs(zs[worst]):.2f} over {len(tests)} tests; sandwich diagonal {_fmt(np.diag(sigma))}; {fit.summary()}"
+    z_max = max(abs(z) for z in zs)
+    return f"max |z| = {z_max:.2f} over {len(tests)} tests; sandwich diagonal {_fmt(np.diag(sigma))}; {fit.summary()}"
 
 
 def fisher_information(model, theta, rng, num_samples: int) -> tuple[np.ndarray, np.ndarray]:
@@ -492,7 +914,7 @@ def check_efficiency(setting: Setting, case: Case) -> str:
 
 
 # =============================================================================================
-# Property 5: invariances
+# Property 6: invariances
 # =============================================================================================
 
 
@@ -527,8 +949,10 @@ def check_invariances(setting: Setting, case: Case, invariance, amount: float) -
 
 def yield_all_checks() -> Iterator[tuple[str, Callable[..., str]]]:
     """Every property as (name, ``check_<property>``), in the order they run (scikit-learn's
-    ``_yield_all_checks``). A check is called as ``check(setting, case)``; the invariance check
-    as ``check(setting, case, invariance, amount)``, once per declared invariance and amount."""
+    ``_yield_all_checks``): ``derivatives`` first, since every other property trusts them. A check
+    is called as ``check(setting, case)``; the invariance check as ``check(setting, case,
+    invariance, amount)``, once per declared invariance and amount."""
+    yield "derivatives", check_derivatives
     yield "fisher-consistency", check_fisher_consistency
     yield "unbiased-gradient", check_unbiased_gradient
     yield "asymptotic-normality", check_asymptotic_normality

@@ -22,8 +22,8 @@ from ebmcheck.theory.validation import positive_int, real_scalar
 
 # Hypothesis examples per property and profile: modest for the statistical ones.
 EXAMPLES: dict[str, dict[str, int]] = {
-    "quick": {"fisher-consistency": 6, "unbiased-gradient": 5, "asymptotic-normality": 2, "efficiency": 3, "invariances": 6},
-    "full": {"fisher-consistency": 30, "unbiased-gradient": 30, "asymptotic-normality": 10, "efficiency": 10, "invariances": 30},
+    "quick": {"derivatives": 6, "fisher-consistency": 6, "unbiased-gradient": 5, "asymptotic-normality": 2, "efficiency": 3, "invariances": 6},
+    "full": {"derivatives": 30, "fisher-consistency": 30, "unbiased-gradient": 30, "asymptotic-normality": 10, "efficiency": 10, "invariances": 30},
 }
 
 
