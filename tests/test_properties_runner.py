@@ -167,27 +167,33 @@ class _Plain:
     name = "plain"
 
 
-MISUSE = [
-    (_NoLoss(), TypeError, r"lacks: losses \(FiniteDifferenceObjective needs your per-sample losses\)"),
-    (object(), TypeError, r"must implement the Objective protocol .* lacks: name \(a non-empty str\), losses, gradients, hessians"),
-    (_Plain(), TypeError, r"lacks: losses, gradients, hessians"),
-    (_Loss, TypeError, r"must be an instance, got the class _Loss"),
-    (_FlatLoss(), TypeError, r"objective.losses .* shape \(R, n\) = \(2, 3\) .* returned an array of shape \(2,\)"),
-    (_TrailingAxisLoss(), TypeError, r"objective.losses .* shape \(R, n\) = \(2, 3\) .* returned an array of shape \(2, 3, 1\)"),
-    (_LossNotImplemented(), TypeError, r"objective.losses\(model, params, batch\) .* raised NotImplementedError: to do"),
-    (_NaNLoss(), ValueError, r"objective.losses .* returned non-finite values on gaussian-1d"),
-    (_GradientWithoutParameterAxis(), TypeError, r"objective.gradients .* shape \(R, n, q\) = \(2, 3, 2\) .* returned an array of shape \(2, 3\)"),
-    (_HessianAsList(), TypeError, r"objective.hessians .* must return a real numpy array of shape \(R, n, q, q\) = \(2, 3, 2, 2\)"),
-    (_DrawArray(), TypeError, r"objective.draw\(model, x, rng, reference\) .* must return the batch, a dict of arrays"),
-    (_DrawUnbatched(), TypeError, r"objective.draw.* leading axes \(R, n\) = \(2, 3\) .* 'v': \(1,\)"),
-    (_TrueParamsBatched(), TypeError, r"objective.true_params .* shape \(q,\) with q = 2 \(mu1, Lambda11\); it returned an array of shape \(1, 2\)"),
-    (_ExtraNamesString(), TypeError, r"objective.extra_names must be a tuple of str"),
-    (_OneHook(), TypeError, r"population_gradients and objective.population_hessians must be both methods .* or both None"),
-]
+MISUSE = {  # id: (objective, error, message)
+    "losses-missing": (_NoLoss(), TypeError, r"lacks: losses \(FiniteDifferenceObjective needs your per-sample losses\)"),
+    "plain-object": (object(), TypeError, r"Objective protocol .* lacks: name \(a non-empty str\), losses, gradients, hessians"),
+    "name-only": (_Plain(), TypeError, r"lacks: losses, gradients, hessians"),
+    "a-class": (_Loss, TypeError, r"must be an instance, got the class _Loss"),
+    "losses-(R,)": (_FlatLoss(), TypeError, r"losses .* shape \(R, n\) = \(2, 3\) .* returned an array of shape \(2,\)"),
+    "losses-(R,n,1)": (
+        _TrailingAxisLoss(), TypeError, r"losses .* shape \(R, n\) = \(2, 3\) .* returned an array of shape \(2, 3, 1\)"
+    ),
+    "losses-raise": (_LossNotImplemented(), TypeError, r"losses\(.*\) of 'user objective' raised NotImplementedError: to do"),
+    "losses-nan": (_NaNLoss(), ValueError, r"objective.losses .* returned non-finite values on gaussian-1d"),
+    "gradients-(R,n)": (
+        _GradientWithoutParameterAxis(), TypeError, r"objective.gradients .* \(R, n, q\) = \(2, 3, 2\) .* array of shape \(2, 3\)"
+    ),
+    "hessians-list": (_HessianAsList(), TypeError, r"hessians .* a real numpy array of shape \(R, n, q, q\) = \(2, 3, 2, 2\)"),
+    "draw-array": (_DrawArray(), TypeError, r"draw\(model, x, rng, reference\) .* must return the batch, a dict of arrays"),
+    "draw-unbatched": (_DrawUnbatched(), TypeError, r"objective.draw.* leading axes \(R, n\) = \(2, 3\) .* 'v': \(1,\)"),
+    "true_params-(1,p)": (
+        _TrueParamsBatched(), TypeError, r"objective.true_params .* \(q,\) with q = 2 \(mu1, Lambda11\); it returned .* \(1, 2\)"
+    ),
+    "extra_names-str": (_ExtraNamesString(), TypeError, r"objective.extra_names must be a tuple of str"),
+    "one-hook": (_OneHook(), TypeError, r"population_gradients and .*population_hessians must be both methods .* or both None"),
+}
 
 
-@pytest.mark.parametrize(("objective", "error", "message"), MISUSE, ids=[type(m[0]).__name__ if not isinstance(m[0], type) else "a class" for m in MISUSE])
-def test_misuse_gives_one_clear_error_before_any_experiment(objective, error, message):
+@pytest.mark.parametrize(("objective", "error", "message"), MISUSE.values(), ids=MISUSE.keys())
+def test_misuse_gives_one_clear_error(objective, error, message):
     with pytest.raises(error, match=message):
         check_objective(objective, properties=("unbiased-gradient",))
 

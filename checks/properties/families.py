@@ -94,7 +94,7 @@ DEFAULT_FAMILIES: tuple[Family, ...] = (
         (((0.0, 0.0, 1.0, 0.0, 1.0)), (0.5, -1.0, 2.0, 0.6, 1.0), (-0.5, 0.5, 0.5, -0.2, 2.0)),
     ),
 )
-"""The families a property run takes its cases from by default; pass ``models=DEFAULT_FAMILIES + (mine,)`` to extend.
+"""The default families of a property run; extend them with ``models=DEFAULT_FAMILIES + (mine,)``.
 
 The slides' two-mode mixture is used with modes at ±2: at ±10 (the slides' toy) score-based
 objectives carry no information on the mode weight (Hessian ≈ e^{-50}), which is a property of
