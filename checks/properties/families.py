@@ -1,12 +1,14 @@
-"""Model families and the cases Hypothesis draws from them.
+"""Model families and the cases of a property run.
 
-A :class:`Family` is a model with a readable grid of true parameters; a :class:`Case` is one
-family and one of its parameters. Hypothesis draws cases (:func:`cases`) and shrinks a failure to
-the first family's first parameter, so the grids list the simplest parameter first.
+A :class:`Family` is a model with a readable grid of true parameters, the simplest first; a
+:class:`Case` is one family and one of its parameters. A property run's cases (:func:`plan`) are
+the simplest case, one case with d >= 2 where the objective supports one, and cases Hypothesis
+draws from the rest, all chosen by the run's root seed.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +23,7 @@ from ebmcheck.theory.validation import real_array
 
 @dataclass(frozen=True)
 class Family:
-    """A model family with a readable grid of true parameters (Hypothesis shrinks to the first)."""
+    """A model family with a readable grid of true parameters (the simplest first: a run tests it first)."""
 
     name: str
     build: Callable[[], models.Model]
@@ -29,9 +31,6 @@ class Family:
 
     def model(self) -> models.Model:
         return _model(self.build)
-
-    def parameters(self) -> st.SearchStrategy:
-        return st.sampled_from(self.thetas)
 
 
 _MODELS: dict[Any, models.Model] = {}
@@ -72,7 +71,6 @@ def family(name: str, build: Callable[[], models.Model], thetas: Iterable[Sequen
     return Family(name, build, thetas)
 
 
-
 def _gaussian_1d():
     return models.gaussian(1)
 
@@ -96,7 +94,7 @@ DEFAULT_FAMILIES: tuple[Family, ...] = (
         (((0.0, 0.0, 1.0, 0.0, 1.0)), (0.5, -1.0, 2.0, 0.6, 1.0), (-0.5, 0.5, 0.5, -0.2, 2.0)),
     ),
 )
-"""The families Hypothesis draws from by default; pass ``models=DEFAULT_FAMILIES + (mine,)`` to extend.
+"""The default families of a property run; extend them with ``models=DEFAULT_FAMILIES + (mine,)``.
 
 The slides' two-mode mixture is used with modes at ±2: at ±10 (the slides' toy) score-based
 objectives carry no information on the mode weight (Hessian ≈ e^{-50}), which is a property of
@@ -105,7 +103,7 @@ that model, not a defect of an objective."""
 
 @dataclass(frozen=True)
 class Case:
-    """One Hypothesis case: a family and its true parameter."""
+    """One case of a property run: a family and its true parameter."""
 
     family: str
     theta: tuple[float, ...]
@@ -114,9 +112,9 @@ class Case:
         return f"Case({self.family}, θ*=({', '.join(f'{t:g}' for t in self.theta)}))"
 
 
-def cases(families: Sequence[Family], objective) -> tuple[st.SearchStrategy, list[str]]:
-    """The Hypothesis strategy of the cases ``objective`` supports, and the families it does not
-    (``"name: reason"``); :class:`~theory.objectives.NotApplicable` when it supports none."""
+def supported(families: Sequence[Family], objective) -> tuple[tuple[Family, ...], tuple[str, ...]]:
+    """The families ``objective`` supports, and the others as ``"name: reason"``;
+    :class:`~theory.objectives.NotApplicable` when it supports none."""
     usable, skipped = [], []
     for fam in families:
         reason = objective.supports(fam.model())
@@ -128,10 +126,40 @@ def cases(families: Sequence[Family], objective) -> tuple[st.SearchStrategy, lis
         (skipped.append(f"{fam.name}: {reason}") if reason else usable.append(fam))
     if not usable:
         raise NotApplicable(f"{objective.name} supports none of the families: " + "; ".join(skipped))
-    # one_of over builds: shrinks to the first family and its first parameter, and Hypothesis
-    # prints the falsifying case as Case(family=..., theta=...).
-    strategy = st.one_of([st.builds(Case, st.just(fam.name), fam.parameters()) for fam in usable])
-    return strategy, skipped
+    return tuple(usable), tuple(skipped)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The cases of one property run of ``count`` cases (:func:`plan`): ``first``, run in this order,
+    then ``count - len(first)`` cases Hypothesis draws from ``rest`` (None: no case is left to draw)."""
+
+    first: tuple[Case, ...]
+    rest: st.SearchStrategy | None
+
+
+def plan(usable: Sequence[Family], count: int, rng: random.Random) -> Plan:
+    """``count`` cases from the ``usable`` families: the simplest case first (the first family's
+    first parameter, where a failure is easiest to read), then — when ``count >= 2`` and the first
+    family is one-dimensional — one case of a family with d >= 2 chosen by ``rng`` (errors in the
+    cross terms of d > 1 then never go unseen), then cases Hypothesis draws from the others, in an
+    order shuffled by ``rng``.
+
+    ``rng`` is seeded from the run's root seed, and so is Hypothesis (``hypothesis.seed``): the
+    root seed alone chooses the cases."""
+    first = [Case(usable[0].name, usable[0].thetas[0])]
+    multivariate = [fam for fam in usable if fam.model().dim >= 2]
+    if count >= 2 and usable[0].model().dim < 2 and multivariate:
+        fam = rng.choice(multivariate)
+        first.append(Case(fam.name, rng.choice(fam.thetas)))
+    # Hypothesis draws its first case as the simplest one and favours simple ones after it: the
+    # order of the others is shuffled by rng, so that over root seeds this favours none.
+    left = []
+    for fam in rng.sample(usable, len(usable)):
+        thetas = [t for t in fam.thetas if Case(fam.name, t) not in first]
+        if thetas:
+            left.append(st.builds(Case, st.just(fam.name), st.sampled_from(rng.sample(thetas, len(thetas)))))
+    return Plan(tuple(first), st.one_of(left) if left else None)
 
 
 def as_families(models_) -> tuple[Family, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ebmcheck.checks.properties.families import Family
-from ebmcheck.checks.properties.hypothesis_runner import run_property
+from ebmcheck.checks.properties.hypothesis_runner import as_objective, run_property
 from ebmcheck.theory.objectives import NotApplicable
 
 
@@ -15,8 +15,9 @@ def sweep(objectives: Sequence, seeds: Sequence[int], profile: str = "quick", mo
     For objectives that are correct, every failure is a false alarm, so this measures the real
     false-alarm rate of the harness (each property run is a family of z-tests at
     :data:`~checks.anatomy.ALPHA`, Bonferroni-split). Returns ``{(objective, property):
-    (runs, failures, first failure message)}``.
+    (runs, failures, first failure message)}``; each message ends with the line that reproduces it.
     """
+    objectives = [as_objective(objective) for objective in objectives]
     tally: dict[tuple[str, str], list] = {}
     statistical = ("fisher-consistency", "unbiased-gradient", "asymptotic-normality")
     for seed in seeds:
