@@ -20,8 +20,8 @@ The package, by seam:
 - :mod:`.pytest_adapter` — :func:`parametrize_with_checks`;
 - :mod:`.sweep` — :func:`sweep`, the harness's false-alarm rate over root seeds.
 
-Properties, in order: ``fisher-consistency``, ``unbiased-gradient``, ``asymptotic-normality``,
-``efficiency``, ``invariances`` (each check's docstring states its mathematics).
+Properties, in order: ``derivatives``, ``fisher-consistency``, ``unbiased-gradient``,
+``asymptotic-normality``, ``efficiency``, ``invariances`` (each check's docstring states its mathematics).
 """
 
 from ebmcheck.checks.properties.checks import (
