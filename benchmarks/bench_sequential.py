@@ -22,6 +22,11 @@ minutes with the defaults). Prints Markdown tables. Not a timed test.
     table gives its sample size relative to n_f and how it ended, with the fixed design's outcome
     on the same truth. The vectorised simulation is cross-checked against
     ``checks.sequential.sequential_mean`` itself on the first 200 runs of each scenario.
+(4) Positive means of skewed values at α = 1e-3 and 1e-4 (``sequential_means(..., log_scale=True)``):
+    chi-square(1) values and the Richardson unit (4a − c)/3 that the CNCE covariance checks watch,
+    looks every 100 values up to 2000, the sequence deciding on the linear scale
+    (|m̂ − μ| > r_t) and on the log scale (|log m̂ − log μ| > r_t/m̂), from first looks at
+    200/500/1000, and the fixed-n z-test at n = 2000 on both scales. ``--only skewed`` runs it alone.
 """
 
 from __future__ import annotations
@@ -131,6 +136,48 @@ def deep_sweep(runs: int, raw_runs: int, seed: int) -> None:
     print()
 
 
+SKEWED = {
+    # positive means watched through skewed values: a squared error, and the Richardson unit
+    # (4 v(4N) − v(N))/3 of checks/cnce.py (two independent squared errors)
+    "chi-square 1 dof": lambda rng, shape: rng.standard_normal(shape) ** 2,
+    "(4a − c)/3, a, c chi-square 1 dof": lambda rng, shape: (4 * rng.standard_normal(shape) ** 2
+                                                              - rng.standard_normal(shape) ** 2) / 3,
+}
+SKEWED_FIRST_LOOKS = (200, 500, 1000)
+
+
+def skewed_sweep(runs: int, seed: int) -> None:
+    """(4) Positive means of skewed values at small α: the sequence on the linear and on the log scale."""
+    batches, size, alphas = 20, 100, (1e-3, 1e-4)
+    print(f"### (4) Skewed values, linear vs log scale: {runs:.0e} null runs (mean 1), {batches} batches of {size}, "
+          "a look after every batch from the first look on\n")
+    print("| replicate values | α | scale | " + " | ".join(f"sequence, first look n = {f}" for f in SKEWED_FIRST_LOOKS)
+          + f" | z-test at n = {batches * size} only |")
+    print("|---|---|---|" + "---|" * (len(SKEWED_FIRST_LOOKS) + 1))
+    for k, (name, sampler) in enumerate(SKEWED.items()):
+        rng = np.random.default_rng([seed, 13, k])
+        counts = np.zeros((len(alphas), 2, len(SKEWED_FIRST_LOOKS) + 1), dtype=int)
+        chunk, done = 10_000, 0
+        while done < runs:
+            m = min(chunk, runs - done)
+            n, mean, var = cumulative_looks(sampler(rng, (m, batches * size)), size)
+            for a, alpha in enumerate(alphas):
+                radius = confidence_radius(n, var, alpha, batches * size)
+                z_radius = float(-special.ndtri(alpha / 2)) * np.sqrt(var / n)
+                linear = np.abs(mean - 1.0)
+                positive = mean > 0
+                logarithmic = np.where(positive, np.abs(np.log(np.where(positive, mean, 1.0))) * mean, linear)
+                for scale, dev in enumerate((linear, logarithmic)):
+                    for j, first in enumerate(SKEWED_FIRST_LOOKS):
+                        counts[a, scale, j] += int(np.any((dev > radius) & (n >= first), axis=-1).sum())
+                    counts[a, scale, -1] += int((dev[:, -1] > z_radius[:, -1]).sum())
+            done += m
+        for a, alpha in enumerate(alphas):
+            for scale, label in enumerate(("linear", "log")):
+                print(f"| {name} | {alpha:g} | {label} | " + " | ".join(fmt_small(int(c), runs) for c in counts[a, scale]) + " |")
+    print()
+
+
 def _merge(bmean, bm2, size, n):
     """Running mean and sample variance from batch means and within-batch sums of squares."""
     s1 = np.cumsum(bmean * size, axis=-1)
@@ -224,13 +271,19 @@ def main() -> None:
     parser.add_argument("--deep-runs", type=int, default=10_000_000, help="normal null runs at α = 1e-3 and 1e-4")
     parser.add_argument("--raw-runs", type=int, default=1_000_000, help="chi-square null runs at α = 1e-3 and 1e-4")
     parser.add_argument("--saving-runs", type=int, default=20_000)
+    parser.add_argument("--skewed-runs", type=int, default=1_000_000, help="skewed null runs, linear vs log scale")
+    parser.add_argument("--only", choices=("validation", "deep", "savings", "skewed"), help="run one section")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     print(f"seed {args.seed}\n")
     t0 = time.perf_counter()
-    validation_sweep(args.runs, args.seed)
-    deep_sweep(args.deep_runs, args.raw_runs, args.seed)
-    savings(args.saving_runs, args.seed)
+    sections = {"validation": lambda: validation_sweep(args.runs, args.seed),
+                "deep": lambda: deep_sweep(args.deep_runs, args.raw_runs, args.seed),
+                "savings": lambda: savings(args.saving_runs, args.seed),
+                "skewed": lambda: skewed_sweep(args.skewed_runs, args.seed)}
+    for name, section in sections.items():
+        if args.only in (None, name):
+            section()
     print(f"({time.perf_counter() - t0:.0f} s)")
 
 

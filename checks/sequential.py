@@ -96,6 +96,16 @@ the low side, where a small mean comes with a small :math:`\hat\sigma_t`. The fi
 n = 1000 has the same defect (2.9e-4 at α = 1e-4): it is the normal approximation's tail, not
 the peeking. Hence ``first_look``: for skewed replicate values at the suite's α = 1e-4, look
 only from several hundred values on, or test less skewed values (e.g. batch means).
+
+Skewed values
+-------------
+A positive mean (a variance, a trace) estimated from chi-square-like values fails in the *low*
+tail: a small running mean comes with a small :math:`\hat\sigma_t`. On the log scale the delta
+method gives :math:`\log\mu \in \log\hat\mu_t \pm r_t/\hat\mu_t` — the same radius relative to
+the running mean, which removes most of that coupling (``log_scale=True``; the asymptotic
+validity is unchanged, the delta method being a smooth map of the running mean). Measured in
+``benchmarks/bench_sequential.py`` section (4) for chi-square(1) values and for the Richardson unit
+:math:`(4a - c)/3` of the CNCE checks (README, "Sequential checks").
 """
 
 from __future__ import annotations
@@ -266,8 +276,9 @@ def sequential_means(
     max_batches: int,
     planned_n: float | None = None,
     first_look: int | None = None,
+    log_scale: bool = False,
 ) -> SequentialResult:
-    """Sequential test of k means at once (Bonferroni: each coordinate at α/k).
+    r"""Sequential test of k means at once (Bonferroni: each coordinate at α/k).
 
     ``draw_batch(i)`` returns batch ``i`` (0, 1, …) as an array of shape ``(batch_size, k)`` of
     i.i.d. replicate rows; seed each batch from its own stream (e.g.
@@ -278,6 +289,11 @@ def sequential_means(
     units of the mean; a scalar or one per coordinate; ``math.inf`` for no target). Looks start
     once ``first_look`` values are in (default: after the first batch). See the module docstring
     for the boundary, the guarantee, and why skewed values need a late first look.
+
+    ``log_scale``: for positive means (a variance, a trace) watched through skewed values, decide
+    on :math:`\log\mu \in \log\hat\mu_t \pm r_t/\hat\mu_t` (the delta method; the module
+    docstring's "Skewed values"); ``resolution`` is then relative (0.05: 5 % of the mean) and so is
+    the ``resolution`` reported. Prediction and control must be positive.
     """
     pred = np.atleast_1d(np.asarray(prediction, dtype=float))
     ctrl = np.atleast_1d(np.asarray(control, dtype=float))
@@ -285,6 +301,8 @@ def sequential_means(
         raise ValueError(f"prediction must be finite (a scalar or a 1-D array), got {prediction!r}")
     if ctrl.shape != pred.shape or not np.all(np.isfinite(ctrl)):
         raise ValueError(f"control must be finite with the prediction's shape {pred.shape}, got {control!r}")
+    if log_scale and (np.any(pred <= 0) or np.any(ctrl <= 0)):
+        raise ValueError(f"log_scale needs positive predictions and controls, got {prediction!r} and {control!r}")
     k = pred.size
     alpha_total = float(_check_alpha(alpha))
     alpha_k = alpha_total / k
@@ -333,14 +351,16 @@ def sequential_means(
             continue
         radius = confidence_radius(count, variance, alpha_k, planned_n)
         reached = radius + z_beta * np.sqrt(variance / count)
+        if log_scale:
+            reached = reached / np.where(mean > 0, mean, np.nan)  # relative; NaN (not reached) while m̂ ≤ 0
         looks_n.append(count)
         looks_est.append(mean.copy())
         looks_rad.append(radius.copy())
         looks_res.append(reached.copy())
-        if np.any(np.abs(mean - pred) > radius):
+        if np.any(_distance(mean, pred, log_scale) > radius):
             stopped = "prediction rejected"
             break
-        if np.any(np.abs(mean - ctrl) > radius) and np.all(reached <= target):
+        if np.any(_distance(mean, ctrl, log_scale) > radius) and np.all(reached <= target):
             stopped = "decided"
             break
 
@@ -364,8 +384,21 @@ def sequential_means(
         variance=variance,
         resolution=reached,
         planned_n=planned_n,
-        details={"alpha_total": alpha_total, "beta": b, "target_resolution": target.copy(), "coordinates": k},
+        details={"alpha_total": alpha_total, "beta": b, "target_resolution": target.copy(), "coordinates": k,
+                 "scale": "log" if log_scale else "linear"},
     )
+
+
+def _distance(mean: np.ndarray, value: np.ndarray, log_scale: bool) -> np.ndarray:
+    """|m̂ − value|, or on the log scale |log(m̂/value)|·m̂ — compared with the same radius r_t, this is
+    |log m̂ − log value| > r_t/m̂. Where m̂ ≤ 0 the log scale is undefined and the linear distance is used."""
+    linear = np.abs(mean - value)
+    if not log_scale:
+        return linear
+    positive = mean > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logarithmic = np.abs(np.log(np.where(positive, mean, 1.0) / value)) * mean
+    return np.where(positive, logarithmic, linear)
 
 
 def sequential_mean(
@@ -380,6 +413,7 @@ def sequential_mean(
     max_batches: int,
     planned_n: float | None = None,
     first_look: int | None = None,
+    log_scale: bool = False,
 ) -> SequentialResult:
     """Sequential test of one mean: draw batches until the prediction is rejected, or the control
     is rejected at the target resolution, or the budget is spent (module docstring).
@@ -390,8 +424,8 @@ def sequential_mean(
     ``batch_size * max_batches``; set it to the sample size at which the check is expected to
     decide (e.g. the fixed-size design's n). ``first_look``: the sample size before which the
     check does not look (default ``batch_size``; raise it for skewed values at small α, see the
-    module docstring). The false-alarm probability is at most ``alpha``
-    whatever the stopping rule (time-uniform coverage).
+    module docstring). ``log_scale``: as in :func:`sequential_means`. The false-alarm probability
+    is at most ``alpha`` whatever the stopping rule (time-uniform coverage).
     """
     function("draw_batch", draw_batch, "batch index -> replicate values")
     pred = np.asarray(prediction, dtype=float)
@@ -407,6 +441,7 @@ def sequential_mean(
     res = sequential_means(
         draw, prediction, control, alpha=alpha, beta=beta, resolution=resolution,
         batch_size=batch_size, max_batches=max_batches, planned_n=planned_n, first_look=first_look,
+        log_scale=log_scale,
     )
     history = {key: (value[:, 0] if value.ndim == 2 else value) for key, value in res.history.items()}
     return SequentialResult(

@@ -211,3 +211,19 @@ def test_a_context_draws_from_its_configuration():
     assert Context("c", RunConfig(profile="quick")).size(10, 100) == 10
     assert Context("c", RunConfig(profile="full")).size(10, 100) == 100
     assert Context("c", RunConfig()).backend.name == "numpy"
+
+
+def test_a_log_scale_test_uses_the_delta_method_on_log_m():
+    """ZTest(log_scale=True): z = log(m̂/m)·m̂/se; relative resolution e^{7.6 se/m̂} − 1; control
+    distance |log(m_c/m)| over the log-scale resolution; a non-positive estimate is never accepted."""
+    test = ZTest(2.0, 2.2, 0.05, log_scale=True)
+    assert test.statistic == pytest.approx(math.log(1.1) * 2.2 / 0.05)
+    check = Check("c", "q", ZTest(2.0, 2.02, 0.05, log_scale=True), ZTest(1.0, 2.02, 0.05, log_scale=True), "half")
+    k = power_z() * 0.05 / 2.02
+    assert check.passed and check.control_rejected
+    assert check.relative_resolution == pytest.approx(math.expm1(k))
+    assert check.resolution == pytest.approx(2.0 * math.expm1(k))
+    assert check.control_distance == pytest.approx(math.log(2.0) / k)
+    assert check.to_json()["scale"] == "log"
+    negative = Check("c", "q", ZTest(2.0, -0.1, 0.05, log_scale=True), ZTest(1.0, -0.1, 0.05, log_scale=True), "half")
+    assert not negative.passed and math.isnan(negative.test.statistic)

@@ -291,3 +291,61 @@ def test_sequential_mean_stops_where_the_sweep_first_crosses():
             assert res.stopped == "prediction rejected" and res.batches == crossed[run].argmax() + 1
         else:
             assert res.stopped == "budget" and res.batches == BATCHES
+
+
+# ----------------------------------------------------------------------------- the log scale
+def chi2_batches(seed, scale=1.0, size=100):
+    return lambda i: scale * np.random.default_rng([seed, i]).standard_normal(size) ** 2
+
+
+def test_log_scale_decides_on_log_mean_with_the_same_radius_and_suite_z_test_agrees():
+    """On the log scale the prediction is rejected iff |log m̂ − log m| > r_t/m̂, and the suite's
+    ZTest(log_scale=True) with the returned standard error accepts exactly the same predictions."""
+    from ebmcheck.checks.anatomy import Check, ZTest
+
+    for seed in range(30):
+        res = sequential_mean(chi2_batches(seed), 1.0, 2.0, alpha=1e-4, beta=1e-4, resolution=0.3,
+                              batch_size=100, max_batches=30, first_look=200, log_scale=True)
+        inside = abs(math.log(res.estimate)) <= res.radius / res.estimate
+        assert inside == (not res.prediction_rejected)
+        check = Check("c", "q", ZTest(1.0, res.estimate, res.standard_error, log_scale=True),
+                      ZTest(2.0, res.estimate, res.standard_error, log_scale=True), "double", alpha=res.alpha)
+        assert check.passed == inside
+        if res.decided:  # the relative resolution reached is the target's unit: ≤ 0.3 of the mean
+            assert res.resolution <= 0.3 and check.control_rejected
+
+
+def test_log_scale_rejects_a_wrong_positive_mean_and_reports_relative_resolution():
+    res = sequential_mean(chi2_batches(1, scale=1.3, size=200), 1.0, 2.0, alpha=1e-4, beta=1e-4, resolution=0.05,
+                          batch_size=200, max_batches=100, first_look=400, log_scale=True)
+    assert res.stopped == "prediction rejected"
+    ok = sequential_mean(chi2_batches(2, size=200), 1.0, 1.5, alpha=1e-4, beta=1e-4, resolution=0.4,
+                         batch_size=200, max_batches=100, first_look=400, log_scale=True)
+    assert ok.stopped == "decided" and ok.resolution <= 0.4 and ok.details["scale"] == "log"
+    # relative: the same resolution whatever the units of the data
+    scaled = sequential_mean(chi2_batches(2, scale=1e6, size=200), 1e6, 1.5e6, alpha=1e-4, beta=1e-4, resolution=0.4,
+                             batch_size=200, max_batches=100, first_look=400, log_scale=True)
+    assert scaled.n == ok.n and scaled.resolution == pytest.approx(ok.resolution, rel=1e-12)
+
+
+@pytest.mark.parametrize("prediction, control", [(0.0, 1.0), (1.0, -1.0)])
+def test_log_scale_needs_positive_prediction_and_control(prediction, control):
+    with pytest.raises(ValueError, match="log_scale needs positive"):
+        sequential_mean(chi2_batches(0), prediction, control, alpha=1e-4, beta=1e-4, resolution=0.1,
+                        batch_size=10, max_batches=2, log_scale=True)
+
+
+def test_log_scale_keeps_the_level_where_the_linear_scale_does_not():
+    """Chi-square(1) values, α = 1e-3 (where a sweep in a unit test can see it): 10⁵ null runs
+    looking every 100 values from 200 to 2000. Linear scale: near 1e-3 (the low tail, measured
+    9.9e-4 at 10⁶ runs); log scale: well below (2.6e-4). The benchmark has α = 1e-4."""
+    rng = np.random.default_rng(77)
+    runs, alpha = 100_000, 1e-3
+    counts = np.zeros(2, dtype=int)
+    for _ in range(10):
+        n, mean, var = cumulative_looks(rng.standard_normal((runs // 10, 2000)) ** 2, 100)
+        radius = confidence_radius(n, var, alpha, 2000)
+        counts[0] += int(np.any((np.abs(mean - 1) > radius) & (n >= 200), axis=1).sum())
+        counts[1] += int(np.any((np.abs(np.log(mean)) * mean > radius) & (n >= 200), axis=1).sum())
+    assert counts[1] <= stats.binom.ppf(1 - 1e-4, runs, alpha / 2), counts  # log: at most α/2, 99.99 %
+    assert counts[1] < counts[0], counts
