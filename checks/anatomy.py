@@ -167,6 +167,7 @@ class Check:
     evidence: Evidence | None = None
     control_is_statement: bool = False
     sequential: str | None = None  # a sequential check's stopping reason (checks.sequential); None: fixed size
+    resolution_reached: float | None = None  # a sequential check's r_t + z_β σ̂_t/√t (log scale: over m̂); None: (z_α/2 + z_β)·SE
 
     @property
     def kind(self) -> Kind:
@@ -217,11 +218,17 @@ class Check:
         if self.kind == "statistical":
             if self.test.log_scale:  # the relative error e^k − 1 with k the log-scale resolution
                 return abs(self.test.prediction) * math.expm1(self._log_resolution(self.test))
+            if self.resolution_reached is not None:
+                return self.resolution_reached
             return power_z(self.alpha) * self.test.standard_error
         return self.bound(self.test)
 
     def _log_resolution(self, test: ZTest) -> float:
-        """(z_{α/2} + z_β)·se/m̂: the resolution of a log-scale test, in units of log m."""
+        """The resolution of a log-scale test in units of log m: (z_{α/2} + z_β)·se/m̂, or what a
+        sequential check reached on the test's own estimate (its radius over m̂ plus z_β σ̂/(m̂√t),
+        narrower than the first, whose se is the radius over z_{α/2})."""
+        if test is self.test and self.resolution_reached is not None:
+            return self.resolution_reached
         return power_z(self.alpha) * test.standard_error / test.estimate if test.estimate > 0 else math.inf
 
     @property
@@ -283,6 +290,7 @@ class Check:
             "threshold": self.threshold,
             "alpha": self.alpha if self.kind == "statistical" else None,
             "resolution": _number(self.resolution),
+            "resolution_reached": _number(self.resolution_reached) if self.resolution_reached is not None else None,
             "relative_resolution": _number(self.relative_resolution),
             "passed": bool(self.passed),
             "diverged": bool(self.diverged),

@@ -93,7 +93,7 @@ def discriminator_checks(context: Context) -> list[Check]:
                 ZTest(float(prediction[power]), estimate, error),
                 ZTest(float(control[power]), estimate, error),
                 "logit = log p_d (the noise density left out of D*)", "monte-carlo (sequential)",
-                alpha=run.alpha, sequential=run.stopped,
+                alpha=run.alpha, sequential=run.stopped, resolution_reached=float(run.resolution[power]),
                 details={"replicates": run.n, "batches": run.batches, "n": n, "stopped": run.stopped,
                          "radius": float(run.radius[power]), "resolution_reached": float(run.resolution[power]),
                          "looks": run.history["n"], "radius_at_looks": run.history["radius"][:, power]}))

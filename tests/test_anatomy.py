@@ -227,3 +227,16 @@ def test_a_log_scale_test_uses_the_delta_method_on_log_m():
     assert check.to_json()["scale"] == "log"
     negative = Check("c", "q", ZTest(2.0, -0.1, 0.05, log_scale=True), ZTest(1.0, -0.1, 0.05, log_scale=True), "half")
     assert not negative.passed and math.isnan(negative.test.statistic)
+
+
+def test_a_sequential_check_reports_the_resolution_it_reached():
+    """A sequential check's SE is its radius over z_{α/2} (wider than σ̂/√t), so (z_{α/2} + z_β)·SE
+    would overstate its resolution; the one it reached, r_t + z_β σ̂/√t, is reported instead — on
+    the log scale in units of log m, turned into a relative error e^k − 1."""
+    linear = Check("c", "q", ZTest(0.0, 0.1, 1.0), ZTest(10.0, 0.1, 1.0), "far", resolution_reached=6.5)
+    assert linear.resolution == 6.5 and linear.control_distance == pytest.approx(10.0 / 6.5)
+    assert linear.to_json()["resolution_reached"] == 6.5
+    log = Check("c", "q", ZTest(2.0, 2.02, 0.05, log_scale=True), ZTest(1.0, 2.02, 0.05, log_scale=True), "half",
+                resolution_reached=0.08)
+    assert log.relative_resolution == pytest.approx(math.expm1(0.08))
+    assert log.control_distance == pytest.approx(math.log(2.0) / 0.08)
