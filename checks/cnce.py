@@ -302,15 +302,19 @@ def oracle_checks(context: Context) -> list[Check]:
             control_label="factor 1: tr I_F⁻¹ (the CRLB itself)",
             error_kind="quadrature",
         ))
-        run, details = _sequential_moment(context, f"oracle {label}", model, theta, nz.Oracle(), 1, 2 * crlb, crlb,
-                                          lambda error: np.sum(error**2, axis=-1, keepdims=True))
+        # quick: the CRLB itself (factor 2 away: what a 600-unit run resolves); full, at 5 % resolution: the
+        # nearest alternative the statement must exclude, a 10 % less efficient estimator
+        factor, control_label = ((1.0, "factor 1: tr I_F⁻¹ (Fisher-efficient)") if context.profile == "quick" else
+                                 (2.2, "factor 2.2: an estimator 10 % less efficient (the margin the statement needs)"))
+        run, details = _sequential_moment(context, f"oracle {label}", model, theta, nz.Oracle(), 1, 2 * crlb,
+                                          factor * crlb, lambda error: np.sum(error**2, axis=-1, keepdims=True))
         estimate, error = float(run.estimate[0]), float(run.standard_error[0])
         checks.append(Check(
             name=f"{label} oracle K=1 trace",
             quantity=r"\lim_{N_d\to\infty} N_d\,\mathbb{E}\|\hat\theta-\theta^*\|^2",
             test=ZTest(2 * crlb, estimate, error, log_scale=True),
-            control=ZTest(crlb, estimate, error, log_scale=True),
-            control_label="factor 1: tr I_F⁻¹ (Fisher-efficient)", error_kind="monte-carlo (sequential)",
+            control=ZTest(factor * crlb, estimate, error, log_scale=True),
+            control_label=control_label, error_kind="monte-carlo (sequential)",
             alpha=run.alpha, sequential=run.stopped, resolution_reached=float(run.resolution[0]),
             details={**details, "crlb_trace": crlb},
         ))
@@ -333,7 +337,8 @@ def _sequential_figure(context: Context, runs) -> None:
         axis.plot(n, relative, "o-", color=color, ms=3, label=f"{label} ({run.stopped} at {run.n} units)")
         axis.fill_between(n, relative * np.exp(-half), relative * np.exp(half), color=color, alpha=0.15)
     axis.axhline(1.0, color="k", lw=1, label="prediction 2 tr I_F⁻¹")
-    axis.axhline(0.5, color="k", lw=1, ls=":", label="control tr I_F⁻¹ (CRLB)")
+    control = runs[0][1].control[0] / runs[0][1].prediction[0]
+    axis.axhline(control, color="k", lw=1, ls=":", label=f"control {2 * control:g} tr I_F⁻¹")
     axis.set_xscale("log")
     axis.set_yscale("log")
     axis.set_xlabel("units drawn (one fit at N₁ and one at 4N₁ each)")
@@ -476,7 +481,7 @@ CLAIMS: tuple[Claim, ...] = (
                     "one noise point per data point (K = 1); with K it is (1 + 1/K) tr I_F⁻¹ / N_d",
                     "near-optimal means within a factor 2 of the CRLB; it is not shown to be optimal"),
         summary="The proof (eqs. 65–76) checks step by step; quadrature gives tr Σ = 2 tr I_F⁻¹ to 1e-12 on four models "
-        "and replicate Monte Carlo agrees, rejecting the CRLB itself. The printed noise p_d(x) is a typo for p_d(y). "
+        "and replicate Monte Carlo agrees, rejecting the CRLB itself (quick profile) and an estimator 10 % less efficient (full profile, at 5 % resolution). The printed noise p_d(x) is a typo for p_d(y). "
         "The efficiency figure shows local noise far above 2×CRLB at small ε for K = 1 and the approach to the oracle as "
         "the global weight grows.",
     ),
