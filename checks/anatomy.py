@@ -67,7 +67,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from scipy import stats
 
-from ebmcheck.derivations.steps import Derivation, StepResult
+from ebmcheck.derivations.steps import Depth, Derivation, StepResult
 from ebmcheck.theory.backend import Backend, derive_seed, get_backend
 
 if TYPE_CHECKING:  # checks.config imports this module
@@ -441,6 +441,7 @@ class ClaimResult:
     figures: list[tuple[str, Any, str]]
     seconds: float
     confirmation: list[Check] | None = None  # the checks re-run on the confirmation stream, when needed
+    depth: Depth | None = None  # how far the derivation derives (derivations.steps.Derivation.depth)
 
     @functools.cached_property
     def judgement(self) -> Judgement:
@@ -487,6 +488,7 @@ class ClaimResult:
                  "erratum": r.step.erratum}
                 for r in self.steps
             ],
+            "derivation_depth": None if self.depth is None else self.depth.to_json(),
             "evidence": self.evidence(),
             "checks": [c.to_json() for c in self.checks],
             "confirmation": None if self.confirmation is None else [

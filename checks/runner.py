@@ -42,7 +42,8 @@ def run_claim(claim: Claim, config: RunConfig | None = None, **settings) -> Clai
         # A statistical rejection decides a verdict only if fresh, independent data reject again.
         fresh = Context(claim.id, config, stream=CONFIRMATION)
         confirmation = claim.checks(fresh)  # its figures are not shown
-    return ClaimResult(claim, steps, checks, context.figures, time.perf_counter() - start, confirmation)
+    return ClaimResult(claim, steps, checks, context.figures, time.perf_counter() - start, confirmation,
+                       claim.derivation().depth())
 
 
 def run_claims(

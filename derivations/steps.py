@@ -13,6 +13,24 @@ decides it:
 
 An inequation is decided by exhibiting one point where ``lhs - rhs`` is nonzero; a
 counterexample is a proof.
+
+Depth
+-----
+A step also says what it rests on, so that a derivation's *chain* — the steps from the sources'
+definitions to the exported result — can be read off and judged:
+
+- ``rests_on``: labels of earlier steps (``label``), and/or :data:`DEFINITION` when the step
+  starts from a model's symbolic definition or the source's definitions;
+- ``assumptions``: named :class:`Assumption` objects (used where the step says);
+- ``placeholders``: symbols that stand for a model quantity without being computed from the
+  model (``C1``, ``I_F``, a three-point distribution for "any distribution") — a gap, shown as such.
+
+:meth:`Derivation.depth` walks ``rests_on`` back from the result (``Derivation.result``, default
+the last step) and reports the chain, whether it reaches a definition, and every assumption and
+placeholder on it. A step whose two sides are *identical* after SymPy's automatic evaluation
+(``Step.vacuous``) proves nothing: state its content unevaluated (``evaluate=False``,
+``sp.Derivative``, ``sp.UnevaluatedExpr``) so that the page shows what was proved; the check
+evaluates it (``doit``).
 """
 
 from __future__ import annotations
@@ -34,6 +52,8 @@ NUMERIC_DIGITS = 50
 NUMERIC_POINTS = 5
 
 StepStatus = Literal["symbolic", "numeric", "failed", "undecided"]
+DEFINITION = "definition"
+"""``rests_on`` entry: the step starts from a model's symbolic definition or the source's definitions."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +79,18 @@ class Step:
     assumptions: tuple[Assumption, ...] = ()
     relation: Literal["=", "≠"] = "="
     erratum: str = ""
+    label: str = ""  # a short name later steps rest on
+    rests_on: tuple[str, ...] = ()  # labels of earlier steps and/or DEFINITION
+    placeholders: tuple[sp.Symbol, ...] = ()  # symbols standing for model quantities not computed here
+
+    @property
+    def vacuous(self) -> bool:
+        """The two sides are identical as SymPy holds them (after its automatic evaluation): the
+        step shows ``a = a`` and proves nothing a reader can see."""
+        lhs, rhs = self.lhs, self.rhs
+        if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
+            return sp.ImmutableMatrix(lhs) == sp.ImmutableMatrix(rhs)
+        return sp.sympify(lhs) == sp.sympify(rhs)
 
     def latex(self) -> str:
         symbol = "=" if self.relation == "=" else r"\neq"
@@ -155,6 +187,7 @@ class Derivation:
     steps: tuple[Step, ...]
     exports: dict[str, sp.Basic] = field(default_factory=dict)
     notes: str = ""
+    result: str = ""  # label of the step that gives the exported result; "" = the last step
 
     @property
     def assumptions(self) -> tuple[Assumption, ...]:
@@ -166,6 +199,60 @@ class Derivation:
 
     def check(self, seed: int = 0) -> list[StepResult]:
         return [step.check(seed + index) for index, step in enumerate(self.steps)]
+
+    def depth(self) -> Depth:
+        """The chain from the definitions to the result (see the module docstring, "Depth")."""
+        labels = {step.label: index for index, step in enumerate(self.steps) if step.label}
+        for index, step in enumerate(self.steps):
+            for name in step.rests_on:
+                if name != DEFINITION and (name not in labels or labels[name] >= index):
+                    raise ValueError(f"{self.title}: step {index + 1} rests on {name!r}, not the label of an earlier step")
+        if self.result and self.result not in labels:
+            raise ValueError(f"{self.title}: result {self.result!r} is not a step label")
+        end = labels[self.result] if self.result else len(self.steps) - 1
+        chain, pending = set(), [end] if self.steps else []
+        while pending:
+            index = pending.pop()
+            if index not in chain:
+                chain.add(index)
+                pending += [labels[name] for name in self.steps[index].rests_on if name != DEFINITION]
+        ordered = sorted(chain)
+        on_chain = [self.steps[i] for i in ordered]
+        return Depth(
+            chain=tuple(i + 1 for i in ordered),
+            from_definition=any(DEFINITION in step.rests_on for step in on_chain),
+            annotated=all(step.rests_on for step in on_chain),
+            assumptions=tuple(dict.fromkeys(a.name for step in on_chain for a in step.assumptions)),
+            placeholders=tuple(dict.fromkeys(str(p) for step in on_chain for p in step.placeholders)),
+            vacuous=tuple(i + 1 for i, step in enumerate(self.steps) if step.vacuous),
+        )
+
+
+@dataclass(frozen=True)
+class Depth:
+    """How far a derivation derives. Step numbers are 1-based, as on the claim pages.
+
+    ``chain``: the steps the result rests on, transitively; ``from_definition``: the chain reaches a
+    model's or the source's definition; ``annotated``: every step on it says what it rests on (a
+    step that does not is read as standing alone); ``assumptions`` and ``placeholders`` on the
+    chain; ``vacuous``: steps anywhere in the derivation whose sides are identical as held."""
+
+    chain: tuple[int, ...]
+    from_definition: bool
+    annotated: bool
+    assumptions: tuple[str, ...]
+    placeholders: tuple[str, ...]
+    vacuous: tuple[int, ...]
+
+    @property
+    def derives(self) -> bool:
+        """The result follows from the definitions with no placeholder and no vacuous step on its chain."""
+        return self.from_definition and self.annotated and not self.placeholders and not set(self.vacuous) & set(self.chain)
+
+    def to_json(self) -> dict:
+        return {"chain": list(self.chain), "from_definition": self.from_definition, "annotated": self.annotated,
+                "assumptions": list(self.assumptions), "placeholders": list(self.placeholders),
+                "vacuous_steps": list(self.vacuous), "derives": self.derives}
 
 
 def _difference(lhs, rhs):

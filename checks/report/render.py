@@ -25,6 +25,7 @@ from ebmcheck.checks.report.mathtext import MathRenderer, markdown_prose, plain_
 from ebmcheck.checks.report.parts import claim_parts
 from ebmcheck.checks.report.provenance import REPORT_LIBRARIES, code_state, versions
 from ebmcheck.checks.report.results import dump_results, results_document
+from ebmcheck.derivations.steps import DEFINITION
 
 STATUS_WORDS = {
     "symbolic": "proved symbolically (SymPy)",
@@ -153,6 +154,13 @@ def render(results: list[ClaimResult], out: Path, config: RunConfig) -> ReportSu
     return ReportSummary(out, 2 * (len(views) + 2), num_figures, renderer.converted, list(renderer.failures))
 
 
+def _rests_on_text(name: str, derivation) -> str:
+    """'definition', or 'step N' for a step label (pages number steps from 1)."""
+    if name == DEFINITION:
+        return "the definitions"
+    return next(f"step {i}" for i, step in enumerate(derivation.steps, start=1) if step.label == name)
+
+
 def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
     """Everything a claim's pages show, computed once for both the Markdown and the HTML."""
     claim = result.claim
@@ -197,6 +205,9 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
             "detail": r.detail,
             "assumptions": [a.name for a in r.step.assumptions],
             "erratum": r.step.erratum,
+            "rests_on": [_rests_on_text(name, derivation) for name in r.step.rests_on],
+            "placeholders": [str(p) for p in r.step.placeholders],
+            "vacuous": r.step.vacuous,
         }
         for index, r in enumerate(result.steps, start=1)
     ]
@@ -220,6 +231,7 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
         "derivation_title": derivation.title,
         "derivation_notes": derivation.notes,
         "steps": steps,
+        "depth": derivation.depth(),
         "errata_steps": [s for s in steps if s["erratum"]],
         "steps_proved": sum(s["status"] == "symbolic" for s in steps),
         "steps_numeric": sum(s["status"] == "numeric" for s in steps),
