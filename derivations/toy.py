@@ -297,38 +297,61 @@ def nce_fixed_point() -> Derivation:
 
 
 def nce_with_normalizer() -> Derivation:
-    r"""NCE with :math:`f \to e^{c} f_\theta`: fixed point :math:`\theta = \theta_*`, :math:`c = \log Z_{\text{noise}} - \log Z_{\theta_*}`."""
+    r"""NCE with :math:`f \to e^{c} f_\theta`: fixed point :math:`\theta = \theta_*`, :math:`c = \log Z_{\text{noise}} - \log Z_{\theta_*}`.
+
+    The NCE optimum is the discriminator :math:`D^* = \rho_*/(\rho_* + \rho_\mu)` (seed 000; claim
+    nce-optimal-discriminator), attained only where the model's D equals it (nce-identifiability). The steps show the
+    model's D at the stated (θ, c) equal to D*, and what the learned model then integrates to.
+    """
+    whole_line = (x, -sp.oo, sp.oo)
+    c = sp.Symbol("c", real=True)
     z_star, z_mu = _partition(theta_star), _partition(mu)
-    f_star = sp.exp(log_f(theta_star))
-    rho_star = f_star / z_star
+    rho_star, rho_mu = sp.exp(log_f(theta_star)) / z_star, sp.exp(log_f(mu)) / z_mu
     c_slide = sp.log(z_mu / z_star)
     c_normalized = -sp.log(z_star)
+    model = sp.exp(c) * sp.exp(log_f())  # e^{c} f_θ
+    optimum = rho_star / (rho_star + rho_mu)
+    # ∫ f_θ* = ∫ e^{−U_θ*}, one unevaluated integral per declared term (both terms of e^{−U_θ*} in one integral cost seconds)
+    by_mode = sp.Integral(_gaussian(a), whole_line) + sp.exp(-theta_star) * sp.Integral(_gaussian(b), whole_line)
     steps = (
-        Step(sp.exp(c_slide) * f_star, z_mu * rho_star,
-             "the optimal logit is log ρ_* − log(noise density); with the slide's D the noise term is e^{−U_μ} = Z_μ ρ_μ, "
-             "so the optimum needs e^{c} f_θ = Z_μ ρ_*, met by θ = θ*, c = log(Z_μ/Z_*) (the family now contains it)",
-             (NOISE_IN_FAMILY,)),
-        Step(sp.exp(c_normalized) * f_star, rho_star, "with the normalized noise density ρ_μ in D: e^{c} f_θ = ρ_*, c = −log Z_*"),
-        Step(sp.exp(c_normalized) * z_star, 1, "normalization is then automatic: ∫ e^{c − U_θ} = 1"),
-        Step(sp.exp(c_slide) * z_star, z_mu, "with the slide's unnormalized e^{−U_μ} the learned model integrates to Z_μ, not 1"),
-        Step(z_mu, 1, "Z_μ ≥ √(2π) > 1 for every μ", relation="≠"),
+        Step(sp.Subs(model / (model + sp.exp(log_f(mu))), (c, theta), (c_slide, theta_star)), optimum,
+             "with the slide's noise term e^{−U_μ} = Z_μ ρ_μ in D, D = D* needs e^{c} f_θ = Z_μ ρ_*, met by θ = θ*, "
+             "c = log(Z_μ/Z_*) (the family now contains it)", (NOISE_IN_FAMILY,), label="slide-optimum", rests_on=(DEFINITION,)),
+        Step(sp.Subs(model / (model + rho_mu), (c, theta), (c_normalized, theta_star)), optimum,
+             "with the normalized noise density ρ_μ in D: D = D* at e^{c} f_θ = ρ_*, θ = θ*, c = −log Z_*",
+             (NOISE_IN_FAMILY,), label="normalized-optimum", rests_on=(DEFINITION,)),
+        Step(sp.exp(c_normalized) * by_mode, 1,
+             "normalization is then automatic: ∫ e^{c − U_θ} = 1 at the optimum of step 2 (the integral of e^{−U_θ*} "
+             "split by mode, as for the partition function)", label="automatic", rests_on=("normalized-optimum", DEFINITION)),
+        Step(sp.exp(c_slide) * by_mode, z_mu,
+             "with the slide's unnormalized e^{−U_μ} the learned model (step 1) integrates to Z_μ, not 1",
+             label="slide-mass", rests_on=("slide-optimum", DEFINITION)),
+        Step(z_mu, 1, "Z_μ ≥ √(2π) > 1 for every μ", relation="≠", label="not-normalized", rests_on=("slide-mass",)),
     )
-    return Derivation("NCE with a learned log-normalizer on the toy model", steps,
+    return Derivation("NCE with a learned log-normalizer on the toy model", steps, result="automatic",
                       exports={"c_slide_noise": c_slide, "c_normalized_noise": c_normalized, "theta": theta_star})
 
 
 def pcd_flow() -> Derivation:
     r"""Slide "Mode collapse in PCD": :math:`\dot\theta \approx q(\theta_0) - q(\theta_*)`, a constant."""
-    slope = q(theta) .subs(theta, sp.Symbol("theta_0", real=True)) - q(theta_star)
+    whole_line = (x, -sp.oo, sp.oo)
     theta0 = sp.Symbol("theta_0", real=True)
+    slope = q(theta).subs(theta, theta0) - q(theta_star)
     path = theta0 + slope * t
+
+    def b_mass(parameter):
+        r""":math:`\int \rho_\theta r_\theta`, r_θ read as the indicator of mode b: the mass of ρ_θ's b-component."""
+        return sp.Integral(sp.exp(-parameter) * _gaussian(b) / _partition(parameter), whole_line)
+
     steps = (
-        Step(sp.integrate(sp.exp(-theta0) * _gaussian(b) / _partition(theta0), (x, -sp.oo, sp.oo)), q(theta0),
-             "walkers keep the law ρ_θ0, so the negative phase E_walkers[r_θ] ≈ mass of mode b under ρ_θ0 = q(θ0)",
-             (NO_TRANSFER, SEPARATED_MODES)),
-        Step(sp.diff(path, t), slope, "θ̇ ≈ q(θ0) − q(θ*) is constant: θ(t) = θ0 + (q(θ0) − q(θ*)) t"),
-        Step(slope.subs(theta0, theta_star), 0, "no drift only if θ0 = θ*"),
-        Step(sp.diff(slope, theta0), -q(theta0) * (1 - q(theta0)),
-             "q is strictly decreasing: for θ0 ≠ θ*, |θ(t)| → ∞ linearly (mode collapse), θ → −∞ when q(θ0) < q*"),
+        Step(b_mass(theta0) - b_mass(theta_star), slope,
+             "θ̇ = E_walkers[r_θ] − E_*[r_θ]; walkers keep the law ρ_θ0, and r_θ ≈ the indicator of mode b, so both phases "
+             "are masses of b-components: q(θ0) − q(θ*)", (NO_TRANSFER, SEPARATED_MODES), label="slope", rests_on=(DEFINITION,)),
+        Step(sp.Derivative(path, t), slope, "θ̇ ≈ q(θ0) − q(θ*) is constant: θ(t) = θ0 + (q(θ0) − q(θ*)) t",
+             label="path", rests_on=("slope",)),
+        Step(sp.Subs(slope, theta0, theta_star), 0, "no drift only if θ0 = θ*", label="no-drift", rests_on=("slope",)),
+        Step(sp.Derivative(slope, theta0), -q(theta0) * (1 - q(theta0)),
+             "q is strictly decreasing: for θ0 ≠ θ*, |θ(t)| → ∞ linearly (mode collapse), θ → −∞ when q(θ0) < q*",
+             label="collapse", rests_on=("slope", "path", "no-drift")),
     )
     return Derivation("PCD with non-mixing walkers on the toy model", steps, exports={"slope": slope, "path": path})
