@@ -82,3 +82,11 @@ def test_invalid_inputs_raise():
 @pytest.mark.parametrize("build", [derivation.optimal_discriminator, derivation.identifiability, derivation.learned_normalizer])
 def test_derivations_check(build):
     assert all(result.ok for result in build().check())
+
+
+@pytest.mark.parametrize("build", [derivation.optimal_discriminator, derivation.identifiability, derivation.learned_normalizer])
+def test_derivations_show_what_they_prove(build):
+    """No step is a = a as SymPy holds it, and every step on the result's chain says what it rests on."""
+    depth = build().depth()
+    assert depth.vacuous == ()
+    assert depth.annotated and depth.from_definition and depth.placeholders == ()

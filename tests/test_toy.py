@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ebmcheck.derivations import toy as derivation
+from ebmcheck.derivations.steps import DEFINITION
 from ebmcheck.theory import models, samplers
 from ebmcheck.theory.toy import ToyModel, ml_fixed_point, nce_fixed_point, nce_normalizer_fixed_point, solve_flow, stable_log
 
@@ -151,3 +152,30 @@ def test_symbolic_modes_are_the_same_declaration():
         models.two_mode_mixture(derivation.a, 3)
     with pytest.raises(ValueError, match="no exact sampler"):
         derivation.DECLARATION.sample([0.0], 3, np.random.default_rng(0))
+
+
+DERIVATIONS = [derivation.stable_forms, derivation.partition_function, derivation.ml_flow, derivation.sm_flow,
+               derivation.nce_fixed_point, derivation.nce_with_normalizer, derivation.pcd_flow]
+
+
+@pytest.mark.parametrize("build", DERIVATIONS)
+def test_derivations_show_what_they_prove(build):
+    """No step is a = a as SymPy holds it, and every step on the result's chain says what it rests on."""
+    built = build()
+    depth = built.depth()
+    assert depth.vacuous == ()
+    assert depth.annotated and depth.from_definition and depth.placeholders == ()
+
+
+def test_nce_fixed_point_chain_starts_from_the_exact_discriminator_and_names_the_approximation():
+    """The toy NCE chain starts from the model's exact D_θ (a definition), derives the separated-mode objective as
+    the L → ∞ limit, and carries the separated-mode approximation as a named assumption, not silently."""
+    built = derivation.nce_fixed_point()
+    depth = built.depth()
+    first = built.steps[depth.chain[0] - 1]
+    assert first.label == "discriminator" and first.rests_on == (DEFINITION,)
+    f_theta, f_mu = sp.exp(derivation.log_f()), sp.exp(derivation.log_f(derivation.mu))
+    assert first.lhs == f_theta / (f_theta + f_mu)
+    limit_step = next(step for step in built.steps if step.label == "objective")
+    assert limit_step.lhs.has(sp.Limit) and limit_step.rhs == built.exports["slide_first_line"]
+    assert derivation.SEPARATED_MODES in limit_step.assumptions and "separated-modes" in depth.assumptions
