@@ -19,7 +19,8 @@ import functools
 import sympy as sp
 from sympy import stats
 
-from ebmcheck.derivations.steps import Assumption, Derivation, Step
+from ebmcheck.derivations.steps import DEFINITION, Assumption, Derivation, Step
+from ebmcheck.theory import models
 from ebmcheck.theory.symbolic import compile_expression
 
 WELL_SPECIFIED = Assumption(
@@ -37,6 +38,12 @@ CONDITIONALLY_IID = Assumption(
     "noise-conditionally-iid", r"y_{i1},\dots,y_{iK} \overset{iid}{\sim} p_n(\cdot|x_i)",
     "the K noise points of one data point are independent given it (but share x_i)",
 )
+M_ESTIMATION = Assumption(
+    "m-estimation-sandwich",
+    r"\sqrt{N_d}(\hat\theta - \theta^*) \to \mathcal N\big(0,\ \mathbb{E}[\mathbf H]^{-1}\, N_d \operatorname{Var}\mathbf J\, \mathbb{E}[\mathbf H]^{-1}\big)",
+    "the M-estimator sandwich (first-order expansion of the empirical gradient at θ̂, CLT and LLN), taken as known here, "
+    "not derived",
+)
 
 
 def sigma(u):
@@ -45,56 +52,80 @@ def sigma(u):
 
 # ---- Lemma 4 ---------------------------------------------------------------------------------
 def lemma4_symmetry() -> Derivation:
-    r"""Eq. 21: :math:`\log\sigma(F(x,y)) = \log(1 - \sigma(F(y,x)))`, and the merge of eq. 11 into eq. 12."""
+    r"""Eq. 21: :math:`\log\sigma(F(x,y)) = \log(1 - \sigma(F(y,x)))`, and the merge of eq. 11 into eq. 12.
+
+    Eq. 21 is pointwise (any real values of the four logs). The merge of the two sums is an integral
+    identity (the change of variables :math:`(x,y) \leftrightarrow (y,x)`); it is shown on a two-point
+    support whose probabilities :math:`P_{ij} = p_1(i,j)` are placeholders for "any distribution"."""
     lfx, lfy, nyx, nxy = sp.symbols("ell_x ell_y n_yx n_xy", real=True)  # log f(x), log f(y), log p_n(y|x), log p_n(x|y)
     F_xy = lfx - lfy + nyx - nxy
     F_yx = lfy - lfx + nxy - nyx  # swap x <-> y
+    # two-point support {1, 2}: ℓ_i = log f(i), ν_ij = log p_n(j|i), P_ij = p1(i, j) = p_d(i) p_n(j|i)
+    ell = sp.symbols("ell_1:3", real=True)
+    nu = {(i, j): sp.Symbol(f"nu_{i + 1}{j + 1}", real=True) for i in range(2) for j in range(2)}
+    P = {(i, j): sp.Symbol(f"P_{i + 1}{j + 1}", positive=True) for i in range(2) for j in range(2)}
+    F = {(i, j): ell[i] - ell[j] + nu[i, j] - nu[j, i] for i in range(2) for j in range(2)}
+    pairs = [(i, j) for i in range(2) for j in range(2)]
+    class0 = sp.Add(*(P[j, i] * -sp.log(1 - sigma(F[i, j])) for i, j in pairs), evaluate=False)  # (x,y) ~ p0
+    class1 = sp.Add(*(P[i, j] * -sp.log(sigma(F[i, j])) for i, j in pairs), evaluate=False)  # (x,y) ~ p1
     steps = (
-        Step(F_yx, -F_xy, "swapping x and y flips the sign of the log-ratio F"),
-        Step(sp.log(sigma(F_xy)), sp.log(1 - sigma(F_yx)), "eq. 21 (Lemma 4): 1 − σ(−u) = σ(u)", (NOISE_POSITIVE,)),
-        Step(
-            -sp.log(sigma(-F_yx)),
-            -sp.log(sigma(F_xy)),
-            "eq. 12: the class-0 term −log σ(−F) at a swapped pair (x,y)~p0 ⇔ (y,x)~p1 equals the class-1 "
-            "term, so E_{p0}[−log σ(−F)] = E_{p1}[−log σ(F)] and the two sums merge into −2E_{p1} log σ(F)",
-        ),
+        Step(F_yx, sp.Mul(-1, F_xy, evaluate=False), "swapping x and y flips the sign of the log-ratio F",
+             label="swap", rests_on=(DEFINITION,)),
+        Step(sp.log(sigma(F_xy)), sp.log(1 - sigma(F_yx)), "eq. 21 (Lemma 4): 1 − σ(−u) = σ(u)", (NOISE_POSITIVE,),
+             label="eq21", rests_on=("swap", DEFINITION)),
+        Step(class0, class1,
+             "eq. 12: the class-0 sum E_{p0}[−log(1 − σ(F))], p0(x,y) = p1(y,x), equals the class-1 sum "
+             "E_{p1}[−log σ(F)] (rename (x,y) ↔ (y,x), then eq. 21), so the two merge into −2E_{p1} log σ(F); "
+             "shown on a two-point support, P_ij standing for any p1",
+             label="merge", rests_on=("eq21",), placeholders=tuple(P.values())),
     )
-    return Derivation("Lemma 4: symmetry of the CNCE loss", steps)
+    return Derivation("Lemma 4: symmetry of the CNCE loss", steps, result="merge")
 
 
 # ---- Lemma 3 ---------------------------------------------------------------------------------
 def lemma3_fisher() -> Derivation:
-    r"""Eq. 14: :math:`I_F = \operatorname{Var}_p[\nabla_\theta\log f]`; proof eqs. 16–20 on a 3-point support,
-    and in closed form for the Gaussian with unknown precision."""
+    r"""Eq. 14: :math:`I_F = \operatorname{Var}_p[\nabla_\theta\log f]`; proof eqs. 16–20 on a 3-point support
+    (the values :math:`f_i(\theta)` are placeholders for any model), and in closed form for the Gaussian with
+    unknown precision (``models.gaussian_precision``, from its definition)."""
     theta = sp.Symbol("theta", real=True)
     fs = [sp.Function(f"f{i}", positive=True)(theta) for i in range(1, 4)]
     Z = sum(fs)
     p = [fi / Z for fi in fs]
-    g = [sp.diff(sp.log(fi), theta) for fi in fs]
+    g = [sp.Derivative(sp.log(fi), theta) for fi in fs]
     mean_g = sum(pi * gi for pi, gi in zip(p, g))
-    score = [sp.diff(sp.log(pi), theta) for pi in p]
+    score = [sp.Derivative(sp.log(pi), theta) for pi in p]
     fisher_def = sum(pi * si**2 for pi, si in zip(p, score))
     var_g = sum(pi * gi**2 for pi, gi in zip(p, g)) - mean_g**2
-    # closed-form check: log f = −θx²/2, p = N(0, 1/θ)
-    x = sp.Symbol("x", real=True)
-    t = sp.Symbol("theta", positive=True)
-    density = sp.sqrt(t / (2 * sp.pi)) * sp.exp(-t * x**2 / 2)
-    gx = -x**2 / 2
-    E = lambda e: sp.integrate(e * density, (x, -sp.oo, sp.oo))  # noqa: E731
-    fisher_gauss = E(sp.diff(sp.log(density), t) ** 2)
+    # closed form: log f = −θx²/2, log Z = ½ log(2π/θ), p = N(0, 1/θ) (the model's definition)
+    model = models.gaussian_precision()
+    (x,), (t,) = model.x, model.theta
+    log_p = model.log_f_expr - model.log_normalizer_expr
+    density = sp.exp(log_p)
+    gx = sp.Derivative(model.log_f_expr, t)
+
+    def E(e):  # noqa: N802 — E_p[e], kept unevaluated for the page
+        return sp.Integral(e * density, (x, -sp.oo, sp.oo))
+
+    fisher_gauss = E(sp.Derivative(log_p, t) ** 2)
     var_gauss = E(gx**2) - E(gx) ** 2
     steps = (
-        Step(score[0], g[0] - sum(sp.diff(fi, theta) for fi in fs) / Z,
-             "eqs. 17–18: ∇log p = ∇log f − ∇∫f/∫f (support {1,2,3}: ∫ is a sum)", (REGULARITY,)),
-        Step(score[0], g[0] - mean_g, "eqs. 19–20: ∇log p = ∇log f − E_p[∇log f]"),
-        Step(fisher_def, var_g, "eq. 16 → eq. 14–15: I_F = E_p[(∇log p)²] = Var_p[∇log f]"),
-        Step(fisher_gauss, var_gauss, "Gaussian with unknown precision: both equal 1/(2θ²) (SymPy integrals)"),
-        Step(var_gauss, 1 / (2 * t**2), "closed form of I_F for log f = −θx²/2"),
+        Step(score[0], g[0] - sum(sp.Derivative(fi, theta) for fi in fs) / Z,
+             "eqs. 17–18: ∇log p = ∇log f − ∇∫f/∫f (support {1,2,3}: ∫ is a sum)", (REGULARITY,),
+             label="score", rests_on=(DEFINITION,), placeholders=tuple(fs)),
+        Step(score[0], g[0] - mean_g, "eqs. 19–20: ∇log p = ∇log f − E_p[∇log f]",
+             label="centred", rests_on=("score",), placeholders=tuple(fs)),
+        Step(fisher_def, var_g, "eq. 16 → eq. 14–15: I_F = E_p[(∇log p)²] = Var_p[∇log f]",
+             label="eq14", rests_on=("centred",), placeholders=tuple(fs)),
+        Step(fisher_gauss, var_gauss,
+             "Gaussian with unknown precision: the definition E_p[(∂_θ log p)²] equals Var_p[∂_θ log f] (SymPy integrals)",
+             (REGULARITY,), label="gauss", rests_on=(DEFINITION,)),
+        Step(var_gauss, 1 / (2 * t**2), "closed form of I_F for log f = −θx²/2",
+             label="gauss-closed", rests_on=("gauss",)),
         Step(E(gx**2), var_gauss, "control: the uncentred second moment E[(∇log f)²] is not I_F (Z depends on θ)",
-             relation="≠"),
+             relation="≠", label="control", rests_on=(DEFINITION,)),
     )
     return Derivation("Lemma 3: Fisher information from the unnormalized model", steps,
-                      exports={"fisher_gaussian_precision": var_gauss})
+                      exports={"fisher_gaussian_precision": sp.simplify(var_gauss.doit())}, result="eq14")
 
 
 # ---- Theorem 1 --------------------------------------------------------------------------------
