@@ -130,20 +130,31 @@ def lemma3_fisher() -> Derivation:
 
 # ---- Theorem 1 --------------------------------------------------------------------------------
 def _symmetry_steps():
+    r"""The three swap identities at :math:`\theta^*`, each on ONE pair :math:`\{(x,y),(y,x)\}` of the integral.
+
+    Scalars stand for the integrand's values there: :math:`a = p_1(x,y)`, :math:`b = p_1(y,x)`,
+    :math:`\nabla F(x,y) = \Delta = -\nabla F(y,x)`, :math:`\nabla^2 F(x,y) = h_x - h_y`, a symmetric
+    :math:`w = \nabla F\nabla F^\top`. They are placeholders: the integral identity (sum over all pairs) is
+    not carried out here."""
     a, b = sp.symbols("a b", positive=True)  # a = p1(x,y), b = p1(y,x)
     delta, hx, hy, w = sp.symbols("Delta h_x h_y w", real=True)  # ∇F(x,y) = Δ, ∇F(y,x) = −Δ; w symmetric
     s_xy = sigma(-sp.log(a / b))  # σ(−F*(x,y)) = b/(a+b)
     s_yx = sigma(-sp.log(b / a))
     lpd_x, lpd_y, lpn_yx, lpn_xy, logZ = sp.symbols("lpd_x lpd_y lpn_yx lpn_xy logZ", real=True)
+    F_star = sp.Add(lpd_x + logZ, sp.Mul(-1, lpd_y + logZ, evaluate=False), lpn_yx, -lpn_xy, evaluate=False)
     return (
-        Step((lpd_x + logZ) - (lpd_y + logZ) + lpn_yx - lpn_xy, (lpd_x + lpn_yx) - (lpd_y + lpn_xy),
-             "at θ*: log f = log p_d + log Z, so F* = log p1(x,y) − log p1(y,x) (Z cancels)", (WELL_SPECIFIED,)),
+        Step(F_star, (lpd_x + lpn_yx) - (lpd_y + lpn_xy),
+             "at θ*: log f = log p_d + log Z, so F* = log p1(x,y) − log p1(y,x) (Z cancels)", (WELL_SPECIFIED,),
+             label="F*", rests_on=(DEFINITION,)),
         Step(a * delta * s_xy + b * (-delta) * s_yx, 0,
-             "symmetry (i): pairing (x,y) with (y,x), E_{p1}[∇F σ(−F*)] = 0 — the gradient is unbiased (eq. 43 null)"),
+             "symmetry (i): pairing (x,y) with (y,x), E_{p1}[∇F σ(−F*)] = 0 — the gradient is unbiased (eq. 43 null)",
+             label="sym-i", rests_on=("F*",), placeholders=(a, b, delta)),
         Step(a * (hx - hy) * s_xy + b * (hy - hx) * s_yx, 0,
-             "symmetry (ii): E_{p1}[∇²F σ(−F*)] = 0 — the first Hessian term vanishes (eqs. 36–37)"),
+             "symmetry (ii): E_{p1}[∇²F σ(−F*)] = 0 — the first Hessian term vanishes (eqs. 36–37)",
+             label="sym-ii", rests_on=("F*",), placeholders=(a, b, hx, hy)),
         Step(a * w * s_xy**2 + b * w * s_yx**2, a * w * s_xy * (1 - s_xy) + b * w * s_yx * (1 - s_yx),
-             "symmetry (iii): E_{p1}[w σ(−F*)²] = E_{p1}[w σ(F*)σ(−F*)] for symmetric w = ∇F∇Fᵀ, i.e. C2 = C1"),
+             "symmetry (iii): E_{p1}[w σ(−F*)²] = E_{p1}[w σ(F*)σ(−F*)] for symmetric w = ∇F∇Fᵀ, i.e. C2 = C1",
+             label="sym-iii", rests_on=("F*",), placeholders=(a, b, w)),
     )
 
 
@@ -151,39 +162,65 @@ def _matrix(name):
     return sp.Matrix(2, 2, lambda i, j: sp.Symbol(f"{name}_{min(i, j) + 1}{max(i, j) + 1}", real=True))
 
 
+def _entries(matrix) -> tuple[sp.Symbol, ...]:
+    """The distinct symbols of a symmetric placeholder matrix (what a step declares as placeholders)."""
+    return tuple(sorted(matrix.free_symbols, key=str))
+
+
 def theorem1() -> Derivation:
-    r"""Theorem 1 (K = 1): gradient, Hessian, expected Hessian, gradient variance, sandwich (eqs. 25–64)."""
+    r"""Theorem 1 (K = 1): gradient, Hessian, expected Hessian, gradient variance, sandwich (eqs. 25–64).
+
+    Derived for a generic :math:`F(\theta)` (p = 2): the gradient and Hessian of :math:`-2\log\sigma(F)`.
+    Not derived: the swap identities are shown on one pair of scalar placeholders (:func:`_symmetry_steps`);
+    :math:`\mathbb{E}[\mathbf H] = 2C_1` and :math:`\operatorname{Var}\mathbf J = 4C_2/N_d` are typed in with
+    :math:`C_1, C_2` symbolic matrices (placeholders), and the sandwich is the named assumption
+    ``m-estimation-sandwich``."""
     t1, t2, N = sp.symbols("theta1 theta2", real=True) + (sp.Symbol("N_d", positive=True),)
     F = sp.Function("F", real=True)(t1, t2)
     loss = -2 * sp.log(sigma(F))
-    grad = sp.Matrix([sp.diff(loss, t) for t in (t1, t2)])
-    gradF = sp.Matrix([sp.diff(F, t) for t in (t1, t2)])
-    hessF = sp.hessian(F, (t1, t2))
+    grad = sp.Matrix([sp.Derivative(loss, t) for t in (t1, t2)])
+    gradF = sp.Matrix([sp.Derivative(F, t) for t in (t1, t2)])
+    hessF = sp.Matrix(2, 2, lambda i, j: sp.Derivative(F, (t1, t2)[i], (t1, t2)[j]).doit())
+    hess = sp.Matrix(2, 2, lambda i, j: sp.Derivative(loss, (t1, t2)[i], (t1, t2)[j]))
     u = sp.Symbol("u", real=True)
     C1, C2 = _matrix("C1"), _matrix("C2")
+    half = sp.Rational(1, 2)
     Z, scale = stats.Normal("Z", 0, 1), sp.Symbol("v", positive=True)
+    sandwich = sp.MatMul(half * C1.inv(), 4 / N * C2, half * C1.inv(), evaluate=False)
     steps = (
-        Step(sp.diff(-2 * sp.log(sigma(u)), u), -2 * sp.diff(sigma(u), u) / sigma(u), "eq. 25: d log σ = dσ/σ"),
-        Step(sp.diff(sigma(u), u), sigma(u) * (1 - sigma(u)), "eq. 26–27: σ' = σ(1−σ)"),
-        Step(grad, -2 * (1 - sigma(F)) * gradF, "eqs. 27–29: ∇ℓ = −2 σ(−F) ∇F = −2 s, with P(Y=0) = 1 − σ(F)"),
-        Step(sp.hessian(loss, (t1, t2)), -2 * ((1 - sigma(F)) * hessF - sigma(F) * (1 - sigma(F)) * gradF * gradF.T),
-             "eqs. 30–34: ∇²ℓ = −2[∇²F P0 − ∇F∇Fᵀ P0 P1] = −2 S"),
+        Step(sp.Derivative(-2 * sp.log(sigma(u)), u), -2 * sp.Derivative(sigma(u), u) / sigma(u),
+             "eq. 25: d log σ = dσ/σ", label="dlog", rests_on=(DEFINITION,)),
+        Step(sp.Derivative(sigma(u), u), sigma(u) * (1 - sigma(u)), "eq. 26–27: σ' = σ(1−σ)",
+             label="dsigma", rests_on=(DEFINITION,)),
+        Step(grad, -2 * (1 - sigma(F)) * gradF, "eqs. 27–29: ∇ℓ = −2 σ(−F) ∇F = −2 s, with P(Y=0) = 1 − σ(F)",
+             label="grad", rests_on=("dlog", "dsigma")),
+        Step(hess, -2 * ((1 - sigma(F)) * hessF - sigma(F) * (1 - sigma(F)) * gradF * gradF.T),
+             "eqs. 30–34: ∇²ℓ = −2[∇²F P0 − ∇F∇Fᵀ P0 P1] = −2 S", label="hess", rests_on=("grad", "dsigma")),
         *_symmetry_steps(),
-        Step((sp.Rational(1, 2) * C1.inv()) * (4 / N * C2) * (sp.Rational(1, 2) * C1.inv()), C1.inv() * C2 * C1.inv() / N,
-             "eqs. 60–62, 64: Σ = (2C1)⁻¹ (4/N_d) C2 (2C1)⁻¹ = C1⁻¹C2C1⁻¹/N_d", (REGULARITY,)),
-        Step((sp.Rational(1, 2) * C1.inv()) * (4 / N * C2) * (sp.Rational(1, 2) * C1), C1.inv() * C2 * C1.inv() / N,
+        Step(sandwich.doit(), C1.inv() * C2 * C1.inv() / N,
+             "eqs. 60–62, 64: Σ = E[H]⁻¹ Var J E[H]⁻¹ = (2C1)⁻¹ (4/N_d) C2 (2C1)⁻¹ = C1⁻¹C2C1⁻¹/N_d, with "
+             "E[H] = 2C1 (from ∇²ℓ and symmetry ii) and Var J = 4C2/N_d (from ∇ℓ and symmetry i) typed in: "
+             "C1, C2 are symbols, not computed from a model", (REGULARITY, M_ESTIMATION),
+             label="sandwich", rests_on=("hess", "grad", "sym-i", "sym-ii"), placeholders=_entries(C1) + _entries(C2)),
+        Step((half * C1.inv()) * (4 / N * C2) * (half * C1), C1.inv() * C2 * C1.inv() / N,
              "eq. 63 as printed (last factor ½C1 instead of ½C1⁻¹) is not eq. 62 — a typo; eq. 64 is right",
-             relation="≠", erratum="appendix B.2, eq. 63"),
-        Step((C1.inv() * C1 * C1.inv()), C1.inv(), "with C2 = C1 (symmetry iii) the sandwich collapses: Σ = C1⁻¹/N_d"),
+             relation="≠", erratum="appendix B.2, eq. 63",
+             label="eq63", rests_on=("sandwich",), placeholders=_entries(C1) + _entries(C2)),
+        Step((C1.inv() * C2 * C1.inv()).subs(dict(zip(C2, C1))), C1.inv(),
+             "with C2 = C1 (symmetry iii) the sandwich collapses: Σ = C1⁻¹/N_d",
+             label="collapse", rests_on=("sandwich", "sym-iii"), placeholders=_entries(C1)),
         Step(stats.Expectation(scale * Z**2), scale,
              "the mean-squared error: with √N_d(θ̂ − θ*) → √v Z (p = 1 shown) and uniform integrability, "
-             "E[N_d‖θ̂ − θ*‖²] → E[vZ²] = v = tr(N_d Σ)"),
+             "E[N_d‖θ̂ − θ*‖²] → E[vZ²] = v = tr(N_d Σ); v stands for tr(N_d Σ)",
+             label="mse", rests_on=("sandwich",), placeholders=(scale,)),
         Step(stats.Variance(scale * Z**2), 0,
              "eqs. 4 and 22 as printed equate the random ‖θ̂ − θ*‖² itself with tr Σ + o(1/N_d): N_d‖θ̂ − θ*‖² tends "
              "to v χ²₁, whose variance 2v² is not 0, so the statement holds for the expectation E‖θ̂ − θ*‖² only",
-             relation="≠", erratum="Theorem 1, eq. 4, and appendix B.2, eq. 22"),
+             relation="≠", erratum="Theorem 1, eq. 4, and appendix B.2, eq. 22",
+             label="eq4", rests_on=("mse",), placeholders=(scale,)),
     )
-    return Derivation("Theorem 1 (K = 1): the CNCE sandwich", steps, exports={"sigma_K1": C1.inv() * C2 * C1.inv()})
+    return Derivation("Theorem 1 (K = 1): the CNCE sandwich", steps, exports={"sigma_K1": C1.inv() * C2 * C1.inv()},
+                      result="sandwich")
 
 
 def cnce_any_k() -> Derivation:
