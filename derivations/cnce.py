@@ -224,7 +224,13 @@ def theorem1() -> Derivation:
 
 
 def cnce_any_k() -> Derivation:
-    r"""General K (eqs. 40–54 corrected): :math:`\Sigma_K = \tfrac1K C_1^{-1}C_2C_1^{-1} + (1-\tfrac1K)C_1^{-1}C_3C_1^{-1}`."""
+    r"""General K (eqs. 40–54 corrected): :math:`\Sigma_K = \tfrac1K C_1^{-1}C_2C_1^{-1} + (1-\tfrac1K)C_1^{-1}C_3C_1^{-1}`.
+
+    The count of diagonal and off-diagonal terms is shown in the scalar (p = 1) view with the
+    conditional mean :math:`m(x)` and variance :math:`v(x)` of one summand as placeholders; :math:`C_1,
+    C_2, C_3` are symbolic matrices (placeholders) and the sandwich is the named assumption
+    ``m-estimation-sandwich``. The oracle's :math:`(1 + 1/K)I_F^{-1}` is derived from the Gaussian model's
+    definition in :func:`corollary2`."""
     K = sp.Symbol("K", positive=True, integer=True)
     N = sp.Symbol("N_d", positive=True)
     m, v = sp.symbols("m v", positive=True)  # given x: s_j = m(x) + e_j, E[e_j]=0, E[e_j²]=v (scalar p = 1 view)
@@ -239,24 +245,35 @@ def cnce_any_k() -> Derivation:
     sigma_K = H.inv() * V * H.inv()
     closed = (C1.inv() * C2 * C1.inv() / K + (1 - 1 / K) * C1.inv() * C3 * C1.inv()) / N
     Kq = sp.Symbol("K", positive=True)
-    x0 = sp.Symbol("I_F", positive=True)
+    I_F = sp.Symbol("I_F", positive=True)
+    half_inverse = sp.Pow(I_F / 2, -1, evaluate=False)
+    placeholders = _entries(C1) + _entries(C2) + _entries(C3)
     steps = (
-        Step(correct, second_moment, "eqs. 45–47: K diagonal terms + (K²−K) ordered off-diagonal pairs j≠k", (CONDITIONALLY_IID,)),
+        Step(correct, second_moment, "eqs. 45–47: K diagonal terms + (K²−K) ordered off-diagonal pairs j≠k",
+             (CONDITIONALLY_IID,), label="moment", rests_on=(DEFINITION,), placeholders=(m, v)),
         Step(printed_47_49, second_moment,
              "eqs. 47–49 as printed count the off-diagonal term twice (eqs. 48 and 49 are the same term)", relation="≠",
-             erratum="appendix B.2, eqs. 47–49"),
-        Step(4 * (K**2 - K) * 0, 4 * (K**2 - K) * m**2,
+             erratum="appendix B.2, eqs. 47–49", label="eq47-49", rests_on=("moment",), placeholders=(m, v)),
+        Step(sp.Mul(4 * (K**2 - K), 0, evaluate=False), 4 * (K**2 - K) * m**2,
              "eqs. 51–54 as printed: E_x[E_y[∇F P0]] = E[s] = 0 at θ* (symmetry i), so the printed cross terms "
              "vanish; the correct cross term is E_x[m(x) m(x)ᵀ] ≥ 0 (here m²)", relation="≠",
-             erratum="appendix B.2, eqs. 51–54"),
-        Step(sigma_K, closed, "Σ_K = E[H]⁻¹ Var[J] E[H]⁻¹ with E[H] = 2C1 (any K) and Var J = 4(C2 + (K−1)C3)/(N_d K)",
-             (REGULARITY, CONDITIONALLY_IID)),
-        Step(closed.subs(K, 1), C1.inv() * C2 * C1.inv() / N, "K = 1 recovers Theorem 1"),
-        Step((2 / Kq * x0 ** -1 + (1 - 1 / Kq) * 4 * x0**-1 * (x0 / 4) * x0**-1).simplify(), (1 + 1 / Kq) / x0,
-             "oracle noise: C1 = C2 = I_F/2, C3 = I_F/4 ⇒ Σ_K = (1 + 1/K) I_F⁻¹"),
+             erratum="appendix B.2, eqs. 51–54", label="eq51-54", rests_on=("moment",), placeholders=(m,)),
+        Step(sigma_K, closed,
+             "Σ_K = E[H]⁻¹ Var[J] E[H]⁻¹ with E[H] = 2C1 (any K) and Var J = 4(C2 + (K−1)C3)/(N_d K) (the count "
+             "above, E[s sᵀ] = C2, E_x[m mᵀ] = C3): C1, C2, C3 typed in as symbols",
+             (REGULARITY, CONDITIONALLY_IID, M_ESTIMATION), label="sigma_K", rests_on=("moment",),
+             placeholders=placeholders),
+        Step(sp.Matrix([sp.Subs(1 / K, K, 1), sp.Subs(1 - 1 / K, K, 1)]), sp.Matrix([1, 0]),
+             "K = 1: the weights (1/K, 1 − 1/K) of C1⁻¹C2C1⁻¹ and C1⁻¹C3C1⁻¹ are (1, 0) — Theorem 1",
+             label="K=1", rests_on=("sigma_K",)),
+        Step(sp.Add(sp.Mul(1 / Kq, half_inverse, I_F / 2, half_inverse, evaluate=False),
+                    sp.Mul(1 - 1 / Kq, half_inverse, I_F / 4, half_inverse, evaluate=False), evaluate=False),
+             (1 + 1 / Kq) / I_F,
+             "oracle noise: C1 = C2 = I_F/2, C3 = I_F/4 (typed in here; derived for the Gaussian in Corollary 2) "
+             "⇒ Σ_K = (1 + 1/K) I_F⁻¹", label="oracle", rests_on=("sigma_K",), placeholders=(I_F,)),
     )
     return Derivation("Theorem 1 for any K: the within-x correlation", steps,
-                      exports={"weight_C2": 1 / K, "weight_C3": 1 - 1 / K, "K": K})
+                      exports={"weight_C2": 1 / K, "weight_C3": 1 - 1 / K, "K": K}, result="sigma_K")
 
 
 @functools.lru_cache(maxsize=1)
@@ -269,10 +286,16 @@ def any_k_weights():
 
 # ---- Corollary 2 ------------------------------------------------------------------------------
 def corollary2() -> Derivation:
-    r"""Oracle noise: :math:`\Sigma = 2 I_F^{-1}/N_d` (K = 1), eqs. 65–76; the printed noise :math:`p_d(x)`."""
+    r"""Oracle noise: :math:`\Sigma = 2 I_F^{-1}/N_d` (K = 1), eqs. 65–76; the printed noise :math:`p_d(x)`.
+
+    The general-model algebra (eqs. 65–75) runs on placeholders: the matrices :math:`M`, :math:`I` are
+    symbols, and :math:`\mathbb{E}[(g(x)-g(y))^2] = 2\operatorname{Var} g` and :math:`C_3 = I_F/4` are shown
+    on a three-point distribution standing for any :math:`p_d`. The result — twice the CRLB, and
+    :math:`(1 + 1/K)I_F^{-1}` for any K — is derived from the model's definition for the Gaussian family
+    (:func:`gaussian_oracle_steps`)."""
     N = sp.Symbol("N_d", positive=True)
     M, I = _matrix("M"), _matrix("I")  # M = E[(g(x) − g(y))(g(x) − g(y))ᵀ]
-    half = sp.Rational(1, 2)
+    half, quarter = sp.Rational(1, 2), sp.UnevaluatedExpr(sp.Rational(1, 4))  # ¼ = σ(F*)σ(−F*) = σ(−F*)²
     # discrete p_d on 3 atoms with generic weights and score values g (p = 1 view of eqs. 70–74)
     w1, w2 = sp.symbols("w1 w2", positive=True)
     w = [w1, w2, 1 - w1 - w2]
@@ -283,16 +306,125 @@ def corollary2() -> Derivation:
     C3_disc = sum(w[i] * (half * (g[i] - mean_g)) ** 2 for i in range(3))  # m(x) = ½(g(x) − E g)
     x, y, L = sp.symbols("x y L", positive=True)
     p_d_x = sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)
+    lpd_x, lpd_y, logZ = sp.symbols("lpd_x lpd_y logZ", real=True)
+    # F* = log f(x) − log f(y) + log p_n(y|x) − log p_n(x|y) with log f = log p_d + log Z and p_n(y|x) = p_d(y)
+    F_oracle = sp.Add(lpd_x + logZ, sp.Mul(-1, lpd_y + logZ, evaluate=False), lpd_y, -lpd_x, evaluate=False)
+    u = sp.Symbol("u", real=True)
+    discrete = (w1, w2) + g
     steps = (
-        Step(sp.integrate(p_d_x, (y, -L, L)), 1,
+        Step(sp.Integral(p_d_x, (y, -L, L)), 1,
              "Corollary 2 as printed: p_n(y|x) = p_d(x) is not a density in y (∫ dy over [−L, L] = 2L p_d(x)); "
-             "the proof (B.3) uses p_n(y|x) = p_d(y)", relation="≠", erratum="Corollary 2 (statement)"),
-        Step(sigma(sp.log(p_d_x) - sp.log(p_d_x)), half, "eq. 65: oracle ⇒ F* = 0 ⇒ P(Y=0) = P(Y=1) = ½", (WELL_SPECIFIED,)),
-        Step(2 * (half * half * M), half * M, "eq. 66: E[H] = 2C1 = ½M"),
-        Step(4 / N * (half**2 * M), M / N, "eqs. 67–68: Var J = (4/N_d)C2 = M/N_d"),
-        Step((half * M).inv() * (M / N) * (half * M).inv(), 4 / N * M.inv(), "eq. 69: Σ = 4M⁻¹/N_d"),
-        Step(M_disc, 2 * var_g, "eqs. 70–74: E_{x,y~p_d}[(g(x)−g(y))²] = 2 Var g = 2 I_F (Lemma 3)"),
-        Step(4 / N * (2 * I).inv(), 2 / N * I.inv(), "eq. 75: Σ = 2 I_F⁻¹/N_d (K = 1)"),
-        Step(C3_disc, var_g / 4, "any K: m(x) = ½(g(x) − E g) ⇒ C3 = I_F/4, so Σ_K = (1 + 1/K) I_F⁻¹/N_d"),
+             "the proof (B.3) uses p_n(y|x) = p_d(y)", relation="≠", erratum="Corollary 2 (statement)",
+             label="printed-noise", rests_on=(DEFINITION,)),
+        Step(sp.Subs(sigma(u), u, F_oracle), half, "eq. 65: oracle ⇒ F* = 0 ⇒ P(Y=0) = P(Y=1) = ½", (WELL_SPECIFIED,),
+             label="eq65", rests_on=(DEFINITION,)),
+        Step(2 * quarter * M, half * M, "eq. 66: E[H] = 2C1 = 2·¼M = ½M (M a symbolic matrix)",
+             label="eq66", rests_on=("eq65",), placeholders=_entries(M)),
+        Step(4 / N * quarter * M, M / N, "eqs. 67–68: Var J = (4/N_d)C2 = (4/N_d)·¼M = M/N_d",
+             label="eq67-68", rests_on=("eq65",), placeholders=_entries(M)),
+        Step((half * M).inv() * (M / N) * (half * M).inv(), 4 / N * M.inv(), "eq. 69: Σ = 4M⁻¹/N_d", (M_ESTIMATION,),
+             label="eq69", rests_on=("eq66", "eq67-68"), placeholders=_entries(M)),
+        Step(M_disc, 2 * var_g, "eqs. 70–74: E_{x,y~p_d}[(g(x)−g(y))²] = 2 Var g = 2 I_F (Lemma 3), shown on a "
+             "three-point p_d (weights w, score values g: placeholders for any p_d)",
+             label="eq70-74", rests_on=(DEFINITION,), placeholders=discrete),
+        Step(4 / N * (2 * I).inv(), 2 / N * I.inv(), "eq. 75: Σ = 2 I_F⁻¹/N_d (K = 1), I = I_F a symbolic matrix",
+             label="eq75", rests_on=("eq69", "eq70-74"), placeholders=_entries(I)),
+        Step(C3_disc, var_g / 4, "any K: m(x) = ½(g(x) − E g) ⇒ C3 = I_F/4, so Σ_K = (1 + 1/K) I_F⁻¹/N_d "
+             "(three-point p_d)", label="C3", rests_on=(DEFINITION,), placeholders=discrete),
+        *gaussian_oracle_steps(),
     )
-    return Derivation("Corollary 2: oracle noise reaches 2×CRLB at K = 1", steps)
+    return Derivation("Corollary 2: oracle noise reaches 2×CRLB at K = 1", steps, result="G-2CRLB",
+                      notes="Steps 1–8 are the proof for a general model, on placeholders (symbolic M and I_F, a "
+                      "three-point p_d). Steps 9–18 derive the result from the definition of the Gaussian with "
+                      "unknown precision (log f = −θx²/2): I_F, C1, C2, C3, E[H] and Var J as SymPy integrals; "
+                      "the result's chain is that family's.")
+
+
+# ---- Corollary 2 in closed form: the Gaussian family from its definition -----------------------------
+def gaussian_oracle_steps() -> tuple[Step, ...]:
+    r"""Corollary 2 and its any-K form for ``models.gaussian_precision`` (:math:`\log f = -\theta x^2/2`,
+    :math:`\log Z = \tfrac12\log(2\pi/\theta)`) with the oracle noise :math:`p_n(y|x) = p_d(y)`, every
+    quantity an integral over the model's density at :math:`\theta^*`, evaluated by SymPy.
+
+    With :math:`F(x,y;\theta) = \log f(x;\theta) - \log f(y;\theta) + \log p_d(y) - \log p_d(x)` and the
+    per-pair loss :math:`\ell = -2\log\sigma(F)`:
+    :math:`I_F = 1/(2\theta^{*2})`, :math:`C_1 = C_2 = I_F/2`, :math:`C_3 = I_F/4`,
+    :math:`\mathbb{E}[\partial_\theta^2\ell] = 2C_1`, :math:`\operatorname{Var}\partial_\theta\ell = 4C_2`,
+    :math:`\mathbb{E}_x[(\mathbb{E}_y\partial_\theta\ell)^2] = 4C_3`, hence
+    :math:`N_d\Sigma = 2I_F^{-1}` (K = 1) and :math:`(1 + 1/K)I_F^{-1}` (any K). The sandwich itself is the
+    named assumption ``m-estimation-sandwich``; the split of :math:`\operatorname{Var}\mathbf J_K` into K
+    diagonal and K² − K off-diagonal terms is ``noise-conditionally-iid``."""
+    model = models.gaussian_precision()
+    (x,), (theta,) = model.x, model.theta
+    y = sp.Symbol("y", real=True)
+    theta_star = sp.Symbol("theta_star", positive=True)
+    K = sp.Symbol("K", positive=True, integer=True)
+
+    def log_f(point, at):
+        return model.log_f_expr.subs({x: point, theta: at})
+
+    def log_p(point, at):
+        return (model.log_f_expr - model.log_normalizer_expr).subs({x: point, theta: at})
+
+    def p_d(point):
+        return sp.exp(log_p(point, theta_star))
+
+    def at_star(expr):  # the integrand at θ = θ*, differentiated first
+        return sp.Subs(expr, theta, theta_star)
+
+    def E_y(expr):  # noqa: N802 — E_{y ~ p_d}[·], unevaluated
+        return sp.Integral(expr * p_d(y), (y, -sp.oo, sp.oo))
+
+    def E_x(expr):  # noqa: N802 — E_{x ~ p_d}[·], unevaluated
+        return sp.Integral(expr * p_d(x), (x, -sp.oo, sp.oo))
+
+    def E_xy(expr):  # noqa: N802 — E_{x, y ~ p_d independently}[·] (the oracle noise ignores x)
+        return sp.Integral(expr * p_d(x) * p_d(y), (x, -sp.oo, sp.oo), (y, -sp.oo, sp.oo))
+
+    F = sp.Add(log_f(x, theta), -log_f(y, theta), log_p(y, theta_star), -log_p(x, theta_star), evaluate=False)
+    dF = sp.Derivative(F, theta)
+    loss = -2 * sp.log(sigma(F))
+    fisher = E_x(at_star(sp.Derivative(log_p(x, theta), theta) ** 2))
+    C1 = E_xy(at_star(sigma(F) * sigma(-F) * dF**2))
+    C2 = E_xy(at_star(sigma(-F) ** 2 * dF**2))
+    C3 = E_x(E_y(at_star(sigma(-F) * dF)) ** 2)
+    hessian = E_xy(at_star(sp.Derivative(loss, (theta, 2))))
+    gradient_variance = E_xy(at_star(sp.Derivative(loss, theta) ** 2)) - E_xy(at_star(sp.Derivative(loss, theta))) ** 2
+    cross = E_x(E_y(at_star(sp.Derivative(loss, theta))) ** 2)  # E_x[(E_{y|x} ∂ℓ)²] at E[∂ℓ] = 0
+    # the closed forms the integral steps prove, used (unevaluated products) by the sandwich steps
+    I_F, C1_v, C2_v, C3_v = 1 / (2 * theta_star**2), 1 / (4 * theta_star**2), 1 / (4 * theta_star**2), 1 / (8 * theta_star**2)
+
+    def product(*factors):
+        return sp.Mul(*factors, evaluate=False)
+
+    def inverse(expr):
+        return sp.Pow(expr, -1, evaluate=False)
+
+    H_v = product(2, C1_v)
+    return (
+        Step(fisher, I_F, "Gaussian precision: I_F(θ*) = E_{p_d}[(∂_θ log p)²] at θ* (SymPy integral)",
+             label="G-I_F", rests_on=(DEFINITION,)),
+        Step(at_star(F), 0, "eq. 65 for the Gaussian: with the oracle p_n(y|x) = p_d(y), F* = 0, so "
+             "P(Y=0) = P(Y=1) = ½", (WELL_SPECIFIED,), label="G-F*", rests_on=(DEFINITION,)),
+        Step(C1, I_F / 2, "C1 = E[σ(F)σ(−F)(∂_θF)²] at θ* (SymPy integral) = I_F/2",
+             label="G-C1", rests_on=(DEFINITION,)),
+        Step(C2, I_F / 2, "C2 = E[σ(−F)²(∂_θF)²] at θ* (SymPy integral) = I_F/2 = C1",
+             label="G-C2", rests_on=(DEFINITION,)),
+        Step(C3, I_F / 4, "C3 = E_x[m(x)²], m(x) = E_y[σ(−F)∂_θF] at θ* (SymPy integrals) = I_F/4",
+             label="G-C3", rests_on=(DEFINITION,)),
+        Step(hessian, 2 * C1, "eq. 66: the expected Hessian of ℓ = −2 log σ(F) at θ* is 2C1 (both sides SymPy integrals)",
+             (REGULARITY,), label="G-H", rests_on=(DEFINITION,)),
+        Step(gradient_variance, 4 * C2, "eqs. 67–68: N_d Var J = Var ∂_θℓ = 4C2 at θ* (SymPy integrals)",
+             label="G-V", rests_on=(DEFINITION,)),
+        Step(cross, 4 * C3, "the within-x covariance of two noise points' gradients: E_x[(E_y ∂_θℓ)²] = 4C3 "
+             "(SymPy integrals)", label="G-cross", rests_on=(DEFINITION,)),
+        Step(product(inverse(H_v), product(4, C2_v), inverse(H_v)), product(2, inverse(I_F)),
+             "eqs. 69–75 for the Gaussian: N_dΣ = E[H]⁻¹ N_dVar J E[H]⁻¹ = (2C1)⁻¹ 4C2 (2C1)⁻¹ = 2 I_F⁻¹ "
+             "(twice the CRLB, K = 1)", (M_ESTIMATION,),
+             label="G-2CRLB", rests_on=("G-I_F", "G-C1", "G-C2", "G-H", "G-V")),
+        Step(product(inverse(H_v), sp.Add(product(1 / K, 4, C2_v), product(1 - 1 / K, 4, C3_v), evaluate=False), inverse(H_v)),
+             product(1 + 1 / K, inverse(I_F)),
+             "any K: N_dVar J_K = (1/K)Var ∂_θℓ + (1 − 1/K)E_x[(E_y ∂_θℓ)²] (K diagonal, K² − K off-diagonal "
+             "terms) = 4(C2/K + (1 − 1/K)C3), so N_dΣ_K = (1 + 1/K) I_F⁻¹", (M_ESTIMATION, CONDITIONALLY_IID),
+             label="G-any-K", rests_on=("G-I_F", "G-C1", "G-C2", "G-C3", "G-H", "G-V", "G-cross")),
+    )
