@@ -407,17 +407,17 @@ def gaussian_oracle_steps() -> tuple[Step, ...]:
         Step(at_star(F), 0, "eq. 65 for the Gaussian: with the oracle p_n(y|x) = p_d(y), F* = 0, so "
              "P(Y=0) = P(Y=1) = ½", (WELL_SPECIFIED,), label="G-F*", rests_on=(DEFINITION,)),
         Step(C1, I_F / 2, "C1 = E[σ(F)σ(−F)(∂_θF)²] at θ* (SymPy integral) = I_F/2",
-             label="G-C1", rests_on=(DEFINITION,)),
+             (WELL_SPECIFIED,), label="G-C1", rests_on=(DEFINITION,)),
         Step(C2, I_F / 2, "C2 = E[σ(−F)²(∂_θF)²] at θ* (SymPy integral) = I_F/2 = C1",
-             label="G-C2", rests_on=(DEFINITION,)),
+             (WELL_SPECIFIED,), label="G-C2", rests_on=(DEFINITION,)),
         Step(C3, I_F / 4, "C3 = E_x[m(x)²], m(x) = E_y[σ(−F)∂_θF] at θ* (SymPy integrals) = I_F/4",
-             label="G-C3", rests_on=(DEFINITION,)),
+             (WELL_SPECIFIED,), label="G-C3", rests_on=(DEFINITION,)),
         Step(hessian, 2 * C1, "eq. 66: the expected Hessian of ℓ = −2 log σ(F) at θ* is 2C1 (both sides SymPy integrals)",
-             (REGULARITY,), label="G-H", rests_on=(DEFINITION,)),
+             (WELL_SPECIFIED, REGULARITY), label="G-H", rests_on=(DEFINITION,)),
         Step(gradient_variance, 4 * C2, "eqs. 67–68: N_d Var J = Var ∂_θℓ = 4C2 at θ* (SymPy integrals)",
-             label="G-V", rests_on=(DEFINITION,)),
+             (WELL_SPECIFIED,), label="G-V", rests_on=(DEFINITION,)),
         Step(cross, 4 * C3, "the within-x covariance of two noise points' gradients: E_x[(E_y ∂_θℓ)²] = 4C3 "
-             "(SymPy integrals)", label="G-cross", rests_on=(DEFINITION,)),
+             "(SymPy integrals)", (WELL_SPECIFIED,), label="G-cross", rests_on=(DEFINITION,)),
         Step(product(inverse(H_v), product(4, C2_v), inverse(H_v)), product(2, inverse(I_F)),
              "eqs. 69–75 for the Gaussian: N_dΣ = E[H]⁻¹ N_dVar J E[H]⁻¹ = (2C1)⁻¹ 4C2 (2C1)⁻¹ = 2 I_F⁻¹ "
              "(twice the CRLB, K = 1)", (M_ESTIMATION,),
