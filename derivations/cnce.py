@@ -17,11 +17,10 @@ from __future__ import annotations
 import functools
 
 import sympy as sp
-from sympy import stats
-
 from ebmcheck.derivations.steps import DEFINITION, Assumption, Derivation, Step
 from ebmcheck.theory import models
 from ebmcheck.theory.symbolic import compile_expression
+from sympy import stats
 
 WELL_SPECIFIED = Assumption(
     "well-specified", r"p_d = p_{\theta^*} = f(\cdot;\theta^*)/Z(\theta^*)", "the data come from the model at θ*"
@@ -103,7 +102,7 @@ def lemma3_fisher() -> Derivation:
     density = sp.exp(log_p)
     gx = sp.Derivative(model.log_f_expr, t)
 
-    def E(e):  # noqa: N802 — E_p[e], kept unevaluated for the page
+    def E(e):
         return sp.Integral(e * density, (x, -sp.oo, sp.oo))
 
     fisher_gauss = E(sp.Derivative(log_p, t) ** 2)
@@ -372,13 +371,13 @@ def gaussian_oracle_steps() -> tuple[Step, ...]:
     def at_star(expr):  # the integrand at θ = θ*, differentiated first
         return sp.Subs(expr, theta, theta_star)
 
-    def E_y(expr):  # noqa: N802 — E_{y ~ p_d}[·], unevaluated
+    def E_y(expr):
         return sp.Integral(expr * p_d(y), (y, -sp.oo, sp.oo))
 
-    def E_x(expr):  # noqa: N802 — E_{x ~ p_d}[·], unevaluated
+    def E_x(expr):
         return sp.Integral(expr * p_d(x), (x, -sp.oo, sp.oo))
 
-    def E_xy(expr):  # noqa: N802 — E_{x, y ~ p_d independently}[·] (the oracle noise ignores x)
+    def E_xy(expr):
         return sp.Integral(expr * p_d(x) * p_d(y), (x, -sp.oo, sp.oo), (y, -sp.oo, sp.oo))
 
     F = sp.Add(log_f(x, theta), -log_f(y, theta), log_p(y, theta_star), -log_p(x, theta_star), evaluate=False)
