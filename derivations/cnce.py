@@ -10,6 +10,15 @@ The "role of the symmetry" is one fact: at :math:`\theta^*` (well-specified mode
 :math:`(y,x)` in :math:`\int\!\!\int \cdot\; p_1` then shows (i) :math:`\mathbb{E}[s] = 0`, (ii) the
 :math:`\nabla^2_\theta F` term of the expected Hessian vanishes, and (iii) :math:`C_2 = C_1`, so
 Theorem 1's sandwich equals :math:`C_1^{-1}`.
+
+Depth (what each page's chain rests on). Derived for any model: the gradient and Hessian of
+:math:`-2\log\sigma(F)` for a generic :math:`F`, eq. 21 pointwise. Shown on placeholders (declared on
+their steps): the swap identities on one pair of scalars (a, b, Δ, h, w), the merge of eq. 12 on a two-point
+support, Lemma 3 on a three-point support, :math:`C_1, C_2, C_3, M, I_F` as symbols, and
+:math:`\mathbb{E}[(g(x)-g(y))^2] = 2\operatorname{Var} g`, :math:`C_3 = I_F/4` on a three-point distribution.
+The sandwich :math:`\mathbb{E}[\mathbf H]^{-1}\operatorname{Var}\mathbf J\,\mathbb{E}[\mathbf H]^{-1}` is a named
+assumption. Derived from a model's definition with no placeholder: Corollary 2 (and its any-K form) for the
+Gaussian with unknown precision, every expectation a SymPy integral (:func:`gaussian_oracle_steps`).
 """
 
 from __future__ import annotations
@@ -166,6 +175,13 @@ def _entries(matrix) -> tuple[sp.Symbol, ...]:
     return tuple(sorted(matrix.free_symbols, key=str))
 
 
+def _shown_product(*factors):
+    """A matrix product kept unevaluated (a page shows (2C1)⁻¹ (4/N_d)C2 (2C1)⁻¹, not its entries); the
+    step's check multiplies it out. A factor ``("inv", A)`` is shown as A⁻¹."""
+    shown = [sp.Inverse(sp.ImmutableMatrix(f[1])) if isinstance(f, tuple) else sp.ImmutableMatrix(f) for f in factors]
+    return sp.MatMul(*shown, evaluate=False)
+
+
 def theorem1() -> Derivation:
     r"""Theorem 1 (K = 1): gradient, Hessian, expected Hessian, gradient variance, sandwich (eqs. 25–64).
 
@@ -185,7 +201,6 @@ def theorem1() -> Derivation:
     C1, C2 = _matrix("C1"), _matrix("C2")
     half = sp.Rational(1, 2)
     Z, scale = stats.Normal("Z", 0, 1), sp.Symbol("v", positive=True)
-    sandwich = sp.MatMul(half * C1.inv(), 4 / N * C2, half * C1.inv(), evaluate=False)
     steps = (
         Step(sp.Derivative(-2 * sp.log(sigma(u)), u), -2 * sp.Derivative(sigma(u), u) / sigma(u),
              "eq. 25: d log σ = dσ/σ", label="dlog", rests_on=(DEFINITION,)),
@@ -196,7 +211,7 @@ def theorem1() -> Derivation:
         Step(hess, -2 * ((1 - sigma(F)) * hessF - sigma(F) * (1 - sigma(F)) * gradF * gradF.T),
              "eqs. 30–34: ∇²ℓ = −2[∇²F P0 − ∇F∇Fᵀ P0 P1] = −2 S", label="hess", rests_on=("grad", "dsigma")),
         *_symmetry_steps(),
-        Step(sandwich.doit(), C1.inv() * C2 * C1.inv() / N,
+        Step(_shown_product(("inv", 2 * C1), 4 / N * C2, ("inv", 2 * C1)), C1.inv() * C2 * C1.inv() / N,
              "eqs. 60–62, 64: Σ = E[H]⁻¹ Var J E[H]⁻¹ = (2C1)⁻¹ (4/N_d) C2 (2C1)⁻¹ = C1⁻¹C2C1⁻¹/N_d, with "
              "E[H] = 2C1 (from ∇²ℓ and symmetry ii) and Var J = 4C2/N_d (from ∇ℓ and symmetry i) typed in: "
              "C1, C2 are symbols, not computed from a model", (REGULARITY, M_ESTIMATION),
@@ -205,7 +220,7 @@ def theorem1() -> Derivation:
              "eq. 63 as printed (last factor ½C1 instead of ½C1⁻¹) is not eq. 62 — a typo; eq. 64 is right",
              relation="≠", erratum="appendix B.2, eq. 63",
              label="eq63", rests_on=("sandwich",), placeholders=_entries(C1) + _entries(C2)),
-        Step((C1.inv() * C2 * C1.inv()).subs(dict(zip(C2, C1))), C1.inv(),
+        Step(_shown_product(("inv", C1), C1, ("inv", C1)), C1.inv(),
              "with C2 = C1 (symmetry iii) the sandwich collapses: Σ = C1⁻¹/N_d",
              label="collapse", rests_on=("sandwich", "sym-iii"), placeholders=_entries(C1)),
         Step(stats.Expectation(scale * Z**2), scale,
@@ -241,7 +256,6 @@ def cnce_any_k() -> Derivation:
     C1, C2, C3 = _matrix("C1"), _matrix("C2"), _matrix("C3")
     H = 2 * C1
     V = 4 / (N * K) * (C2 + (K - 1) * C3)  # from eqs. 41, 45–46 with the cross term E_x[m mᵀ]
-    sigma_K = H.inv() * V * H.inv()
     closed = (C1.inv() * C2 * C1.inv() / K + (1 - 1 / K) * C1.inv() * C3 * C1.inv()) / N
     Kq = sp.Symbol("K", positive=True)
     I_F = sp.Symbol("I_F", positive=True)
@@ -257,7 +271,7 @@ def cnce_any_k() -> Derivation:
              "eqs. 51–54 as printed: E_x[E_y[∇F P0]] = E[s] = 0 at θ* (symmetry i), so the printed cross terms "
              "vanish; the correct cross term is E_x[m(x) m(x)ᵀ] ≥ 0 (here m²)", relation="≠",
              erratum="appendix B.2, eqs. 51–54", label="eq51-54", rests_on=("moment",), placeholders=(m,)),
-        Step(sigma_K, closed,
+        Step(_shown_product(("inv", H), V, ("inv", H)), closed,
              "Σ_K = E[H]⁻¹ Var[J] E[H]⁻¹ with E[H] = 2C1 (any K) and Var J = 4(C2 + (K−1)C3)/(N_d K) (the count "
              "above, E[s sᵀ] = C2, E_x[m mᵀ] = C3): C1, C2, C3 typed in as symbols",
              (REGULARITY, CONDITIONALLY_IID, M_ESTIMATION), label="sigma_K", rests_on=("moment",),
@@ -321,7 +335,7 @@ def corollary2() -> Derivation:
              label="eq66", rests_on=("eq65",), placeholders=_entries(M)),
         Step(4 / N * quarter * M, M / N, "eqs. 67–68: Var J = (4/N_d)C2 = (4/N_d)·¼M = M/N_d",
              label="eq67-68", rests_on=("eq65",), placeholders=_entries(M)),
-        Step((half * M).inv() * (M / N) * (half * M).inv(), 4 / N * M.inv(), "eq. 69: Σ = 4M⁻¹/N_d", (M_ESTIMATION,),
+        Step(_shown_product(("inv", half * M), M / N, ("inv", half * M)), 4 / N * M.inv(), "eq. 69: Σ = 4M⁻¹/N_d", (M_ESTIMATION,),
              label="eq69", rests_on=("eq66", "eq67-68"), placeholders=_entries(M)),
         Step(M_disc, 2 * var_g, "eqs. 70–74: E_{x,y~p_d}[(g(x)−g(y))²] = 2 Var g = 2 I_F (Lemma 3), shown on a "
              "three-point p_d (weights w, score values g: placeholders for any p_d)",
