@@ -300,3 +300,67 @@ def test_matched_gaussian_is_unbound_until_bound_to_the_data():
 def test_public_functions_validate_inputs(call, fragment):
     with pytest.raises(ValueError, match=fragment):
         call()
+
+
+# ---- derivations (derivations/cnce.py): depth and closed forms ----------------------------------------------------
+def _derivations():
+    from ebmcheck.derivations import cnce as derivation
+
+    return {"cnce-loss-symmetry": derivation.lemma4_symmetry, "fisher-information-unnormalized": derivation.lemma3_fisher,
+            "cnce-asymptotic-covariance": derivation.theorem1, "cnce-asymptotic-covariance-any-k": derivation.cnce_any_k,
+            "cnce-oracle-2crlb": derivation.corollary2}
+
+
+@pytest.mark.parametrize("claim_id", list(_derivations()))
+def test_derivation_has_no_vacuous_step_and_every_step_says_what_it_rests_on(claim_id):
+    """Every step shows two different sides and names what it rests on (not only the steps on the chain)."""
+    derivation = _derivations()[claim_id]()
+    depth = derivation.depth()
+    assert depth.vacuous == ()
+    assert depth.annotated and depth.from_definition
+    assert all(step.rests_on and step.label for step in derivation.steps)
+
+
+@pytest.mark.parametrize("claim_id, gap", [
+    ("cnce-loss-symmetry", "P_12"),  # the merge on a two-point support
+    ("fisher-information-unnormalized", "f1(theta)"),  # eqs. 16–20 on a three-point support
+    ("cnce-asymptotic-covariance", "C1_11"),  # C1, C2 typed in
+    ("cnce-asymptotic-covariance-any-k", "C3_11"),  # C1, C2, C3 typed in
+])
+def test_general_model_results_show_their_placeholders(claim_id, gap):
+    """The results proved for a general model on placeholders say so: the gap is on the chain, not hidden."""
+    depth = _derivations()[claim_id]().depth()
+    assert gap in depth.placeholders and not depth.derives
+
+
+def test_oracle_2crlb_derives_from_the_gaussian_definition_with_no_placeholder():
+    """Corollary 2's result chain (Gaussian precision model, oracle noise) reaches the model's definition through
+    SymPy integrals with no placeholder and no vacuous step; the general-model algebra stays on the page, with its
+    placeholders, off that chain."""
+    derivation = _derivations()["cnce-oracle-2crlb"]()
+    depth = derivation.depth()
+    assert depth.derives and depth.placeholders == ()
+    assert "m-estimation-sandwich" in depth.assumptions  # the sandwich is assumed, and says so
+    labels = [step.label for step in derivation.steps]
+    on_chain = {derivation.steps[i - 1].label for i in depth.chain}
+    assert {"G-I_F", "G-C1", "G-C2", "G-H", "G-V", "G-2CRLB"} <= on_chain
+    general = derivation.steps[labels.index("eq75")]
+    assert general.placeholders and "eq75" not in on_chain
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.floats(0.5, 4.0), st.integers(1, 6))
+def test_gaussian_closed_forms_match_quadrature(theta_value, K):
+    """The derived closed forms I_F = 1/(2θ*²) and N_dΣ_K = (1 + 1/K) I_F⁻¹ equal the quadrature calculators'."""
+    import sympy as sp
+
+    from ebmcheck.derivations import cnce as derivation
+
+    steps = {step.label: step for step in derivation.gaussian_oracle_steps()}
+    values = {sp.Symbol("theta_star", positive=True): theta_value, sp.Symbol("K", positive=True, integer=True): K}
+    theta = np.array([theta_value])
+    fisher = float(steps["G-I_F"].rhs.subs(values))
+    np.testing.assert_allclose(asymptotics.fisher_information(PRECISION, theta), [[fisher]], rtol=1e-9)
+    sigma_K = float(steps["G-any-K"].rhs.subs(values).doit())
+    np.testing.assert_allclose(asymptotics.cnce_covariance(PRECISION, theta, nz.Oracle(), K), [[sigma_K]], rtol=1e-9)
+    np.testing.assert_allclose(float(steps["G-2CRLB"].rhs.subs(values).doit()), 2 / fisher, rtol=1e-12)
