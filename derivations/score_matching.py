@@ -87,7 +87,7 @@ def _pointwise_identity(dim: int, fisher_weight, square_weight, laplacian_weight
         f"d = {dim}: the integrand of (Fisher − Hyvärinen objective − constant) is a total derivative (product and "
         "chain rules); integrated over ℝ^d it is the flux of p s_θ through the boundary (divergence theorem), zero "
         "when the boundary term vanishes",
-        (DENSITY_POSITIVE, DIVERGENCE_THEOREM, BOUNDARY_VANISHES),
+        (DENSITY_POSITIVE, DIVERGENCE_THEOREM, BOUNDARY_VANISHES) if dim > 1 else (DENSITY_POSITIVE, BOUNDARY_VANISHES),
         label=label,
         rests_on=(DEFINITION,),
     )
@@ -285,7 +285,6 @@ def hyvarinen_identity_factor_two() -> Derivation:
             - 2 * boundary + _times_remainder(-2, remainder),
             "SM on [a, b] after lines 2–4, its cross term by line 5: ∫p|∇log p − ∇log q|² = c_p + ∫p(|∇log q|² + "
             "2Δlog q) − 2[p ∇log q]_a^b (R = 0, step 4); the boundary term is what the slide's 'fast decay at ∞' removes",
-            (BOUNDARY_VANISHES,),
             label="identity-1d",
             rests_on=("line-2", "line-3", "line-4", "line-5", "line-5-fundamental-theorem"),
         ),
@@ -308,18 +307,33 @@ def hyvarinen_identity_review_eq54() -> Derivation:
     mu, lam = sp.Symbol("mu", real=True), sp.Symbol("lambda", positive=True)
     s_theta = -lam * (x - mu)
     standard_normal = sp.exp(-(x**2) / 2) / sp.sqrt(2 * sp.pi)
-    discrepancy = sp.integrate(half * s_theta**2 * standard_normal, (x, -sp.oo, sp.oo))
+    discrepancy_integral = sp.Integral(half * s_theta**2 * standard_normal, (x, -sp.oo, sp.oo))
+    discrepancy = discrepancy_integral.doit()
     (xx,), p, log_f, (s,), (sd,) = _generic(1)
     printed_minus_correct = p * (s**2 + sp.diff(s, xx)) - p * (half * s**2 + sp.diff(s, xx))
     steps = (
-        _pointwise_identity(1, *HALF_CONVENTION),
-        Step(printed_minus_correct, half * p * s**2, "printed RHS integrand − correct RHS integrand = ½ p |s_θ|²"),
-        Step(discrepancy, lam**2 * (1 + mu**2) / 2, "for s_θ = −λ(x−μ) and p = N(0,1): ½E|s_θ|² (SymPy integral)"),
+        _pointwise_identity(1, *HALF_CONVENTION, label="corrected"),
         Step(
-            sp.diff(discrepancy, lam),
+            printed_minus_correct,
+            half * p * s**2,
+            "printed RHS integrand − correct RHS integrand (step 1) = ½ p |s_θ|²",
+            label="printed-minus-correct",
+            rests_on=(DEFINITION, "corrected"),
+        ),
+        Step(
+            discrepancy_integral,
+            lam**2 * (1 + mu**2) / 2,
+            "for s_θ = −λ(x−μ) and p = N(0,1): the discrepancy ½E|s_θ|² of step 2 (SymPy integral)",
+            label="discrepancy",
+            rests_on=(DEFINITION, "printed-minus-correct"),
+        ),
+        Step(
+            sp.Derivative(discrepancy_integral, lam),
             0,
             "the discrepancy depends on θ (∂/∂λ ≠ 0), so the printed form is not F(θ) + constant",
             relation="≠",
+            label="theta-dependent",
+            rests_on=("discrepancy",),
         ),
     )
     return Derivation(
@@ -330,24 +344,41 @@ def hyvarinen_identity_review_eq54() -> Derivation:
 
 
 def score_partition_free() -> Derivation:
-    r""":math:`\nabla_x \log p_\theta = \nabla_x (f_\theta - \log Z(\theta)) = \nabla_x f_\theta` (seed 000, f_θ = log f)."""
-    x1, x2 = sp.symbols("x1 x2", real=True)
+    r""":math:`\nabla_x \log p_\theta = \nabla_x (f_\theta - \log Z(\theta)) = \nabla_x f_\theta` (seed 000, f_θ = log f).
+
+    Z(θ) is kept as its definition :math:`\int e^{f_\theta(y)}\,dy` (unevaluated), so that "Z does not
+    depend on x" is derived: the integration variable is bound, and ∂/∂x of the integral is 0.
+    """
+    x1, x2, y1, y2 = sp.symbols("x1 x2 y1 y2", real=True)
     theta = sp.Symbol("theta", real=True)
-    f = sp.Function("f", real=True)(x1, x2, theta)
-    log_z = sp.log(sp.Function("Z", positive=True)(theta))
-    steps = tuple(
+    f = sp.Function("f", real=True)
+    log_z = sp.log(sp.Integral(sp.exp(f(y1, y2, theta)), (y1, -sp.oo, sp.oo), (y2, -sp.oo, sp.oo)))
+    xs = (x1, x2)
+    steps = (
         Step(
-            sp.diff(f - log_z, xi),
-            sp.diff(f, xi),
-            f"∂/∂{xi} of log Z(θ) is 0: Z depends on θ only",
-        )
-        for xi in (x1, x2)
+            sp.Matrix([sp.Derivative(log_z, xi) for xi in xs]),
+            sp.Matrix([0, 0]),
+            "Z(θ) = ∫ e^{f_θ(y)} dy integrates y out: ∇_x log Z(θ) = 0",
+            label="z-free",
+            rests_on=(DEFINITION,),
+        ),
+        Step(
+            sp.Matrix([sp.Derivative(f(x1, x2, theta) - log_z, xi) for xi in xs]),
+            sp.Matrix([sp.Derivative(f(x1, x2, theta), xi) for xi in xs]),
+            "the score of p_θ = e^{f_θ}/Z(θ): ∇_x(f_θ − log Z(θ)) = ∇_x f_θ by linearity and step 1",
+            label="score",
+            rests_on=(DEFINITION, "z-free"),
+        ),
     )
     return Derivation("The score of an EBM does not depend on Z", steps)
 
 
 def gaussian_score() -> Derivation:
-    r""":math:`\nabla_x \log \mathcal N(x;\mu,\Sigma) = -\Sigma^{-1}(x-\mu)` for a symbolic symmetric Σ, d = 1, 2, 3."""
+    r""":math:`\nabla_x \log \mathcal N(x;\mu,\Sigma) = -\Sigma^{-1}(x-\mu)` for a symbolic symmetric Σ, d = 1, 2, 3.
+
+    Each step differentiates the log-density (the gradient kept unevaluated on the page, evaluated
+    by the check); the result is d = 3, the steps for d = 1, 2 stand beside it.
+    """
     steps = []
     exports = {}
     for dim in (1, 2, 3):
@@ -359,10 +390,17 @@ def gaussian_score() -> Derivation:
             -((xs - mu).T * precision * (xs - mu))[0, 0] / 2
             - sp.log((2 * sp.pi) ** dim * sigma.det()) / 2
         )
-        gradient = sp.Matrix([sp.diff(log_density, xi) for xi in xs])
+        gradient = sp.Matrix([sp.Derivative(log_density, xi) for xi in xs])
         closed_form = -precision * (xs - mu)
         steps.append(
-            Step(gradient, closed_form, f"d = {dim}: differentiate the log-density; Σ symmetric", (SYMMETRIC_COVARIANCE,))
+            Step(
+                gradient,
+                closed_form,
+                f"d = {dim}: differentiate the log-density; Σ symmetric",
+                (SYMMETRIC_COVARIANCE,),
+                label=f"score-d{dim}",
+                rests_on=(DEFINITION,),
+            )
         )
         exports[f"score_d{dim}"] = closed_form
     return Derivation("The score of a Gaussian", tuple(steps), exports=exports)
