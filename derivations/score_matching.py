@@ -6,14 +6,23 @@ Notation (one convention for the suite): data density :math:`p`, data score
 seeds 000/001 is :math:`F(\theta) = \tfrac12 \mathbb{E}_p|s_\theta - s_p|^2` and the Hyvärinen
 objective is :math:`J(\theta) = \mathbb{E}_p[\tfrac12 |s_\theta|^2 + \Delta \log f_\theta]`.
 
-The whole identity rests on one pointwise fact, checked symbolically for generic smooth
-functions :math:`p` and :math:`\log f`:
+In d = 1 the identity is derived on an interval [a, b] for generic smooth p > 0 and log f:
+expand the square, p s_p = p' (chain rule), and integrate the cross term by parts *with* its
+boundary term,
+
+.. math:: \int_a^b s_\theta\, p'\,dx = [p\, s_\theta]_a^b - \int_a^b s_\theta'\, p\,dx,
+
+the fundamental theorem of calculus for (p s_θ)' being checked by differentiating in b (SymPy
+cannot integrate a derivative of a product of generic functions). Hence
+:math:`F = J + \tfrac12\int p\, s_p^2 - [p\, s_\theta]_a^b`; the boundary term is evaluated for
+each family the checks use (0 on ℝ for the Gaussian and quartic families, λμ for Exp(1) data on
+[0, ∞)). In d ≥ 2 the integrand is a divergence,
 
 .. math:: p\Big[\tfrac12|s_\theta-s_p|^2 - \tfrac12|s_\theta|^2 - \Delta\log f_\theta
           - \tfrac12|s_p|^2\Big] = -\nabla\cdot(p\, s_\theta),
 
-so :math:`F - J - \tfrac12\mathbb{E}_p|s_p|^2 = -\oint p\, s_\theta \cdot n`, the boundary
-term, which vanishes under :data:`BOUNDARY_VANISHES`.
+checked symbolically; that its integral is the boundary flux is :data:`DIVERGENCE_THEOREM`, and
+that the flux vanishes is :data:`BOUNDARY_VANISHES`, both named where used.
 """
 
 from __future__ import annotations
@@ -72,7 +81,7 @@ def _pointwise_identity(dim: int, fisher_weight, square_weight, laplacian_weight
     The divergence is kept unevaluated (a sum of :class:`sympy.Derivative`), so the page shows the
     total derivative the integrand is; the check carries out the differentiation.
     """
-    xs, p, log_f, s_theta, s_p = _generic(dim)
+    xs, p, _, s_theta, s_p = _generic(dim)
     laplacian = _divergence(s_theta, xs)
     integrand = p * (
         fisher_weight * _squared([a - b for a, b in zip(s_theta, s_p)])
@@ -85,8 +94,8 @@ def _pointwise_identity(dim: int, fisher_weight, square_weight, laplacian_weight
         integrand,
         total_derivative,
         f"d = {dim}: the integrand of (Fisher − Hyvärinen objective − constant) is a total derivative (product and "
-        "chain rules); integrated over ℝ^d it is the flux of p s_θ through the boundary (divergence theorem), zero "
-        "when the boundary term vanishes",
+        "chain rules); integrated over ℝ^d it is the flux of p s_θ through the boundary (divergence theorem; in d = 1 "
+        "the fundamental theorem of calculus), zero when the boundary term vanishes",
         (DENSITY_POSITIVE, DIVERGENCE_THEOREM, BOUNDARY_VANISHES) if dim > 1 else (DENSITY_POSITIVE, BOUNDARY_VANISHES),
         label=label,
         rests_on=(DEFINITION,),
@@ -309,7 +318,7 @@ def hyvarinen_identity_review_eq54() -> Derivation:
     standard_normal = sp.exp(-(x**2) / 2) / sp.sqrt(2 * sp.pi)
     discrepancy_integral = sp.Integral(half * s_theta**2 * standard_normal, (x, -sp.oo, sp.oo))
     discrepancy = discrepancy_integral.doit()
-    (xx,), p, log_f, (s,), (sd,) = _generic(1)
+    (xx,), p, _, (s,), _ = _generic(1)
     printed_minus_correct = p * (s**2 + sp.diff(s, xx)) - p * (half * s**2 + sp.diff(s, xx))
     steps = (
         _pointwise_identity(1, *HALF_CONVENTION, label="corrected"),
