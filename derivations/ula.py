@@ -13,8 +13,12 @@ ULA with temperature :math:`\tau` (:math:`\tau=1` is eq. 84, :math:`\tau=\tfrac1
 
 :math:`A_h` is symmetric and commutes with :math:`\Sigma`, so in the eigenbasis of
 :math:`\Sigma` (eigenvalues :math:`\lambda_i`) every coordinate is a scalar AR(1) chain with
-coefficient :math:`a_i = 1-h/\lambda_i`. The general-d argument is that reduction; the 2×2
-case is also checked with a fully symbolic :math:`\Sigma`.
+coefficient :math:`a_i = 1-h/\lambda_i`. :func:`stationary_covariance` derives this from the update
+rule: the update is linear (the gradient of the Gaussian energy, d = 2 with a fully symbolic
+:math:`\Sigma`), one step maps the covariance C to :math:`A_hCA_h^\top + 2hI` (sympy.stats, with the
+noise's independence and law as named assumptions), and the eigenbasis reduction is shown for a
+generic 2×2 rotation; entry (i, j) of the reduced recursion involves coordinates i, j only, and the
+orthogonal diagonalization in d > 2 is the one named assumption (``eigenbasis-reduction``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from __future__ import annotations
 import functools
 
 import sympy as sp
-
 from sympy import stats
 
 from ebmcheck.derivations.steps import DEFINITION, Assumption, Derivation, Step
@@ -133,7 +136,9 @@ def _one_step_covariance() -> Step:
     (sympy.stats). Each entry Cov(Y_i, Y_j) is expanded by bilinearity (SymPy's
     ``Covariance.expand``) into covariances of single coordinates, which are left unevaluated for
     the page; the check evaluates them from the laws (independence: Cov(ζ_k, ξ_l) = 0; unit
-    variances). Evaluating the unexpanded covariances directly costs ~13 s, the expanded ones ~1 s.
+    variances). The expansion is SymPy's bilinearity rule, applied when the step is built and not
+    re-checked by it (tests/test_ula.py compares the identity with simulation). Evaluating the
+    unexpanded covariances directly costs ~13 s, the expanded ones ~2 s.
     """
     a11, a12, a21, a22 = sp.symbols("a11 a12 a21 a22", real=True)
     l11, l22 = sp.symbols("l11 l22", positive=True)
