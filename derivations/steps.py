@@ -160,6 +160,14 @@ class _StepPrinter(LatexPrinter):
     def _print_Expectation(self, expr):
         return r"\mathbb{E}" + super()._print_Expectation(expr).removeprefix(r"\operatorname{E}")
 
+    def _print_Derivative(self, expr):
+        """d/dx of a product in parentheses: SymPy prints d/dx (p s) as d/dx p s, which reads as (d/dx p)·s."""
+        text = super()._print_Derivative(expr)
+        inner = self._print(expr.expr)
+        if isinstance(expr.expr, sp.Mul) and text.endswith(inner):
+            text = text[: -len(inner)] + r"\left(" + inner + r"\right)"
+        return text
+
 
 def latex(expr) -> str:
     """LaTeX of a SymPy expression or matrix, every symbol printed as :data:`SYMBOL_LATEX` says."""
@@ -321,7 +329,11 @@ def _concrete(expr, generator: random.Random):
             sp.Rational(generator.randint(-9, 9), 10) * a + sp.Rational(generator.randint(-9, 9), 20) * a**2 for a in args
         )
         replacements[applied.func] = sp.Lambda(args, sp.exp(exponent))
-    return expr.subs(replacements) if replacements else expr
+    if not replacements:
+        return expr
+    # replace, not subs: subs of a function class fails inside an Integral (SymPy's ExprWithLimits)
+    return expr.replace(lambda e: isinstance(e, sp.core.function.AppliedUndef) and e.func in replacements,
+                        lambda e: replacements[e.func](*e.args))
 
 
 def _random_value(symbol: sp.Symbol, generator: random.Random):
