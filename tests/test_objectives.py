@@ -266,12 +266,12 @@ def test_nce_draws_from_its_noise_bound_to_the_data_law():
 
 
 # ---- the README section runs ----------------------------------------------------------------------
-def test_readme_example_runs():
+def test_readme_example_is_short():
+    """The section's example fits in 20 lines; tests/test_readme.py runs it (with every README block)."""
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Test your own objective", 1)[1].split("\n## ", 1)[0]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     assert len(code.strip().splitlines()) <= 20
-    exec(compile(code, "README.md (Test your own objective)", "exec"), {})
 
 
 def test_autoregressive_noise_log_ratio_has_the_closed_form():
