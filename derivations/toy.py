@@ -277,15 +277,18 @@ def nce_fixed_point() -> Derivation:
                          + weights[2] * density_a * gaps[2] + weights[3] * density_b * gaps[3])
     tilt_a, tilt_b = sp.exp(-ell / 2), sp.exp(ell / 2)
     G = weights[0] * tilt_a * gaps[0] + weights[1] * tilt_b * gaps[1] + weights[2] * tilt_a * gaps[2] + weights[3] * tilt_b * gaps[3]
-    # the θ-derivative in t = e^{ℓ/2}, where G's terms are rational (SymPy decides the step at once there, not in ℓ)
+    # the θ-derivatives in t = e^{ℓ/2}, where G's terms are rational (SymPy decides the steps at once there, not in ℓ)
     t_var = sp.Symbol("t", positive=True)
-    in_t = {ell: 2 * sp.log(t_var)}
-    d_of_t, r_of_t = d_of_ell.xreplace(in_t), sp.exp(-theta) * t_var**2 / (1 + sp.exp(-theta) * t_var**2)  # r_θ = σ(ℓ − θ)
-    dG_of_t = (weights[0] / t_var * (-(1 - d_of_t) * r_of_t) + weights[1] * t_var * (-(1 - d_of_t) * r_of_t + (1 - s))
-               + weights[2] / t_var * d_of_t * r_of_t + weights[3] * t_var * (d_of_t * r_of_t - s))
-    # factored as a rational function of t and the generators e^{−θ}, e^{−μ}, e^{−θ*} (so that the step check expands it)
-    generators = {sp.exp(-v): sp.Dummy(positive=True) for v in (theta, mu, theta_star)}
-    dG_factored = sp.factor(sp.together(dG_of_t.xreplace(generators))).xreplace({g: e for e, g in generators.items()})
+    d_of_t = d_of_ell.xreplace({ell: 2 * sp.log(t_var)})
+    r_of_t = sp.exp(-theta) * t_var**2 / (1 + sp.exp(-theta) * t_var**2)  # r_θ = σ(ℓ − θ)
+    # the same in A = e^{−θ}, M = e^{−μ}, S = e^{−θ*}: a rational function of (t, A, M, S), which SymPy factors and checks
+    # in about a second (in the exponentials its simplification takes several)
+    A, M, S = sp.symbols("A M S", positive=True)
+    d_sym, r_sym, s_sym = (1 + A * t_var**2) / (2 + (A + M) * t_var**2), A * t_var**2 / (1 + A * t_var**2), A / (A + M)
+    dG_sym = (1 / (1 + S) / t_var * (-(1 - d_sym) * r_sym) + S / (1 + S) * t_var * (-(1 - d_sym) * r_sym + (1 - s_sym))
+              + 1 / (1 + M) / t_var * d_sym * r_sym + M / (1 + M) * t_var * (d_sym * r_sym - s_sym))
+    dG_factored = sp.factor(sp.together(dG_sym))
+    generators = {A: sp.exp(-theta), M: sp.exp(-mu), S: sp.exp(-theta_star)}
     K = sp.Function("K_L")  # K_L(θ) := ∫ ∂θG(ℓ, θ) e^{−ℓ²/(2L²)} dℓ, defined by step flow-difference
     coefficient = (q_star + q_mu) / (q_star * q_mu)  # −1/F_∞'(θ_∞)
     steps = (
@@ -335,8 +338,10 @@ def nce_fixed_point() -> Derivation:
              "exact remainder under the integral (dominated by the next step's envelope): F_L(θ) − F_∞(θ) = ε_L K_L(θ), "
              "K_L(θ) = ∫ ∂θG e^{−ℓ²/(2L²)} dℓ, ∂θG the gaps' derivatives with G's weights and tilts 1/t (mode a), t (mode b)",
              label="flow-difference", rests_on=("exact-remainder", "discriminator", "flow")),
-        Step(dG_of_t, dG_factored,
-             "∂θG is t times a polynomial of degree 1 in t² over a polynomial of degree 4 in t with no root t > 0: "
+        Step(dG_sym, dG_factored,
+             "∂θG of the previous step (its entries with G's weights 1 − q* = 1/(1 + S), q* = S/(1 + S), 1 − q_μ, q_μ and tilts "
+             "1/t, t), in A = e^{−θ}, M = e^{−μ}, S = e^{−θ*}: D = (1 + At²)/(2 + (A + M)t²), r_θ = At²/(1 + At²), "
+             "s = A/(A + M). It is t times a polynomial of degree 1 in t² over a polynomial of degree 4 in t with no root t > 0: "
              "|∂θG| ≤ C min(t, 1/t) = C e^{−|ℓ|/2}. So K_L is finite for every L, and ∫|∂θG|(1 + ℓ²) dℓ < ∞",
              label="envelope", rests_on=("flow-difference",)),
         Step(sp.Limit(L**2 * (1 - spread), L, sp.oo), ell**2 / 2,
@@ -357,7 +362,7 @@ def nce_fixed_point() -> Derivation:
         "NCE fixed point of the toy model",
         steps,
         exports={"corrected": corrected, "slide": slide, "approx_flow": slide_flow, "slide_first_line": objective,
-                 "shift_rate": rate, "shift_integrand": dG_factored, "shift_variable": t_var, "shift_coefficient": coefficient},
+                 "shift_rate": rate, "shift_integrand": dG_factored.xreplace(generators), "shift_variable": t_var, "shift_coefficient": coefficient},
         result="slide-refuted",
     )
 
