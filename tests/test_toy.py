@@ -201,7 +201,7 @@ def test_nce_fixed_point_error_has_the_derived_rate():
     corrected = compile_expression((derivation.theta_star, derivation.mu), built.exports["corrected"], cse=False)
     theta_limit, shift = checks._nce_shift(built.exports, corrected)
     for separation in (5.0, 7.0):
-        rate, leading, leading_error = shift(separation)
+        rate, leading, _ = shift(separation)
         assert rate == pytest.approx(math.exp(-separation**2 / 8) / (math.sqrt(2 * math.pi) * separation), rel=1e-14)
         error = nce_fixed_point(THETA_STAR, checks.RATE_MU, -separation / 2, separation / 2).theta - theta_limit
         assert abs(error - rate * leading) <= rate**2 * abs(leading) + 1e-11  # O(ε_L²), constant ≤ 1 (measured ≤ 0.8)
