@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 import sympy as sp
+from scipy import integrate
 
 from ebmcheck.checks.anatomy import Check, Claim, Context, Source, ZTest, mean_and_standard_error, printed_statement_controls
 from ebmcheck.checks.figures import new_figure
@@ -221,7 +222,89 @@ def nce_checks(context: Context) -> list[Check]:
             value, error, float(first_line(theta, THETA_STAR, 1.0)),
             "the slide's first line (the objective E_*log D + E_μ log(1−D) taken as θ̇)", "quadrature"))
     _figure_nce(context, corrected, slide)
+    checks.extend(_nce_rate_checks(context, exports, corrected))
     return printed_statement_controls(printed_statement_controls(checks, "the slide's formula"), "the slide's first line")
+
+
+RATE_MU = 1.0
+RATE_ANCHOR = 3.0
+"""Separation at which the control's rate is matched to the measured fixed-point error (the control's best constant)."""
+RATE_SEPARATIONS = (4.0, 5.0, 6.0, 7.0, 8.0)
+"""Separations of the rate checks: ε_L = e^{−L²/8}/(√(2π)L) from 1e-2 to 2e-5, resolved by quadrature (error ~1e-13)."""
+ELL_RANGE = 80.0  # K_L is integrated over |ℓ| ≤ 80: the envelope C e^{−|ℓ|/2} leaves < e^{−40} outside
+
+
+def _nce_shift(exports, corrected):
+    r"""(θ_∞, ε_L, c_L and its quadrature error) of the derived expansion :math:`\theta_L = \theta_\infty + \varepsilon_L c_L + O(\varepsilon_L^2)`.
+
+    :math:`c_L = K_L(\theta_\infty)(q_* + q_\mu)/(q_* q_\mu)`, :math:`K_L = \int \partial_\theta G\, e^{-\ell^2/(2L^2)} d\ell`
+    with the derivation's factored :math:`\partial_\theta G` (in t = e^{ℓ/2}: no cancellation of large terms); the error is
+    QUADPACK's estimate plus the envelope's bound on the tails beyond |ℓ| = 80, both times the coefficient."""
+    symbols = (exports["shift_variable"], derivation.theta, derivation.theta_star, derivation.mu)
+    integrand = compile_expression(symbols, exports["shift_integrand"], cse=False)
+    rate = compile_expression((derivation.L,), exports["shift_rate"], cse=False)
+    coefficient = float(compile_expression((derivation.theta_star, derivation.mu), exports["shift_coefficient"], cse=False)(THETA_STAR, RATE_MU))
+    theta_limit = float(corrected(THETA_STAR, RATE_MU))
+
+    def shift(separation: float) -> tuple[float, float, float]:
+        def weighted(ell):
+            return float(integrand(math.exp(ell / 2), theta_limit, THETA_STAR, RATE_MU)) * math.exp(-ell * ell / (2 * separation**2))
+
+        value, error = integrate.quad(weighted, -ELL_RANGE, ELL_RANGE, points=(0.0,), limit=200, epsabs=1e-15, epsrel=1e-13)
+        tails = 4 * abs(weighted(ELL_RANGE) + weighted(-ELL_RANGE))  # ∫_{|ℓ|>R} C e^{−|ℓ|/2} = 2 × the integrand at ±R
+        return float(rate(separation)), coefficient * value, coefficient * (error + tails)
+
+    return theta_limit, shift
+
+
+def _nce_rate_checks(context: Context, exports, corrected) -> list[Check]:
+    r"""The exact fixed point's distance from the separated-mode one decays like ε_L = e^{−L²/8}/(√(2π)L) (derived).
+
+    Quantity: the error in units of the derived rate, :math:`(\theta_L - \theta_\infty)/\varepsilon_L`, θ_L the exact
+    flow's root (quadrature + Brent); prediction: the derived coefficient c_L (→ c_∞, O(L^{−2})). Error budget: the root's
+    error and K_L's quadrature error over ε_L, plus the expansion's O(ε_L) relative remainder with unit constant (named
+    assumption fixed-point-remainder: its order is derived, its constant is not). Control: the rate without its
+    polynomial factor, e^{−L²/8} (the separated-mode assumption's "up to polynomial factors"), given its best constant by
+    matching the measured error at L = 3; a wrong exponent constant or a polynomial rate 1/L lies further still."""
+    theta_limit, shift = _nce_shift(exports, corrected)
+    anchor = nce_fixed_point(THETA_STAR, RATE_MU, -RATE_ANCHOR / 2, RATE_ANCHOR / 2)
+    anchor_scaled = (anchor.theta - theta_limit) / shift(RATE_ANCHOR)[0]
+    checks, measured = [], []
+    for separation in RATE_SEPARATIONS:
+        point = nce_fixed_point(THETA_STAR, RATE_MU, -separation / 2, separation / 2)
+        rate, leading, leading_error = shift(separation)
+        scaled = (point.theta - theta_limit) / rate
+        error = point.error / rate + leading_error + rate * abs(leading)
+        control = anchor_scaled * separation / RATE_ANCHOR  # e^{−L²/8} ∝ L ε_L, matched at L = 3
+        measured.append((separation, point.theta - theta_limit))
+        checks.append(_deterministic(
+            f"fixed-point error in units of e^{{−L²/8}}/(√(2π)L), μ={RATE_MU:g}, L={separation:g}",
+            r"(\theta_L - \theta_\infty)/\varepsilon_L", leading, scaled, error, control,
+            "the rate e^{−L²/8} without the factor 1/L, matched to the measured error at L = 3", "quadrature",
+            theta_exact=point.theta, theta_limit=theta_limit, rate=rate, remainder_budget=rate * abs(leading),
+            root_error=point.error, coefficient_error=leading_error))
+    _figure_nce_rate(context, theta_limit, shift, anchor, measured)
+    return checks
+
+
+def _figure_nce_rate(context: Context, theta_limit, shift, anchor, measured) -> None:
+    figure, (axis,) = new_figure()
+    separations = np.array([RATE_ANCHOR] + [m[0] for m in measured])
+    errors = np.array([anchor.theta - theta_limit] + [m[1] for m in measured])
+    axis.semilogy(separations, errors, "o", ms=4, label=r"exact flow: $\theta_L - \theta_\infty$ (quadrature + Brent)")
+    line = np.linspace(2.5, separations[-1] + 0.5, 60)
+    leading = np.array([rate * coefficient for rate, coefficient, _ in map(shift, line)])
+    axis.semilogy(line, leading, "k-", lw=1, label=r"derived $\varepsilon_L c_L$, $\varepsilon_L = e^{-L^2/8}/(\sqrt{2\pi}L)$")
+    axis.semilogy(line, errors[0] * np.exp(-(line**2 - RATE_ANCHOR**2) / 8),
+                  "--", color="C3", lw=1, label=r"control $\propto e^{-L^2/8}$ (no $1/L$), matched at $L = 3$")
+    axis.set_xlabel(r"separation $L = b - a$")
+    axis.set_ylabel(r"fixed-point error $\theta_L - \theta_\infty$")
+    axis.legend(fontsize=8)
+    context.add_figure(
+        "fixed-point-error-vs-separation", figure,
+        "Distance of the exact NCE flow's fixed point (θ* = −log 4, μ = 1) from the separated-mode formula "
+        "θ* + log((1+e^{−θ*})/(1+e^{−μ})), against the separation: it follows the derived leading term ε_L c_L of the "
+        "expansion in L, ε_L = e^{−L²/8}/(√(2π)L), not the same exponential without the factor 1/L.")
 
 
 def _figure_nce(context: Context, corrected, slide) -> None:
