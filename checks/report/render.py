@@ -26,6 +26,7 @@ from ebmcheck.checks.report.parts import claim_parts
 from ebmcheck.checks.report.provenance import REPORT_LIBRARIES, code_state, versions
 from ebmcheck.checks.report.results import dump_results, results_document
 from ebmcheck.derivations.steps import DEFINITION
+from ebmcheck.derivations.steps import latex as step_latex
 
 STATUS_WORDS = {
     "symbolic": "proved symbolically (SymPy)",
@@ -165,6 +166,7 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
     """Everything a claim's pages show, computed once for both the Markdown and the HTML."""
     claim = result.claim
     derivation = _derivation(claim)
+    depth = derivation.depth()
     checks = []
     for index, check in enumerate(result.checks, start=1):
         own_estimate = check.has_own_estimate
@@ -206,7 +208,7 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
             "assumptions": [a.name for a in r.step.assumptions],
             "erratum": r.step.erratum,
             "rests_on": [_rests_on_text(name, derivation) for name in r.step.rests_on],
-            "placeholders": [str(p) for p in r.step.placeholders],
+            "placeholders": [step_latex(p) for p in r.step.placeholders],
             "vacuous": r.step.vacuous,
         }
         for index, r in enumerate(result.steps, start=1)
@@ -231,7 +233,8 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
         "derivation_title": derivation.title,
         "derivation_notes": derivation.notes,
         "steps": steps,
-        "depth": derivation.depth(),
+        "depth": depth,
+        "depth_placeholders": list(dict.fromkeys(step_latex(p) for i in depth.chain for p in derivation.steps[i - 1].placeholders)),
         "errata_steps": [s for s in steps if s["erratum"]],
         "steps_proved": sum(s["status"] == "symbolic" for s in steps),
         "steps_numeric": sum(s["status"] == "numeric" for s in steps),
