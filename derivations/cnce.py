@@ -12,13 +12,21 @@ The "role of the symmetry" is one fact: at :math:`\theta^*` (well-specified mode
 Theorem 1's sandwich equals :math:`C_1^{-1}`.
 
 Depth (what each page's chain rests on). Derived for any model: the gradient and Hessian of
-:math:`-2\log\sigma(F)` for a generic :math:`F`, eq. 21 pointwise. Shown on placeholders (declared on
-their steps): the swap identities on one pair of scalars (a, b, Δ, h, w), the merge of eq. 12 on a two-point
-support, Lemma 3 on a three-point support, :math:`C_1, C_2, C_3, M, I_F` as symbols, and
-:math:`\mathbb{E}[(g(x)-g(y))^2] = 2\operatorname{Var} g`, :math:`C_3 = I_F/4` on a three-point distribution.
-The sandwich :math:`\mathbb{E}[\mathbf H]^{-1}\operatorname{Var}\mathbf J\,\mathbb{E}[\mathbf H]^{-1}` is a named
-assumption. Derived from a model's definition with no placeholder: Corollary 2 (and its any-K form) for the
-Gaussian with unknown precision, every expectation a SymPy integral (:func:`gaussian_oracle_steps`).
+:math:`-2\log\sigma(F)` for a generic :math:`F`, eq. 21 pointwise, and — with the expectation algebra
+(:mod:`derivations.expectation`) over a class-1 pair :math:`x \sim p_d`, :math:`y|x \sim p_n(\cdot|x)` (class 0:
+:math:`y \sim p_d`, :math:`x|y \sim p_n(\cdot|y)`), generic :math:`f`, :math:`p_d`, :math:`p_n` — the merge of
+eq. 12, Lemma 3's eq. 14, the swap identities (i)–(iii), :math:`\mathbb{E}[\mathbf H] = 2C_1`,
+:math:`N_d\operatorname{Var}\mathbf J = 4C_2` and, for any K, :math:`4(C_2 + (K-1)C_3)/K`, with :math:`C_1, C_2, C_3`
+the expectations that define them (:class:`Constant`). The swap inside one integral against :math:`p_1` needs one
+change-of-variables rule the algebra lacks (its rule 6 renames only variables of the same law); it is added here,
+locally, by :class:`PairExpectation`. Named assumptions: ``regularity`` (differentiation under the integral),
+``iid-pairs`` and ``noise-conditionally-iid`` (the count of the N_d² and K² terms of a variance of a sum), and
+the sandwich :math:`\mathbb{E}[\mathbf H]^{-1}\operatorname{Var}\mathbf J\,\mathbb{E}[\mathbf H]^{-1}`
+(``m-estimation-sandwich``). Still on placeholders, off those chains: the errata of eq. 63, eqs. 4/22 and
+eqs. 47–54 (symbolic stand-ins), the oracle corollary's general-model algebra (:math:`M, I_F` as symbols,
+:math:`\mathbb{E}[(g(x)-g(y))^2] = 2\operatorname{Var} g`, :math:`C_3 = I_F/4` on a three-point distribution).
+Derived from a model's definition with no placeholder: Corollary 2 (and its any-K form) for the Gaussian with
+unknown precision, every expectation a SymPy integral (:func:`gaussian_oracle_steps`).
 """
 
 from __future__ import annotations
@@ -28,7 +36,13 @@ import itertools
 
 import sympy as sp
 from ebmcheck.derivations.expectation import E as expect
-from ebmcheck.derivations.expectation import Expectation, Mean, RandomVariable, Var, normalize
+from ebmcheck.derivations.expectation import (
+    Expectation,
+    Mean,
+    RandomVariable,
+    Var,
+    normalize,
+)
 from ebmcheck.derivations.steps import DEFINITION, Assumption, Derivation, Step
 from ebmcheck.theory import models
 from ebmcheck.theory.symbolic import compile_expression
@@ -130,7 +144,7 @@ class Named(sp.Expr):
     def _latex(self, printer):
         text = self.args[1].name
         for index, point in enumerate(self.args[2]):
-            text = text.replace("#%d" % index, printer._print(point))
+            text = text.replace(f"#{index}", printer._print(point))
         return text
 
 
@@ -178,8 +192,7 @@ class PairExpectation(Expectation):
         return sp.Expr.__new__(cls, sp.sympify(expr), sp.Tuple(*sorted(over, key=sp.default_sort_key)), shown)
 
     def doit(self, **hints):
-        inner = _unfold(self.func(self.expr, self.over, self.args[2]))
-        form = normalize(Expectation(_plain(inner.expr), inner.over))
+        form = normalize(Expectation(_plain(_unfold(self.expr)), self.over))
         return sp.expand(form.xreplace({m: _integral_of_product(m) for m in form.atoms(Mean)}))
 
     def _latex(self, printer):
@@ -211,15 +224,15 @@ def _grad_F(x, y):
     r""":math:`\partial_{\theta_i}F(x,y)` (i = 1, 2), named, defined as :math:`\partial_{\theta_i}\log f(x) - \partial_{\theta_i}\log f(y)`
     (the noise terms of F do not depend on θ)."""
     return [Named(sp.Derivative(sp.log(_f(x, *THETA)), t) - sp.Derivative(sp.log(_f(y, *THETA)), t),
-                  r"\partial_{\theta_{%d}} F(#0,#1)" % (i + 1), (x, y))
+                  rf"\partial_{{\theta_{{{i + 1}}}}} F(#0,#1)", (x, y))
             for i, t in enumerate(THETA)]
 
 
 def _hess_F(x, y):
     r""":math:`\partial_{\theta_i}\partial_{\theta_j}F(x,y)`, named, defined through :math:`\log f` as :func:`_grad_F`."""
     def entry(i, j):
-        d = lambda point: sp.Derivative(sp.log(_f(point, *THETA)), THETA[i], THETA[j])  # noqa: E731
-        return Named(d(x) - d(y), r"\partial_{\theta_{%d}\theta_{%d}} F(#0,#1)" % (i + 1, j + 1), (x, y))
+        d = lambda point: sp.Derivative(sp.log(_f(point, *THETA)), THETA[i], THETA[j])
+        return Named(d(x) - d(y), rf"\partial_{{\theta_{{{i + 1}}}\theta_{{{j + 1}}}}} F(#0,#1)", (x, y))
     return sp.Matrix(2, 2, entry)
 
 
@@ -234,7 +247,7 @@ def _posterior(x, y, cls):
 
 def _grad_loss(x, y):
     r""":math:`\partial_{\theta_i}\ell(x,y) = -2\sigma(-F^*)\partial_{\theta_i}F` at θ* (eq. 29), named."""
-    return [Named(-2 * _posterior(x, y, 0) * g, r"\partial_{\theta_{%d}} \ell(#0,#1)" % (i + 1), (x, y))
+    return [Named(-2 * _posterior(x, y, 0) * g, rf"\partial_{{\theta_{{{i + 1}}}}} \ell(#0,#1)", (x, y))
             for i, g in enumerate(_grad_F(x, y))]
 
 
@@ -254,7 +267,7 @@ def _C(k):
         else:
             m = [E1(s0 * gi, over=(Y1,)) for gi in g]
             definition = E1(m[i] * m[j], over=(X1,))
-        return Constant("C%d_%d%d" % (k, min(i, j) + 1, max(i, j) + 1), definition)
+        return Constant(f"C{k}_{min(i, j) + 1}{max(i, j) + 1}", definition)
     return sp.Matrix(2, 2, entry)
 
 
@@ -334,7 +347,7 @@ def lemma3_fisher() -> Derivation:
     :math:`I_F = \mathbb{E}_p[\nabla\log p\,\nabla\log p^\top]` is the covariance of :math:`\nabla\log f`."""
     x = RandomVariable("x", "p")
     g = [sp.Derivative(sp.log(_f(x, *THETA)), t) for t in THETA]
-    g_named = [Named(gi, r"\partial_{\theta_{%d}}\log f(#0)" % (i + 1), (x,)) for i, gi in enumerate(g)]
+    g_named = [Named(gi, rf"\partial_{{\theta_{{{i + 1}}}}}\log f(#0)", (x,)) for i, gi in enumerate(g)]
     score = [sp.Derivative(sp.log(_f(x, *THETA) / _Z), t) for t in THETA]
     dlogZ = [sp.Derivative(sp.log(_Z), t) for t in THETA]
     # eq. 14 holds for any law of x: the algebra's own E and Var (no density substituted)
@@ -412,7 +425,7 @@ def _symmetry_steps():
     log_ratio = sp.log(_p_d(x)) + sp.log(_p_n(y, x)) - sp.log(_p_d(y)) - sp.log(_p_n(x, y))
     gradF, hessF = _grad_F(x, y), _hess_F(x, y)
     s1, s0 = _posterior(x, y, 1), _posterior(x, y, 0)
-    outer = lambda weight: sp.Matrix(2, 2, lambda i, j: E1(gradF[i] * gradF[j] * weight))  # noqa: E731
+    outer = lambda weight: sp.Matrix(2, 2, lambda i, j: E1(gradF[i] * gradF[j] * weight))
     return (
         Step(F_star, (lpd_x + lpn_yx) - (lpd_y + lpn_xy),
              "at θ*: log f = log p_d + log Z, so F* = log p1(x,y) − log p1(y,x) (Z cancels)", (WELL_SPECIFIED,),
@@ -559,7 +572,8 @@ def cnce_any_k() -> Derivation:
     I_F = sp.Symbol("I_F", positive=True)
     half_inverse = sp.Pow(I_F / 2, -1, evaluate=False)
     steps = (
-        *theorem1().steps[:12],  # eqs. 25–39: gradient, Hessian, the swap identities, E[H] = 2C1 (the same for each y_k)
+        # eqs. 25–39: gradient, Hessian, swap identities (i)–(ii), E[H] = 2C1 (the same for each noise point y_k)
+        *(step for step in theorem1().steps[:12] if step.label != "sym-iii"),
         Step((K * V + (K**2 - K) * W) / (N * K**2), 4 / (N * K) * (_definitions(C2c) + (K - 1) * _definitions(C3c)),
              "eqs. 40–50 corrected: Var J_K = (1/(N_d K²))[K Cov(∇ℓ(x,y)) + (K² − K) Cov(∇ℓ(x,y), ∇ℓ(x,y_2))] "
              "(K diagonal terms, K² − K ordered pairs j ≠ k of noise points sharing x) = 4(C2 + (K − 1)C3)/(N_d K): "

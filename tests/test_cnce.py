@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from ebmcheck.theory import asymptotics, cnce, models
 from ebmcheck.theory import noise as nz
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 PRECISION = models.gaussian_precision()
 GAUSS1 = models.gaussian(1)
@@ -354,7 +353,6 @@ def test_the_algebra_steps_refuse_their_wrong_variants():
     """The swap identities are not accepted when the symmetry they use is broken: σ(F*) instead of σ(−F*) in (i),
     the class-0 term without eq. 21 (−log σ(F) on both classes), C3 for C2."""
     import sympy as sp
-
     from ebmcheck.derivations import cnce as d
     from ebmcheck.derivations.steps import Step
 
@@ -389,7 +387,6 @@ def test_oracle_2crlb_derives_from_the_gaussian_definition_with_no_placeholder()
 def test_gaussian_closed_forms_match_quadrature(theta_value, K):
     """The derived closed forms I_F = 1/(2θ*²) and N_dΣ_K = (1 + 1/K) I_F⁻¹ equal the quadrature calculators'."""
     import sympy as sp
-
     from ebmcheck.derivations import cnce as derivation
 
     steps = {step.label: step for step in derivation.gaussian_oracle_steps()}
