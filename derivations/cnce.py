@@ -12,24 +12,43 @@ The "role of the symmetry" is one fact: at :math:`\theta^*` (well-specified mode
 Theorem 1's sandwich equals :math:`C_1^{-1}`.
 
 Depth (what each page's chain rests on). Derived for any model: the gradient and Hessian of
-:math:`-2\log\sigma(F)` for a generic :math:`F`, eq. 21 pointwise. Shown on placeholders (declared on
-their steps): the swap identities on one pair of scalars (a, b, Δ, h, w), the merge of eq. 12 on a two-point
-support, Lemma 3 on a three-point support, :math:`C_1, C_2, C_3, M, I_F` as symbols, and
-:math:`\mathbb{E}[(g(x)-g(y))^2] = 2\operatorname{Var} g`, :math:`C_3 = I_F/4` on a three-point distribution.
-The sandwich :math:`\mathbb{E}[\mathbf H]^{-1}\operatorname{Var}\mathbf J\,\mathbb{E}[\mathbf H]^{-1}` is a named
-assumption. Derived from a model's definition with no placeholder: Corollary 2 (and its any-K form) for the
-Gaussian with unknown precision, every expectation a SymPy integral (:func:`gaussian_oracle_steps`).
+:math:`-2\log\sigma(F)` for a generic :math:`F`, eq. 21 pointwise, and — with the expectation algebra
+(:mod:`derivations.expectation`) over a class-1 pair :math:`x \sim p_d`, :math:`y|x \sim p_n(\cdot|x)` (class 0:
+:math:`y \sim p_d`, :math:`x|y \sim p_n(\cdot|y)`), generic :math:`f`, :math:`p_d`, :math:`p_n` — the merge of
+eq. 12, Lemma 3's eq. 14, the swap identities (i)–(iii), :math:`\mathbb{E}[\mathbf H] = 2C_1`,
+:math:`N_d\operatorname{Var}\mathbf J = 4C_2` and, for any K, :math:`4(C_2 + (K-1)C_3)/K`, with :math:`C_1, C_2, C_3`
+the expectations that define them (:class:`Constant`). The swap inside one integral against :math:`p_1` needs one
+change-of-variables rule the algebra lacks (its rule 6 renames only variables of the same law); it is added here,
+locally, by :class:`PairExpectation`. Named assumptions: ``regularity`` (differentiation under the integral),
+``iid-pairs`` and ``noise-conditionally-iid`` (the count of the N_d² and K² terms of a variance of a sum), and
+the sandwich :math:`\mathbb{E}[\mathbf H]^{-1}\operatorname{Var}\mathbf J\,\mathbb{E}[\mathbf H]^{-1}`
+(``m-estimation-sandwich``). Still on placeholders, off those chains: the errata of eq. 63, eqs. 4/22 and
+eqs. 47–54 (symbolic stand-ins), the oracle corollary's general-model algebra (:math:`M, I_F` as symbols,
+:math:`\mathbb{E}[(g(x)-g(y))^2] = 2\operatorname{Var} g`, :math:`C_3 = I_F/4` on a three-point distribution).
+Derived from a model's definition with no placeholder: Corollary 2 (and its any-K form) for the Gaussian with
+unknown precision, every expectation a SymPy integral (:func:`gaussian_oracle_steps`).
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 
 import sympy as sp
+from ebmcheck.derivations.expectation import E as expect
+from ebmcheck.derivations.expectation import (
+    Expectation,
+    Mean,
+    RandomVariable,
+    Var,
+    normalize,
+)
 from ebmcheck.derivations.steps import DEFINITION, Assumption, Derivation, Step
 from ebmcheck.theory import models
 from ebmcheck.theory.symbolic import compile_expression
 from sympy import stats
+from sympy.core.symbol import Str
+from sympy.printing.precedence import PRECEDENCE
 
 WELL_SPECIFIED = Assumption(
     "well-specified", r"p_d = p_{\theta^*} = f(\cdot;\theta^*)/Z(\theta^*)", "the data come from the model at θ*"
@@ -58,72 +77,308 @@ def sigma(u):
     return 1 / (1 + sp.exp(-u))
 
 
+IID_PAIRS = Assumption(
+    "iid-pairs", r"(x_i, y_i) \overset{iid}{\sim} p_1,\ i = 1,\dots,N_d",
+    "the N_d data points (with their noise) are i.i.d., so Var of their sum is the sum over the N_d² index pairs "
+    "(i, j) of Cov(s_i, s_j): N_d diagonal terms Cov(s), N_d² − N_d off-diagonal terms Cov(s(x,y), s(x',y'))",
+)
+
+
+# ---- the expectation algebra on the CNCE pair ------------------------------------------------------------
+# Class 1: x ~ p_d, y | x ~ p_n(·|x) (joint p1(x,y) = p_d(x)p_n(y|x)); class 0: y ~ p_d, x | y ~ p_n(·|y)
+# (joint p0(x,y) = p1(y,x)). A second, independent class-1 pair (x', y') (same laws: i.i.d.) and a second noise
+# point y₂ | x (conditionally i.i.d. with y given x) serve Var J and Var J_K.
+X1 = RandomVariable("x", "p_d")
+Y1 = RandomVariable("y", "p_n", given=(X1,))
+Y0 = RandomVariable("y", "p_d")
+X0 = RandomVariable("x", "p_n", given=(Y0,))
+X2 = RandomVariable("x'", "p_d")
+Y2 = RandomVariable("y'", "p_n", given=(X2,))
+Y12 = RandomVariable("y_2", "p_n", given=(X1,))
+THETA = sp.symbols("theta1 theta2", real=True)
+_f, _p_d, _p_n = sp.Function("f"), sp.Function("p_d"), sp.Function("p_n")  # p_n(u, v) is p_n(u|v)
+
+
+def _p1(x, y):
+    """The class-1 joint density p1(x,y) = p_d(x) p_n(y|x), in the algebra's density functions."""
+    return _p_d(x) * _p_n(y, x)
+
+
+class Sigmoid(sp.Function):
+    r""":math:`\sigma(u) = 1/(1+e^{-u})` with eq. 21 as its one evaluation rule: :math:`\sigma(-u) = 1 - \sigma(u)`
+    (proved pointwise in :func:`lemma4_symmetry`), applied whenever ``-u`` is the canonical sign of the
+    argument, so that :math:`1 - \sigma(F(y,x))` and :math:`\sigma(F(x,y))` are one expression."""
+
+    @classmethod
+    def eval(cls, u):
+        if u.could_extract_minus_sign():
+            return 1 - cls(-u)
+
+    def _latex(self, printer):
+        return r"\sigma\left(" + printer._print(self.args[0]) + r"\right)"
+
+
+class Named(sp.Expr):
+    r"""A quantity of the pair shown by its name (:math:`\partial_{\theta_1}F(x,y)`, :math:`\sigma(F^*(x,y))`,
+    :math:`(C_1)_{12}`) and carrying its definition, which ``doit`` (what a step's check calls) substitutes.
+
+    ``template`` is LaTeX in which ``#0, #1, …`` stand for the printed ``points`` (the arguments are those of
+    ``func(*args)``, as SymPy rebuilds an expression); renaming a random variable renames it
+    in the definition and the points alike, so the name stays true."""
+
+    is_commutative = True
+    is_real = True
+    precedence = PRECEDENCE["Mul"]  # printed in parentheses under a power: (∂ℓ(x,y))², not ∂ℓ(x,y)²
+
+    def __new__(cls, definition, template, points=()):
+        template = template if isinstance(template, Str) else Str(template)
+        return sp.Expr.__new__(cls, sp.sympify(definition), template, sp.Tuple(*points))
+
+    @property
+    def definition(self):
+        return self.args[0]
+
+    def doit(self, **hints):
+        return _unfold(self.definition).doit(**hints)
+
+    def _latex(self, printer):
+        text = self.args[1].name
+        for index, point in enumerate(self.args[2]):
+            text = text.replace(f"#{index}", printer._print(point))
+        return text
+
+
+class Constant(sp.Symbol):
+    r"""A constant of the problem defined by an expectation, e.g. :math:`(C_1)_{12}`: a real symbol (printed by
+    its name, an atom for the matrix algebra of the sandwich, so that step is checked as algebra) that carries
+    its ``definition``; the steps that prove an identity *about* its value state the definition itself."""
+
+    __slots__ = ("definition",)
+
+    def __new__(cls, name: str, definition):
+        obj = sp.Symbol.__xnew__(cls, name, real=True)
+        obj.definition = sp.sympify(definition)
+        return obj
+
+    def __getnewargs_ex__(self):
+        return (self.name, self.definition), {}
+
+    def _hashable_content(self):
+        return (*super()._hashable_content(), self.definition)
+
+
+def _unfold(expr):
+    """Every :class:`Named` quantity replaced by its definition (recursively)."""
+    while expr.has(Named):
+        expr = expr.replace(lambda e: isinstance(e, Named), lambda e: e.definition)
+    return expr
+
+
+class PairExpectation(Expectation):
+    r""":math:`\mathbb{E}_{p}[\cdot]` of :mod:`derivations.expectation`, printed with the joint density's name
+    (:math:`p_1`, :math:`p_0`) and with one more change-of-variables rule in its normal form.
+
+    Rule 6 of the algebra renames integration variables only among variables of the same law, so it cannot
+    see the swap :math:`(x,y) \to (y,x)` *inside one integral* against :math:`p_1`, where :math:`x \sim p_d`
+    and :math:`y \sim p_n(\cdot|x)` have different laws. Here each normal-form atom :math:`\int\phi\rho\,du`
+    is rewritten as the integral of the single product :math:`\phi\rho`, its dummies renamed by the
+    permutation (over all of them) that minimizes the sort key: two atoms whose integrands
+    :math:`\phi\rho` differ by a renaming of the dummies are the same integral (a change of variables,
+    Fubini; integrability assumed). It identifies nothing else."""
+
+    def __new__(cls, expr, over, shown=""):
+        over = (over,) if isinstance(over, RandomVariable) else tuple(over)
+        shown = shown if isinstance(shown, Str) else Str(shown)
+        return sp.Expr.__new__(cls, sp.sympify(expr), sp.Tuple(*sorted(over, key=sp.default_sort_key)), shown)
+
+    def doit(self, **hints):
+        form = normalize(Expectation(_plain(_unfold(self.expr)), self.over))
+        return sp.expand(form.xreplace({m: _integral_of_product(m) for m in form.atoms(Mean)}))
+
+    def _latex(self, printer):
+        name = self.args[2].name
+        if not name:
+            return super()._latex(printer)
+        return r"\mathbb{E}_{" + name + r"}\left[" + printer._print(self.expr) + r"\right]"
+
+
+def _plain(expr):
+    """Inner pair expectations as the algebra's own (the extra rule is applied once, to the final atoms)."""
+    return expr.replace(lambda e: isinstance(e, PairExpectation), lambda e: Expectation(_plain(_unfold(e.expr)), e.over))
+
+
+def _integral_of_product(mean: Mean) -> Mean:
+    """The atom as :math:`\\int (\\phi\\rho)\\,du` with its dummies in the order (over all permutations) that
+    minimizes ``srepr``: the canonical representative of the integral under changes of variables by permutation."""
+    product, variables = mean.integrand * mean.density, mean.variables
+    candidates = (product.xreplace(dict(zip(order, variables))) for order in itertools.permutations(variables))
+    return Mean(min(candidates, key=sp.srepr), sp.S.One, variables)
+
+
+def E1(expr, over=(X1, Y1)):
+    """:math:`\\mathbb{E}_{p_1}` over the class-1 pair (or ``over`` given, e.g. a conditional expectation)."""
+    return PairExpectation(expr, over, "p_1" if tuple(over) == (X1, Y1) else "")
+
+
+def _grad_F(x, y):
+    r""":math:`\partial_{\theta_i}F(x,y)` (i = 1, 2), named, defined as :math:`\partial_{\theta_i}\log f(x) - \partial_{\theta_i}\log f(y)`
+    (the noise terms of F do not depend on θ)."""
+    return [Named(sp.Derivative(sp.log(_f(x, *THETA)), t) - sp.Derivative(sp.log(_f(y, *THETA)), t),
+                  rf"\partial_{{\theta_{{{i + 1}}}}} F(#0,#1)", (x, y))
+            for i, t in enumerate(THETA)]
+
+
+def _hess_F(x, y):
+    r""":math:`\partial_{\theta_i}\partial_{\theta_j}F(x,y)`, named, defined through :math:`\log f` as :func:`_grad_F`."""
+    def entry(i, j):
+        d = lambda point: sp.Derivative(sp.log(_f(point, *THETA)), THETA[i], THETA[j])
+        return Named(d(x) - d(y), rf"\partial_{{\theta_{{{i + 1}}}\theta_{{{j + 1}}}}} F(#0,#1)", (x, y))
+    return sp.Matrix(2, 2, entry)
+
+
+def _posterior(x, y, cls):
+    r""":math:`\sigma(F^*(x,y)) = p_1(x,y)/(p_1(x,y)+p_1(y,x))` (class 1) or :math:`\sigma(-F^*) = p_1(y,x)/(\dots)`
+    (class 0): the posterior class probabilities at θ*, named."""
+    a, b = _p1(x, y), _p1(y, x)
+    if cls == 1:
+        return Named(a / (a + b), r"\sigma(F^{*}(#0,#1))", (x, y))
+    return Named(b / (a + b), r"\sigma(-F^{*}(#0,#1))", (x, y))
+
+
+def _grad_loss(x, y):
+    r""":math:`\partial_{\theta_i}\ell(x,y) = -2\sigma(-F^*)\partial_{\theta_i}F` at θ* (eq. 29), named."""
+    return [Named(-2 * _posterior(x, y, 0) * g, rf"\partial_{{\theta_{{{i + 1}}}}} \ell(#0,#1)", (x, y))
+            for i, g in enumerate(_grad_F(x, y))]
+
+
+def _C(k):
+    r"""The paper's :math:`C_1` (eq. 5), :math:`C_2` (eq. 6) and :math:`C_3` (eqs. 50–54 corrected) as 2×2 matrices
+    of named expectations over the class-1 pair:
+    :math:`C_1 = \mathbb{E}_{p_1}[\nabla F\nabla F^\top\sigma(F^*)\sigma(-F^*)]`,
+    :math:`C_2 = \mathbb{E}_{p_1}[\nabla F\nabla F^\top\sigma(-F^*)^2]`,
+    :math:`C_3 = \mathbb{E}_{x}[m(x)m(x)^\top]`, :math:`m(x) = \mathbb{E}_{y|x}[\sigma(-F^*)\nabla F]`."""
+    g, s1, s0 = _grad_F(X1, Y1), _posterior(X1, Y1, 1), _posterior(X1, Y1, 0)
+
+    def entry(i, j):
+        if k == 1:
+            definition = E1(g[i] * g[j] * s1 * s0)
+        elif k == 2:
+            definition = E1(g[i] * g[j] * s0**2)
+        else:
+            m = [E1(s0 * gi, over=(Y1,)) for gi in g]
+            definition = E1(m[i] * m[j], over=(X1,))
+        return Constant(f"C{k}_{min(i, j) + 1}{max(i, j) + 1}", definition)
+    return sp.Matrix(2, 2, entry)
+
+
+def _definitions(matrix):
+    """The expectations that define a matrix of :class:`Constant` entries."""
+    return matrix.applyfunc(lambda c: c.definition)
+
+
+def _with_constants(expr, *pairs):
+    """``expr`` built on the placeholder-free symbolic matrices of :func:`_matrix`, its symbols replaced by the
+    defined constants (:func:`_C`): a product of inverses is computed on symbols (fast) and shown on the
+    constants."""
+    return expr.xreplace({s: c for symbols, constants in pairs for s, c in zip(list(symbols), list(constants))})
+
+
+def _cov(a, b, over, shown=""):
+    """Cov(a, b) = E[ab] − E[a]E[b], each an unevaluated pair expectation."""
+    return PairExpectation(a * b, over, shown) - PairExpectation(a, over, shown) * PairExpectation(b, over, shown)
+
+
+def _F(x, y):
+    r""":math:`F(x,y;\theta) = \log f(x;\theta) - \log f(y;\theta) + \log p_n(y|x) - \log p_n(x|y)` (the model's
+    definition of the log-ratio), written with the algebra's density function ``p_n(u, v)`` = :math:`p_n(u|v)`."""
+    return sp.log(_f(x, *THETA)) - sp.log(_f(y, *THETA)) + sp.log(_p_n(y, x)) - sp.log(_p_n(x, y))
+
+
 # ---- Lemma 4 ---------------------------------------------------------------------------------
 def lemma4_symmetry() -> Derivation:
     r"""Eq. 21: :math:`\log\sigma(F(x,y)) = \log(1 - \sigma(F(y,x)))`, and the merge of eq. 11 into eq. 12.
 
-    Eq. 21 is pointwise (any real values of the four logs). The merge of the two sums is an integral
-    identity (the change of variables :math:`(x,y) \leftrightarrow (y,x)`); it is shown on a two-point
-    support whose probabilities :math:`P_{ij} = p_1(i,j)` are placeholders for "any distribution"."""
+    Eq. 21 is pointwise (any real values of the four logs). The merge of the two sums is the swap identity
+    of the expectation algebra: the class-0 pair :math:`(x,y) \sim p_0`, :math:`p_0(x,y) = p_1(y,x)`, has the
+    law of the swapped class-1 pair, so :math:`\mathbb{E}_{p_0}[h(x,y)] = \mathbb{E}_{p_1}[h(y,x)]` for any
+    :math:`h`; with :math:`F(y,x) = -F(x,y)` (the definition) and eq. 21 the class-0 term is the class-1 term."""
     lfx, lfy, nyx, nxy = sp.symbols("ell_x ell_y n_yx n_xy", real=True)  # log f(x), log f(y), log p_n(y|x), log p_n(x|y)
     F_xy = lfx - lfy + nyx - nxy
     F_yx = lfy - lfx + nxy - nyx  # swap x <-> y
-    # two-point support {1, 2}: ℓ_i = log f(i), ν_ij = log p_n(j|i), P_ij = p1(i, j) = p_d(i) p_n(j|i)
-    ell = sp.symbols("ell_1:3", real=True)
-    nu = {(i, j): sp.Symbol(f"nu_{i + 1}{j + 1}", real=True) for i in range(2) for j in range(2)}
-    P = {(i, j): sp.Symbol(f"P_{i + 1}{j + 1}", positive=True) for i in range(2) for j in range(2)}
-    F = {(i, j): ell[i] - ell[j] + nu[i, j] - nu[j, i] for i in range(2) for j in range(2)}
-    pairs = [(i, j) for i in range(2) for j in range(2)]
-    class0 = sp.Add(*(P[j, i] * -sp.log(1 - sigma(F[i, j])) for i, j in pairs), evaluate=False)  # (x,y) ~ p0
-    class1 = sp.Add(*(P[i, j] * -sp.log(sigma(F[i, j])) for i, j in pairs), evaluate=False)  # (x,y) ~ p1
+    F0, F1 = Named(_F(X0, Y0), "F(#0,#1)", (X0, Y0)), Named(_F(X1, Y1), "F(#0,#1)", (X1, Y1))
     steps = (
         Step(F_yx, sp.Mul(-1, F_xy, evaluate=False), "swapping x and y flips the sign of the log-ratio F",
              label="swap", rests_on=(DEFINITION,)),
         Step(sp.log(sigma(F_xy)), sp.log(1 - sigma(F_yx)), "eq. 21 (Lemma 4): 1 − σ(−u) = σ(u)", (NOISE_POSITIVE,),
              label="eq21", rests_on=("swap", DEFINITION)),
-        Step(class0, class1,
-             "eq. 12: the class-0 sum E_{p0}[−log(1 − σ(F))], p0(x,y) = p1(y,x), equals the class-1 sum "
-             "E_{p1}[−log σ(F)] (rename (x,y) ↔ (y,x), then eq. 21), so the two merge into −2E_{p1} log σ(F); "
-             "shown on a two-point support, P_ij standing for any p1",
-             label="merge", rests_on=("eq21",), placeholders=tuple(P.values())),
+        Step(PairExpectation(-sp.log(1 - Sigmoid(F0)), (X0, Y0), "p_0"), E1(-sp.log(Sigmoid(F1))),
+             "eq. 12: the class-0 term E_{p0}[−log(1 − σ(F))], with y ~ p_d, x|y ~ p_n(·|y), equals the class-1 term "
+             "E_{p1}[−log σ(F)], x ~ p_d, y|x ~ p_n(·|x) — the expectation algebra's swap (p0(x,y) = p1(y,x): a "
+             "renaming of the integration variables) with F(y,x) = −F(x,y) and eq. 21 inside the integral; so the two "
+             "merge into −2E_{p1} log σ(F) (any p_d, p_n, f)", (NOISE_POSITIVE,),
+             label="merge", rests_on=("eq21", DEFINITION)),
     )
     return Derivation("Lemma 4: symmetry of the CNCE loss", steps, result="merge")
 
 
 # ---- Lemma 3 ---------------------------------------------------------------------------------
+class _ModelExpectation(PairExpectation):
+    r""":math:`\mathbb{E}_p` for the model's density :math:`p = f/Z`: the algebra's normal form with the law's
+    generic density ``p(u)`` replaced by :math:`f(u;\theta)/Z(\theta)`, :math:`Z = \int f`, each atom an integral."""
+
+    def doit(self, **hints):
+        form = normalize(Expectation(_unfold(self.expr), self.over))
+        density = sp.Lambda(_U, _f(_U, *THETA) / _Z)
+        integrals = {m: m.as_integral().replace(sp.Function("p"), density).doit() for m in form.atoms(Mean)}
+        return sp.expand(form.xreplace(integrals))
+
+
+_U = sp.Dummy("u_1", dummy_index=-1, real=True)  # the algebra's first canonical integration variable
+_Z = sp.Integral(_f(_U, *THETA), (_U, -sp.oo, sp.oo))  # Z(θ) = ∫ f(u; θ) du
+
+
 def lemma3_fisher() -> Derivation:
-    r"""Eq. 14: :math:`I_F = \operatorname{Var}_p[\nabla_\theta\log f]`; proof eqs. 16–20 on a 3-point support
-    (the values :math:`f_i(\theta)` are placeholders for any model), and in closed form for the Gaussian with
-    unknown precision (``models.gaussian_precision``, from its definition)."""
-    theta = sp.Symbol("theta", real=True)
-    fs = [sp.Function(f"f{i}", positive=True)(theta) for i in range(1, 4)]
-    Z = sum(fs)
-    p = [fi / Z for fi in fs]
-    g = [sp.Derivative(sp.log(fi), theta) for fi in fs]
-    mean_g = sum(pi * gi for pi, gi in zip(p, g))
-    score = [sp.Derivative(sp.log(pi), theta) for pi in p]
-    fisher_def = sum(pi * si**2 for pi, si in zip(p, score))
-    var_g = sum(pi * gi**2 for pi, gi in zip(p, g)) - mean_g**2
+    r"""Eq. 14: :math:`I_F = \operatorname{Var}_p[\nabla_\theta\log f]` for any model :math:`p = f/Z`, p = 2,
+    entrywise; proof eqs. 16–20 with the expectation algebra (``x ~ p``, generic :math:`f(x;\theta)`), and in
+    closed form for the Gaussian with unknown precision (``models.gaussian_precision``, from its definition).
+
+    :math:`\nabla\log p = \nabla\log f - \nabla\log Z` (definition), :math:`\nabla\log Z = \nabla Z/Z =
+    \int\nabla f/Z = \mathbb{E}_p[\nabla\log f]` (differentiation under the integral: ``regularity``), so
+    :math:`I_F = \mathbb{E}_p[\nabla\log p\,\nabla\log p^\top]` is the covariance of :math:`\nabla\log f`."""
+    x = RandomVariable("x", "p")
+    g = [sp.Derivative(sp.log(_f(x, *THETA)), t) for t in THETA]
+    g_named = [Named(gi, rf"\partial_{{\theta_{{{i + 1}}}}}\log f(#0)", (x,)) for i, gi in enumerate(g)]
+    score = [sp.Derivative(sp.log(_f(x, *THETA) / _Z), t) for t in THETA]
+    dlogZ = [sp.Derivative(sp.log(_Z), t) for t in THETA]
+    # eq. 14 holds for any law of x: the algebra's own E and Var (no density substituted)
+    # (the score components g_i = ∂_i log f(x) named: any functions of x, the algebra needs nothing else of them)
+    centred = [gi - expect(gi) for gi in g_named]
+    fisher = sp.Matrix(2, 2, lambda i, j: expect(centred[i] * centred[j]))
+    covariance = sp.Matrix(2, 2, lambda i, j: Var(g_named[i]) if i == j
+                           else expect(g_named[i] * g_named[j]) - expect(g_named[i]) * expect(g_named[j]))
     # closed form: log f = −θx²/2, log Z = ½ log(2π/θ), p = N(0, 1/θ) (the model's definition)
     model = models.gaussian_precision()
-    (x,), (t,) = model.x, model.theta
+    (xg,), (t,) = model.x, model.theta
     log_p = model.log_f_expr - model.log_normalizer_expr
     density = sp.exp(log_p)
     gx = sp.Derivative(model.log_f_expr, t)
 
     def E(e):
-        return sp.Integral(e * density, (x, -sp.oo, sp.oo))
+        return sp.Integral(e * density, (xg, -sp.oo, sp.oo))
 
     fisher_gauss = E(sp.Derivative(log_p, t) ** 2)
     var_gauss = E(gx**2) - E(gx) ** 2
     steps = (
-        Step(score[0], g[0] - sum(sp.Derivative(fi, theta) for fi in fs) / Z,
-             "eqs. 17–18: ∇log p = ∇log f − ∇∫f/∫f (support {1,2,3}: ∫ is a sum)", (REGULARITY,),
-             label="score", rests_on=(DEFINITION,), placeholders=tuple(fs)),
-        Step(score[0], g[0] - mean_g, "eqs. 19–20: ∇log p = ∇log f − E_p[∇log f]",
-             label="centred", rests_on=("score",), placeholders=tuple(fs)),
-        Step(fisher_def, var_g, "eq. 16 → eq. 14–15: I_F = E_p[(∇log p)²] = Var_p[∇log f]",
-             label="eq14", rests_on=("centred",), placeholders=tuple(fs)),
+        Step(sp.Matrix(score), sp.Matrix([gi - d for gi, d in zip(g, dlogZ)]),
+             "eqs. 17–18: ∇log p = ∇log f − ∇log Z, p = f/Z, Z(θ) = ∫f(u;θ)du (any f)",
+             label="score", rests_on=(DEFINITION,)),
+        Step(sp.Matrix(dlogZ), sp.Matrix([_ModelExpectation(gi, (x,), "p") for gi in g]),
+             "eqs. 19–20: ∇log Z = ∫∇f/Z = ∫(∇log f) f/Z = E_p[∇log f] (differentiation under the integral)",
+             (REGULARITY,), label="dlogZ", rests_on=(DEFINITION,)),
+        Step(fisher, covariance,
+             "eq. 16 → eqs. 14–15: I_F = E_p[∇log p ∇log pᵀ] with ∇log p = ∇log f − E_p[∇log f] (the two steps above) "
+             "is the covariance of ∇log f: Var_p on the diagonal, Cov_p off it (expectation algebra, any f)",
+             label="eq14", rests_on=("score", "dlogZ")),
         Step(fisher_gauss, var_gauss,
              "Gaussian with unknown precision: the definition E_p[(∂_θ log p)²] equals Var_p[∂_θ log f] (SymPy integrals)",
              (REGULARITY,), label="gauss", rests_on=(DEFINITION,)),
@@ -134,36 +389,6 @@ def lemma3_fisher() -> Derivation:
     )
     return Derivation("Lemma 3: Fisher information from the unnormalized model", steps,
                       exports={"fisher_gaussian_precision": sp.simplify(var_gauss.doit())}, result="eq14")
-
-
-# ---- Theorem 1 --------------------------------------------------------------------------------
-def _symmetry_steps():
-    r"""The three swap identities at :math:`\theta^*`, each on ONE pair :math:`\{(x,y),(y,x)\}` of the integral.
-
-    Scalars stand for the integrand's values there: :math:`a = p_1(x,y)`, :math:`b = p_1(y,x)`,
-    :math:`\nabla F(x,y) = \Delta = -\nabla F(y,x)`, :math:`\nabla^2 F(x,y) = h_x - h_y`, a symmetric
-    :math:`w = \nabla F\nabla F^\top`. They are placeholders: the integral identity (sum over all pairs) is
-    not carried out here."""
-    a, b = sp.symbols("a b", positive=True)  # a = p1(x,y), b = p1(y,x)
-    delta, hx, hy, w = sp.symbols("Delta h_x h_y w", real=True)  # ∇F(x,y) = Δ, ∇F(y,x) = −Δ; w symmetric
-    s_xy = sigma(-sp.log(a / b))  # σ(−F*(x,y)) = b/(a+b)
-    s_yx = sigma(-sp.log(b / a))
-    lpd_x, lpd_y, lpn_yx, lpn_xy, logZ = sp.symbols("lpd_x lpd_y lpn_yx lpn_xy logZ", real=True)
-    F_star = sp.Add(lpd_x + logZ, sp.Mul(-1, lpd_y + logZ, evaluate=False), lpn_yx, -lpn_xy, evaluate=False)
-    return (
-        Step(F_star, (lpd_x + lpn_yx) - (lpd_y + lpn_xy),
-             "at θ*: log f = log p_d + log Z, so F* = log p1(x,y) − log p1(y,x) (Z cancels)", (WELL_SPECIFIED,),
-             label="F*", rests_on=(DEFINITION,)),
-        Step(a * delta * s_xy + b * (-delta) * s_yx, 0,
-             "symmetry (i): pairing (x,y) with (y,x), E_{p1}[∇F σ(−F*)] = 0 — the gradient is unbiased (eq. 43 null)",
-             label="sym-i", rests_on=("F*",), placeholders=(a, b, delta)),
-        Step(a * (hx - hy) * s_xy + b * (hy - hx) * s_yx, 0,
-             "symmetry (ii): E_{p1}[∇²F σ(−F*)] = 0 — the first Hessian term vanishes (eqs. 36–37)",
-             label="sym-ii", rests_on=("F*",), placeholders=(a, b, hx, hy)),
-        Step(a * w * s_xy**2 + b * w * s_yx**2, a * w * s_xy * (1 - s_xy) + b * w * s_yx * (1 - s_yx),
-             "symmetry (iii): E_{p1}[w σ(−F*)²] = E_{p1}[w σ(F*)σ(−F*)] for symmetric w = ∇F∇Fᵀ, i.e. C2 = C1",
-             label="sym-iii", rests_on=("F*",), placeholders=(a, b, w)),
-    )
 
 
 def _matrix(name):
@@ -182,14 +407,85 @@ def _shown_product(*factors):
     return sp.MatMul(*shown, evaluate=False)
 
 
+# ---- Theorem 1 --------------------------------------------------------------------------------
+def _symmetry_steps():
+    r"""The swap identities at :math:`\theta^*`, as identities of expectations over the class-1 pair
+    (:math:`x \sim p_d`, :math:`y|x \sim p_n(\cdot|x)`), derived by the expectation algebra.
+
+    From the definition, :math:`\nabla F(x,y) = \nabla\log f(x) - \nabla\log f(y)` (the noise terms do not depend
+    on θ) and at θ* :math:`\sigma(-F^*) = p_1(y,x)/(p_1(x,y)+p_1(y,x))`. Against :math:`p_1(x,y)` the weight
+    :math:`p_1\,\sigma(-F^*)` is symmetric in :math:`(x,y)` while :math:`\nabla F`, :math:`\nabla^2F` are
+    antisymmetric; the change of variables :math:`(x,y)\to(y,x)` (:class:`PairExpectation`) then gives
+    (i) :math:`\mathbb{E}[\sigma(-F^*)\nabla F] = 0`, (ii) :math:`\mathbb{E}[\sigma(-F^*)\nabla^2F] = 0`,
+    (iii) :math:`C_2 = C_1`."""
+    lpd_x, lpd_y, lpn_yx, lpn_xy, logZ = sp.symbols("lpd_x lpd_y lpn_yx lpn_xy logZ", real=True)
+    F_star = sp.Add(lpd_x + logZ, sp.Mul(-1, lpd_y + logZ, evaluate=False), lpn_yx, -lpn_xy, evaluate=False)
+    x, y = X1, Y1
+    a, b = _p1(x, y), _p1(y, x)
+    log_ratio = sp.log(_p_d(x)) + sp.log(_p_n(y, x)) - sp.log(_p_d(y)) - sp.log(_p_n(x, y))
+    gradF, hessF = _grad_F(x, y), _hess_F(x, y)
+    s1, s0 = _posterior(x, y, 1), _posterior(x, y, 0)
+    outer = lambda weight: sp.Matrix(2, 2, lambda i, j: E1(gradF[i] * gradF[j] * weight))
+    return (
+        Step(F_star, (lpd_x + lpn_yx) - (lpd_y + lpn_xy),
+             "at θ*: log f = log p_d + log Z, so F* = log p1(x,y) − log p1(y,x) (Z cancels)", (WELL_SPECIFIED,),
+             label="F*", rests_on=(DEFINITION,)),
+        Step(sp.Matrix([sigma(log_ratio), sigma(-log_ratio)]), sp.Matrix([a / (a + b), b / (a + b)]),
+             "the class posteriors at θ*: σ(F*(x,y)) = p1(x,y)/(p1(x,y) + p1(y,x)) and σ(−F*) = p1(y,x)/(…), "
+             "p1(x,y) = p_d(x)p_n(y|x)", label="sigma*", rests_on=("F*",)),
+        Step(sp.Matrix([sp.Derivative(_F(x, y), t) for t in THETA]), sp.Matrix([g.definition for g in gradF]),
+             "∇F(x,y) = ∇log f(x) − ∇log f(y): the noise terms of F do not depend on θ (the definition of F)",
+             label="gradF", rests_on=(DEFINITION,)),
+        Step(sp.Matrix(2, 2, lambda i, j: sp.Derivative(_F(x, y), THETA[i], THETA[j])), hessF.applyfunc(lambda h: h.definition),
+             "∇²F(x,y) = ∇²log f(x) − ∇²log f(y) (the definition of F)", label="hessF", rests_on=(DEFINITION,)),
+        Step(sp.Matrix([E1(g * s0) for g in gradF]), sp.zeros(2, 1),
+             "symmetry (i): E_{p1}[∇F σ(−F*)] = 0 — the gradient is unbiased (eq. 43 null): ∇F is antisymmetric, "
+             "p1 σ(−F*) = p1(x,y)p1(y,x)/(p1(x,y) + p1(y,x)) symmetric under (x,y) ↔ (y,x) (expectation algebra)",
+             (WELL_SPECIFIED,), label="sym-i", rests_on=("sigma*", "gradF")),
+        Step(hessF.applyfunc(lambda h: E1(h * s0)), sp.zeros(2, 2),
+             "symmetry (ii): E_{p1}[∇²F σ(−F*)] = 0 — the first Hessian term vanishes (eqs. 36–37; expectation algebra)",
+             (WELL_SPECIFIED,), label="sym-ii", rests_on=("sigma*", "hessF")),
+        Step(outer(s0**2), outer(s1 * s0),
+             "symmetry (iii): C2 = E_{p1}[∇F∇Fᵀ σ(−F*)²] equals C1 = E_{p1}[∇F∇Fᵀ σ(F*)σ(−F*)]: ∇F∇Fᵀ is symmetric and "
+             "p1(σ(−F*)² − σ(F*)σ(−F*)) antisymmetric under the swap (expectation algebra)",
+             (WELL_SPECIFIED,), label="sym-iii", rests_on=("sigma*", "gradF")),
+    )
+
+
+def _expected_hessian_step() -> Step:
+    r""":math:`\mathbb{E}_{p_1}[\nabla^2\ell] = 2C_1` at θ*, with :math:`\nabla^2\ell = -2[\sigma(-F)\nabla^2F -
+    \sigma(F)\sigma(-F)\nabla F\nabla F^\top]` (eqs. 30–34) and :math:`C_1` its definition (eq. 5)."""
+    gradF, hessF = _grad_F(X1, Y1), _hess_F(X1, Y1)
+    s1, s0 = _posterior(X1, Y1, 1), _posterior(X1, Y1, 0)
+    hessian = sp.Matrix(2, 2, lambda i, j: E1(-2 * (s0 * hessF[i, j] - s1 * s0 * gradF[i] * gradF[j])))
+    return Step(hessian, 2 * _definitions(_C(1)),
+                "eqs. 35–39: E_{p1}[∇²ℓ] at θ* = −2E[σ(−F*)∇²F] + 2E[σ(F*)σ(−F*)∇F∇Fᵀ] = 0 + 2C1, C1 the expectation "
+                "of eq. 5 (expectation algebra: linearity and symmetry ii)",
+                (WELL_SPECIFIED,), label="EH", rests_on=("hess", "sym-ii"))
+
+
+def _covariance_of_gradient(x, y):
+    """Cov(∂ℓ(x,y)): the 2×2 matrix of E[∂_iℓ ∂_jℓ] − E[∂_iℓ]E[∂_jℓ] over the class-1 pair."""
+    d = _grad_loss(x, y)
+    return sp.Matrix(2, 2, lambda i, j: _cov(d[i], d[j], (x, y), "p_1"))
+
+
+def _cross_covariance(first, second):
+    """Cov(∂ℓ(first), ∂ℓ(second)) for two pairs: E[∂_iℓ(first) ∂_jℓ(second)] − E[∂_iℓ(first)]E[∂_jℓ(second)]."""
+    a, b = _grad_loss(*first), _grad_loss(*second)
+    joint = tuple(dict.fromkeys(first + second))
+    return sp.Matrix(2, 2, lambda i, j: PairExpectation(a[i] * b[j], joint)
+                     - PairExpectation(a[i], first, "p_1") * PairExpectation(b[j], second, "p_1"))
+
+
 def theorem1() -> Derivation:
     r"""Theorem 1 (K = 1): gradient, Hessian, expected Hessian, gradient variance, sandwich (eqs. 25–64).
 
-    Derived for a generic :math:`F(\theta)` (p = 2): the gradient and Hessian of :math:`-2\log\sigma(F)`.
-    Not derived: the swap identities are shown on one pair of scalar placeholders (:func:`_symmetry_steps`);
-    :math:`\mathbb{E}[\mathbf H] = 2C_1` and :math:`\operatorname{Var}\mathbf J = 4C_2/N_d` are typed in with
-    :math:`C_1, C_2` symbolic matrices (placeholders), and the sandwich is the named assumption
-    ``m-estimation-sandwich``."""
+    Derived for a generic :math:`F(\theta)` (p = 2): the gradient and Hessian of :math:`-2\log\sigma(F)`; for any
+    :math:`f`, :math:`p_d`, :math:`p_n` with the expectation algebra: the swap identities (:func:`_symmetry_steps`),
+    :math:`\mathbb{E}[\mathbf H] = 2C_1` and :math:`N_d\operatorname{Var}\mathbf J = 4C_2` with :math:`C_1, C_2` the
+    expectations of eqs. 5–6 (the N_d-term count under the named assumption ``iid-pairs``). The sandwich is the
+    named assumption ``m-estimation-sandwich``."""
     t1, t2, N = sp.symbols("theta1 theta2", real=True) + (sp.Symbol("N_d", positive=True),)
     F = sp.Function("F", real=True)(t1, t2)
     loss = -2 * sp.log(sigma(F))
@@ -198,9 +494,11 @@ def theorem1() -> Derivation:
     hessF = sp.Matrix(2, 2, lambda i, j: sp.Derivative(F, (t1, t2)[i], (t1, t2)[j]).doit())
     hess = sp.Matrix(2, 2, lambda i, j: sp.Derivative(loss, (t1, t2)[i], (t1, t2)[j]))
     u = sp.Symbol("u", real=True)
-    C1, C2 = _matrix("C1"), _matrix("C2")
+    C1, C2 = _matrix("C1"), _matrix("C2")  # the exported closed form's symbols (the checks substitute numbers)
+    C1c, C2c = _C(1), _C(2)  # the same matrices as constants defined by eqs. 5–6
     half = sp.Rational(1, 2)
     Z, scale = stats.Normal("Z", 0, 1), sp.Symbol("v", positive=True)
+    V, W = _covariance_of_gradient(X1, Y1), _cross_covariance((X1, Y1), (X2, Y2))
     steps = (
         Step(sp.Derivative(-2 * sp.log(sigma(u)), u), -2 * sp.Derivative(sigma(u), u) / sigma(u),
              "eq. 25: d log σ = dσ/σ", label="dlog", rests_on=(DEFINITION,)),
@@ -211,18 +509,27 @@ def theorem1() -> Derivation:
         Step(hess, -2 * ((1 - sigma(F)) * hessF - sigma(F) * (1 - sigma(F)) * gradF * gradF.T),
              "eqs. 30–34: ∇²ℓ = −2[∇²F P0 − ∇F∇Fᵀ P0 P1] = −2 S", label="hess", rests_on=("grad", "dsigma")),
         *_symmetry_steps(),
-        Step(_shown_product(("inv", 2 * C1), 4 / N * C2, ("inv", 2 * C1)), C1.inv() * C2 * C1.inv() / N,
+        _expected_hessian_step(),
+        Step((N * V + (N**2 - N) * W) / N**2, V / N,
+             "eqs. 40–41 (K = 1): Var J = Var[(1/N_d) Σ_i ∂ℓ(x_i, y_i)] = (1/N_d²)[N_d Cov(∂ℓ) + (N_d² − N_d) "
+             "Cov(∂ℓ(x,y), ∂ℓ(x',y'))]; the cross-covariance of two independent pairs is 0 (expectation algebra: "
+             "independence)", (IID_PAIRS,), label="VarJ-count", rests_on=("grad", DEFINITION)),
+        Step(V / N, 4 / N * _definitions(C2c),
+             "eqs. 42–44, 50 (K = 1): Var J = (1/N_d)(E[∇ℓ∇ℓᵀ] − E∇ℓ E∇ℓᵀ) = (4/N_d)C2, ∇ℓ = −2σ(−F*)∇F at θ*, "
+             "E∇ℓ = 0 (symmetry i), C2 the expectation of eq. 6 (expectation algebra)",
+             (WELL_SPECIFIED,), label="VarJ", rests_on=("VarJ-count", "sym-i")),
+        Step(_shown_product(("inv", 2 * C1c), 4 / N * C2c, ("inv", 2 * C1c)),
+             _with_constants(C1.inv() * C2 * C1.inv() / N, (C1, C1c), (C2, C2c)),
              "eqs. 60–62, 64: Σ = E[H]⁻¹ Var J E[H]⁻¹ = (2C1)⁻¹ (4/N_d) C2 (2C1)⁻¹ = C1⁻¹C2C1⁻¹/N_d, with "
-             "E[H] = 2C1 (from ∇²ℓ and symmetry ii) and Var J = 4C2/N_d (from ∇ℓ and symmetry i) typed in: "
-             "C1, C2 are symbols, not computed from a model", (REGULARITY, M_ESTIMATION),
-             label="sandwich", rests_on=("hess", "grad", "sym-i", "sym-ii"), placeholders=_entries(C1) + _entries(C2)),
+             "E[H] = 2C1 and Var J = 4C2/N_d derived above (C1, C2 the expectations of eqs. 5–6)",
+             (REGULARITY, M_ESTIMATION), label="sandwich", rests_on=("EH", "VarJ")),
         Step((half * C1.inv()) * (4 / N * C2) * (half * C1), C1.inv() * C2 * C1.inv() / N,
              "eq. 63 as printed (last factor ½C1 instead of ½C1⁻¹) is not eq. 62 — a typo; eq. 64 is right",
              relation="≠", erratum="appendix B.2, eq. 63",
              label="eq63", rests_on=("sandwich",), placeholders=_entries(C1) + _entries(C2)),
-        Step(_shown_product(("inv", C1), C1, ("inv", C1)), C1.inv(),
+        Step(_shown_product(("inv", C1c), C1c, ("inv", C1c)), _with_constants(C1.inv(), (C1, C1c)),
              "with C2 = C1 (symmetry iii) the sandwich collapses: Σ = C1⁻¹/N_d",
-             label="collapse", rests_on=("sandwich", "sym-iii"), placeholders=_entries(C1)),
+             label="collapse", rests_on=("sandwich", "sym-iii")),
         Step(stats.Expectation(scale * Z**2), scale,
              "the mean-squared error: with √N_d(θ̂ − θ*) → √v Z (p = 1 shown) and uniform integrability, "
              "E[N_d‖θ̂ − θ*‖²] → E[vZ²] = v = tr(N_d Σ); v stands for tr(N_d Σ)",
@@ -240,11 +547,14 @@ def theorem1() -> Derivation:
 def cnce_any_k() -> Derivation:
     r"""General K (eqs. 40–54 corrected): :math:`\Sigma_K = \tfrac1K C_1^{-1}C_2C_1^{-1} + (1-\tfrac1K)C_1^{-1}C_3C_1^{-1}`.
 
-    The count of diagonal and off-diagonal terms is shown in the scalar (p = 1) view with the
-    conditional mean :math:`m(x)` and variance :math:`v(x)` of one summand as placeholders; :math:`C_1,
-    C_2, C_3` are symbolic matrices (placeholders) and the sandwich is the named assumption
-    ``m-estimation-sandwich``. The oracle's :math:`(1 + 1/K)I_F^{-1}` is derived from the Gaussian model's
-    definition in :func:`corollary2`."""
+    With the expectation algebra (:math:`y, y_2 \mid x` conditionally i.i.d. ~ :math:`p_n(\cdot|x)`):
+    :math:`N_dK^2\operatorname{Var}\mathbf J_K = K\operatorname{Cov}(\nabla\ell) + (K^2-K)\operatorname{Cov}(\nabla\ell(x,y),
+    \nabla\ell(x,y_2)) = 4KC_2 + 4(K^2-K)C_3`, :math:`C_3 = \mathbb{E}_x[m m^\top]`, :math:`m(x) = \mathbb{E}_{y|x}[\sigma(-F^*)\nabla F]`;
+    the count of K diagonal and K² − K off-diagonal terms is ``noise-conditionally-iid``, the N_d data points
+    ``iid-pairs``, the sandwich ``m-estimation-sandwich``. The scalar (p = 1) count with the conditional mean
+    :math:`m(x)` and variance :math:`v(x)` as placeholders stays on the page for the errata of eqs. 47–54 (off the
+    result's chain). The oracle's :math:`(1 + 1/K)I_F^{-1}` is derived from the Gaussian model's definition in
+    :func:`corollary2`."""
     K = sp.Symbol("K", positive=True, integer=True)
     N = sp.Symbol("N_d", positive=True)
     m, v = sp.symbols("m v", positive=True)  # given x: s_j = m(x) + e_j, E[e_j]=0, E[e_j²]=v (scalar p = 1 view)
@@ -254,15 +564,24 @@ def cnce_any_k() -> Derivation:
     printed_47_49 = K * Ess + 2 * (K**2 - K) * Ess2
     # eqs. 51-54 print E_x[E_y[∇F P0]] (a vector, the mean of s), which is 0 at θ*, instead of E_x[m mᵀ]
     C1, C2, C3 = _matrix("C1"), _matrix("C2"), _matrix("C3")
-    H = 2 * C1
-    V = 4 / (N * K) * (C2 + (K - 1) * C3)  # from eqs. 41, 45–46 with the cross term E_x[m mᵀ]
-    closed = (C1.inv() * C2 * C1.inv() / K + (1 - 1 / K) * C1.inv() * C3 * C1.inv()) / N
+    C1c, C2c, C3c = _C(1), _C(2), _C(3)  # the same matrices as constants defined by eqs. 5–6 and the corrected C3
+    V, W = _covariance_of_gradient(X1, Y1), _cross_covariance((X1, Y1), (X1, Y12))
+    closed = _with_constants((C1.inv() * C2 * C1.inv() / K + (1 - 1 / K) * C1.inv() * C3 * C1.inv()) / N,
+                             (C1, C1c), (C2, C2c), (C3, C3c))
     Kq = sp.Symbol("K", positive=True)
     I_F = sp.Symbol("I_F", positive=True)
     half_inverse = sp.Pow(I_F / 2, -1, evaluate=False)
-    placeholders = _entries(C1) + _entries(C2) + _entries(C3)
     steps = (
-        Step(correct, second_moment, "eqs. 45–47: K diagonal terms + (K²−K) ordered off-diagonal pairs j≠k",
+        # eqs. 25–39: gradient, Hessian, swap identities (i)–(ii), E[H] = 2C1 (the same for each noise point y_k)
+        *(step for step in theorem1().steps[:12] if step.label != "sym-iii"),
+        Step((K * V + (K**2 - K) * W) / (N * K**2), 4 / (N * K) * (_definitions(C2c) + (K - 1) * _definitions(C3c)),
+             "eqs. 40–50 corrected: Var J_K = (1/(N_d K²))[K Cov(∇ℓ(x,y)) + (K² − K) Cov(∇ℓ(x,y), ∇ℓ(x,y_2))] "
+             "(K diagonal terms, K² − K ordered pairs j ≠ k of noise points sharing x) = 4(C2 + (K − 1)C3)/(N_d K): "
+             "E∇ℓ = 0 (symmetry i), and the within-x cross term is 4E_x[m mᵀ] = 4C3, m(x) = E_{y|x}[σ(−F*)∇F] "
+             "(expectation algebra: y, y_2 | x conditionally i.i.d.)",
+             (WELL_SPECIFIED, CONDITIONALLY_IID, IID_PAIRS), label="VarJ_K", rests_on=("grad", "sym-i")),
+        Step(correct, second_moment, "eqs. 45–47 in the scalar view: K diagonal terms + (K²−K) ordered off-diagonal "
+             "pairs j≠k, with the conditional mean m(x) and variance v(x) of one summand as symbols",
              (CONDITIONALLY_IID,), label="moment", rests_on=(DEFINITION,), placeholders=(m, v)),
         Step(printed_47_49, second_moment,
              "eqs. 47–49 as printed count the off-diagonal term twice (eqs. 48 and 49 are the same term)", relation="≠",
@@ -271,11 +590,10 @@ def cnce_any_k() -> Derivation:
              "eqs. 51–54 as printed: E_x[E_y[∇F P0]] = E[s] = 0 at θ* (symmetry i), so the printed cross terms "
              "vanish; the correct cross term is E_x[m(x) m(x)ᵀ] ≥ 0 (here m²)", relation="≠",
              erratum="appendix B.2, eqs. 51–54", label="eq51-54", rests_on=("moment",), placeholders=(m,)),
-        Step(_shown_product(("inv", H), V, ("inv", H)), closed,
-             "Σ_K = E[H]⁻¹ Var[J] E[H]⁻¹ with E[H] = 2C1 (any K) and Var J = 4(C2 + (K−1)C3)/(N_d K) (the count "
-             "above, E[s sᵀ] = C2, E_x[m mᵀ] = C3): C1, C2, C3 typed in as symbols",
-             (REGULARITY, CONDITIONALLY_IID, M_ESTIMATION), label="sigma_K", rests_on=("moment",),
-             placeholders=placeholders),
+        Step(_shown_product(("inv", 2 * C1c), 4 / (N * K) * (C2c + (K - 1) * C3c), ("inv", 2 * C1c)), closed,
+             "Σ_K = E[H]⁻¹ Var[J_K] E[H]⁻¹ with E[H] = 2C1 (any K: each noise point's term has the law of K = 1's) "
+             "and Var J_K = 4(C2 + (K−1)C3)/(N_d K), C1, C2, C3 the expectations derived above",
+             (REGULARITY, CONDITIONALLY_IID, M_ESTIMATION), label="sigma_K", rests_on=("EH", "VarJ_K")),
         Step(sp.Matrix([sp.Subs(1 / K, K, 1), sp.Subs(1 - 1 / K, K, 1)]), sp.Matrix([1, 0]),
              "K = 1: the weights (1/K, 1 − 1/K) of C1⁻¹C2C1⁻¹ and C1⁻¹C3C1⁻¹ are (1, 0) — Theorem 1",
              label="K=1", rests_on=("sigma_K",)),

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from ebmcheck.theory import asymptotics, cnce, models
 from ebmcheck.theory import noise as nz
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 PRECISION = models.gaussian_precision()
 GAUSS1 = models.gaussian(1)
@@ -321,16 +320,51 @@ def test_derivation_has_no_vacuous_step_and_every_step_says_what_it_rests_on(cla
     assert all(step.rests_on and step.label for step in derivation.steps)
 
 
-@pytest.mark.parametrize("claim_id, gap", [
-    ("cnce-loss-symmetry", "P_12"),  # the merge on a two-point support
-    ("fisher-information-unnormalized", "f1(theta)"),  # eqs. 16–20 on a three-point support
-    ("cnce-asymptotic-covariance", "C1_11"),  # C1, C2 typed in
-    ("cnce-asymptotic-covariance-any-k", "C3_11"),  # C1, C2, C3 typed in
+@pytest.mark.parametrize("claim_id, derived", [
+    ("cnce-loss-symmetry", {"merge"}),  # eq. 12 by the swap identity
+    ("fisher-information-unnormalized", {"dlogZ", "eq14"}),  # eqs. 14–20 for any f
+    ("cnce-asymptotic-covariance", {"sym-i", "sym-ii", "EH", "VarJ-count", "VarJ", "sandwich"}),
+    ("cnce-asymptotic-covariance-any-k", {"sym-i", "EH", "VarJ_K", "sigma_K"}),
 ])
-def test_general_model_results_show_their_placeholders(claim_id, gap):
-    """The results proved for a general model on placeholders say so: the gap is on the chain, not hidden."""
-    depth = _derivations()[claim_id]().depth()
-    assert gap in depth.placeholders and not depth.derives
+def test_general_model_results_derive_with_the_expectation_algebra(claim_id, derived):
+    """The four results proved for a general model (any f, p_d, p_n) derive from the definitions with no placeholder:
+    the swap identities, E[H] = 2C1, Var J = 4C2/N_d (any K: the C3 term) and eqs. 12, 14 are identities of the
+    expectation algebra, C1, C2, C3 are expectations; what is assumed is named (the sandwich among them)."""
+    derivation = _derivations()[claim_id]()
+    depth = derivation.depth()
+    assert depth.derives and depth.placeholders == ()
+    on_chain = {derivation.steps[i - 1].label for i in depth.chain}
+    assert derived <= on_chain
+    if claim_id.startswith("cnce-asymptotic"):
+        assert "m-estimation-sandwich" in depth.assumptions
+
+
+def test_the_errata_and_illustrations_keep_their_placeholders_off_the_chain():
+    """Eq. 63, eqs. 4/22 (Theorem 1) and eqs. 47–54 (any K) stay errata on symbolic stand-ins, not on the result's chain."""
+    for claim_id, errata in (("cnce-asymptotic-covariance", {"eq63", "eq4"}),
+                             ("cnce-asymptotic-covariance-any-k", {"eq47-49", "eq51-54"})):
+        derivation = _derivations()[claim_id]()
+        steps = {step.label: step for step in derivation.steps}
+        on_chain = {derivation.steps[i - 1].label for i in derivation.depth().chain}
+        assert all(steps[label].erratum and steps[label].placeholders for label in errata) and not errata & on_chain
+
+
+def test_the_algebra_steps_refuse_their_wrong_variants():
+    """The swap identities are not accepted when the symmetry they use is broken: σ(F*) instead of σ(−F*) in (i),
+    the class-0 term without eq. 21 (−log σ(F) on both classes), C3 for C2."""
+    import sympy as sp
+    from ebmcheck.derivations import cnce as d
+    from ebmcheck.derivations.steps import Step
+
+    grad_F = d._grad_F(d.X1, d.Y1)
+    F0 = d.Named(d._F(d.X0, d.Y0), "F(#0,#1)", (d.X0, d.Y0))
+    wrong = (
+        (d.E1(grad_F[0] * d._posterior(d.X1, d.Y1, 1)), 0),
+        (d.PairExpectation(-sp.log(d.Sigmoid(F0)), (d.X0, d.Y0), "p_0"), d.E1(-sp.log(d.Sigmoid(d._F(d.X1, d.Y1))))),
+        (d._C(3)[0, 0].definition, d._C(2)[0, 0].definition),
+    )
+    for lhs, rhs in wrong:
+        assert not Step(lhs, rhs, "wrong").check().ok
 
 
 def test_oracle_2crlb_derives_from_the_gaussian_definition_with_no_placeholder():
@@ -353,7 +387,6 @@ def test_oracle_2crlb_derives_from_the_gaussian_definition_with_no_placeholder()
 def test_gaussian_closed_forms_match_quadrature(theta_value, K):
     """The derived closed forms I_F = 1/(2θ*²) and N_dΣ_K = (1 + 1/K) I_F⁻¹ equal the quadrature calculators'."""
     import sympy as sp
-
     from ebmcheck.derivations import cnce as derivation
 
     steps = {step.label: step for step in derivation.gaussian_oracle_steps()}
