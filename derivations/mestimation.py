@@ -95,6 +95,28 @@ def substitution(h: sp.Matrix, v: sp.Matrix) -> dict[sp.Symbol, sp.Expr]:
             for name, m in (("H", h), ("V", v)) for i in range(2) for j in range(i, 2)}
 
 
+class _Inverse(sp.Inverse):
+    """M⁻¹ of an explicit 2×2 matrix, printed as M⁻¹ and evaluated as adj(M)/det(M): SymPy's Inverse
+    computes every entry with ``inv()`` and ``simplify`` (about 0.3 s each), too slow for a step check."""
+
+    def _explicit(self):
+        matrix = sp.Matrix(self.arg)
+        return sp.ImmutableMatrix(matrix.adjugate() / matrix.det())
+
+    def _entry(self, i, j, **kwargs):
+        return self._explicit()[i, j]
+
+    def doit(self, **hints):
+        return self._explicit()
+
+
+def shown_inverse(matrix, sign: int = 1) -> sp.MatrixExpr:
+    """±matrix⁻¹ kept unevaluated (SymPy would write out the entries of −Inverse(M)), fast to check: an
+    embedding derivation shows its own (2C1)⁻¹ with it."""
+    inverse = _Inverse(sp.ImmutableMatrix(matrix))
+    return inverse if sign > 0 else sp.MatMul(sp.S.NegativeOne, inverse, evaluate=False)
+
+
 def _shown(*factors) -> sp.MatMul:
     """A matrix product kept unevaluated (the page shows the factors; the check multiplies out)."""
     return sp.MatMul(*factors, evaluate=False)
@@ -164,7 +186,7 @@ def _steps() -> tuple[Step, ...]:
              "chain rule, g_i := ∂_i J_N (so ∂_j g_i = ∂_j∂_i J_N): φ'(t) = d/dt ∇J_N(θ* + tΔ) = ∇²J_N(θ* + tΔ) Δ; with the ftc step, "
              "∇J_N(θ̂) − ∇J_N(θ*) = H̄_N Δ, H̄_N := ∫₀¹ ∇²J_N(θ* + tΔ) dt (symmetric)",
              (SMOOTH,), label="chain", rests_on=(DEFINITION,)),
-        Step(_shown(-sp.Inverse(sp.ImmutableMatrix(Hbar)), root_n * (sp.zeros(2, 1) - sp.ImmutableMatrix(Hbar * delta))),
+        Step(_shown(shown_inverse(Hbar, -1), root_n * (sp.zeros(2, 1) - sp.ImmutableMatrix(Hbar * delta))),
              root_n * delta,
              "first-order condition ∇J_N(θ̂) = 0 of the definition of θ̂ in ftc + chain: ∇J_N(θ*) = 0 − H̄_N Δ, so "
              "√N(θ̂ − θ*) = −H̄_N⁻¹ √N ∇J_N(θ*) =: −H̄_N⁻¹ G",
@@ -185,9 +207,9 @@ def _steps() -> tuple[Step, ...]:
         Step(sp.Matrix(2, 2, lambda i, j: (N * V[i, j] + (N**2 - N) * E(centred(x1, i) * centred(x2, j))) / N), V,
              "Var[√N ∇J_N(θ*)]_ij = (1/N) Σ_k Σ_l Cov(∂_iℓ(x_k), ∂_jℓ(x_l)): N diagonal terms V_ij and N² − N pairs "
              "k ≠ l of distinct samples, each 0 (iid-cov), so = V_ij", (IID,), label="var-grad", rests_on=("iid-cov", "V")),
-        Step(_shown(sp.ImmutableMatrix(Hbar), sp.MatAdd(_shown(-sp.Inverse(sp.ImmutableMatrix(Hbar)), sp.ImmutableMatrix(G)),
-                                                         _shown(sp.Inverse(sp.ImmutableMatrix(H)), sp.ImmutableMatrix(G)))),
-             _shown(sp.ImmutableMatrix(Hbar - H), sp.Inverse(sp.ImmutableMatrix(H)), sp.ImmutableMatrix(G)),
+        Step(_shown(sp.ImmutableMatrix(Hbar), sp.MatAdd(_shown(shown_inverse(Hbar, -1), sp.ImmutableMatrix(G)),
+                                                         _shown(shown_inverse(H), sp.ImmutableMatrix(G)))),
+             _shown(sp.ImmutableMatrix(Hbar - H), shown_inverse(H), sp.ImmutableMatrix(G)),
              "H̄_N(√N(θ̂ − θ*) − (−H⁻¹G)) = (H̄_N − H)H⁻¹G (solve: √N(θ̂ − θ*) = −H̄_N⁻¹G), so √N(θ̂ − θ*) + H⁻¹G = H̄_N⁻¹(H̄_N − H)H⁻¹G → 0 in probability: H̄_N − H → 0 (H step) and G = √N ∇J_N(θ*) "
              "is bounded in probability (G → Z ~ N(0, V), V from var-grad); so √N(θ̂ − θ*) → −H⁻¹Z",
              (INVERTIBLE, CLT, SLUTSKY), label="slutsky", rests_on=("solve", "H", "var-grad")),
@@ -195,8 +217,8 @@ def _steps() -> tuple[Step, ...]:
              "Cov(AZ) = A Cov(Z) Aᵀ for any random vector Z and 2×2 matrix A: bilinearity of the covariance, derived "
              "entry by entry in the expectation algebra (Z with a generic joint density)",
              label="cov-linear", rests_on=(DEFINITION,)),
-        Step(_shown(-sp.Inverse(sp.ImmutableMatrix(H)), sp.ImmutableMatrix(V), (-sp.Inverse(sp.ImmutableMatrix(H))).T),
-             _shown(sp.Inverse(sp.ImmutableMatrix(H)), sp.ImmutableMatrix(V), sp.Inverse(sp.ImmutableMatrix(H))),
+        Step(_shown(shown_inverse(H, -1), sp.ImmutableMatrix(V), sp.Transpose(shown_inverse(H, -1))),
+             _shown(shown_inverse(H), sp.ImmutableMatrix(V), shown_inverse(H)),
              "√N(θ̂ − θ*) → −H⁻¹Z (slutsky), Z ~ N(0, V): a linear map of a normal vector is normal with covariance "
              "A V Aᵀ (cov-linear, A = −H⁻¹), and H symmetric: √N(θ̂ − θ*) → N(0, H⁻¹VH⁻¹)",
              (CLT, SLUTSKY), label="sandwich", rests_on=("slutsky", "cov-linear", "var-grad", "H")),
