@@ -15,7 +15,9 @@ derivation substitutes its own matrices (e.g. :math:`H = 2C_1`, :math:`V = 4C_2`
 The chain (labels of :func:`sandwich_steps`, unprefixed):
 
 1. ``ftc``, ``chain`` — Taylor with integral remainder along the segment :math:`\theta^* + t\Delta`,
-   :math:`\Delta = \hat\theta - \theta^*`: :math:`\nabla J_N(\hat\theta) - \nabla J_N(\theta^*) = \bar H_N\Delta`,
+   :math:`\Delta = \hat\theta - \theta^*`, with :math:`\phi_i(t) := g_i(\theta^*+t\Delta)`, :math:`g_i := \partial_i J_N`
+   (generic functions; the link between them is stated, not computed):
+   :math:`\nabla J_N(\hat\theta) - \nabla J_N(\theta^*) = \bar H_N\Delta`,
    :math:`\bar H_N = \int_0^1\nabla^2 J_N(\theta^*+t\Delta)\,dt` (the exact vector form of the mean-value step:
    one intermediate :math:`\bar\theta` for all components does not exist in general);
 2. ``solve`` — the first-order condition :math:`\nabla J_N(\hat\theta) = 0` of the definition of
