@@ -12,13 +12,19 @@ from tqdm import tqdm
 
 from ebmcheck.checks.anatomy import CONFIRMATION, Claim, ClaimResult, Context, needs_confirmation
 from ebmcheck.checks.config import RunConfig, resolve_config
-from ebmcheck.derivations.steps import StepResult
+from ebmcheck.derivations.steps import Derivation, StepResult
+
+
+@functools.lru_cache(maxsize=None)
+def derivation_of(claim: Claim) -> Derivation:
+    """The claim's derivation, built once per process (building runs SymPy too)."""
+    return claim.derivation()
 
 
 @functools.lru_cache(maxsize=None)
 def checked_derivation(claim: Claim) -> tuple[StepResult, ...]:
     """The derivation's step results; SymPy work is done once per process and claim."""
-    return tuple(claim.derivation().check())
+    return tuple(derivation_of(claim).check())
 
 
 def run_claim(claim: Claim, config: RunConfig | None = None, **settings) -> ClaimResult:
@@ -43,7 +49,7 @@ def run_claim(claim: Claim, config: RunConfig | None = None, **settings) -> Clai
         fresh = Context(claim.id, config, stream=CONFIRMATION)
         confirmation = claim.checks(fresh)  # its figures are not shown
     return ClaimResult(claim, steps, checks, context.figures, time.perf_counter() - start, confirmation,
-                       claim.derivation().depth())
+                       derivation_of(claim).depth())
 
 
 def run_claims(

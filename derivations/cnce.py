@@ -20,9 +20,10 @@ eq. 12, Lemma 3's eq. 14, the swap identities (i)–(iii), :math:`\mathbb{E}[\ma
 the expectations that define them (:class:`Constant`). The swap inside one integral against :math:`p_1` needs one
 change-of-variables rule the algebra lacks (its rule 6 renames only variables of the same law); it is added here,
 locally, by :class:`PairExpectation`. Named assumptions: ``regularity`` (differentiation under the integral),
-``iid-pairs`` and ``noise-conditionally-iid`` (the count of the N_d² and K² terms of a variance of a sum), and
-the sandwich :math:`\mathbb{E}[\mathbf H]^{-1}\operatorname{Var}\mathbf J\,\mathbb{E}[\mathbf H]^{-1}`
-(``m-estimation-sandwich``). Still on placeholders, off those chains: the errata of eq. 63, eqs. 4/22 and
+``iid-pairs`` and ``noise-conditionally-iid`` (the count of the N_d² and K² terms of a variance of a sum); the sandwich
+:math:`\mathbb{E}[\mathbf H]^{-1}\operatorname{Var}\mathbf J\,\mathbb{E}[\mathbf H]^{-1}` is derived once in
+:mod:`~ebmcheck.derivations.mestimation` and included (labels prefixed :data:`SANDWICH`), with its own named
+assumptions (LLN, CLT, consistency, Slutsky, ...). Still on placeholders, off those chains: the errata of eq. 63, eqs. 4/22 and
 eqs. 47–54 (symbolic stand-ins), the oracle corollary's general-model algebra (:math:`M, I_F` as symbols,
 :math:`\mathbb{E}[(g(x)-g(y))^2] = 2\operatorname{Var} g`, :math:`C_3 = I_F/4` on a three-point distribution).
 Derived from a model's definition with no placeholder: Corollary 2 (and its any-K form) for the Gaussian with
@@ -43,6 +44,7 @@ from ebmcheck.derivations.expectation import (
     Var,
     normalize,
 )
+from ebmcheck.derivations.mestimation import sandwich_steps
 from ebmcheck.derivations.steps import DEFINITION, Assumption, Derivation, Step
 from ebmcheck.theory import models
 from ebmcheck.theory.symbolic import compile_expression
@@ -65,12 +67,8 @@ CONDITIONALLY_IID = Assumption(
     "noise-conditionally-iid", r"y_{i1},\dots,y_{iK} \overset{iid}{\sim} p_n(\cdot|x_i)",
     "the K noise points of one data point are independent given it (but share x_i)",
 )
-M_ESTIMATION = Assumption(
-    "m-estimation-sandwich",
-    r"\sqrt{N_d}(\hat\theta - \theta^*) \to \mathcal N\big(0,\ \mathbb{E}[\mathbf H]^{-1}\, N_d \operatorname{Var}\mathbf J\, \mathbb{E}[\mathbf H]^{-1}\big)",
-    "the M-estimator sandwich (first-order expansion of the empirical gradient at θ̂, CLT and LLN), taken as known here, "
-    "not derived",
-)
+SANDWICH = "m-"
+"""Label prefix of the M-estimator sandwich's steps (derivations.mestimation) where a CNCE derivation includes them."""
 
 
 def sigma(u):
@@ -484,8 +482,8 @@ def theorem1() -> Derivation:
     Derived for a generic :math:`F(\theta)` (p = 2): the gradient and Hessian of :math:`-2\log\sigma(F)`; for any
     :math:`f`, :math:`p_d`, :math:`p_n` with the expectation algebra: the swap identities (:func:`_symmetry_steps`),
     :math:`\mathbb{E}[\mathbf H] = 2C_1` and :math:`N_d\operatorname{Var}\mathbf J = 4C_2` with :math:`C_1, C_2` the
-    expectations of eqs. 5–6 (the N_d-term count under the named assumption ``iid-pairs``). The sandwich is the
-    named assumption ``m-estimation-sandwich``."""
+    expectations of eqs. 5–6 (the N_d-term count under the named assumption ``iid-pairs``). The sandwich is derived
+    in :mod:`~ebmcheck.derivations.mestimation` and included."""
     t1, t2, N = sp.symbols("theta1 theta2", real=True) + (sp.Symbol("N_d", positive=True),)
     F = sp.Function("F", real=True)(t1, t2)
     loss = -2 * sp.log(sigma(F))
@@ -518,11 +516,13 @@ def theorem1() -> Derivation:
              "eqs. 42–44, 50 (K = 1): Var J = (1/N_d)(E[∇ℓ∇ℓᵀ] − E∇ℓ E∇ℓᵀ) = (4/N_d)C2, ∇ℓ = −2σ(−F*)∇F at θ*, "
              "E∇ℓ = 0 (symmetry i), C2 the expectation of eq. 6 (expectation algebra)",
              (WELL_SPECIFIED,), label="VarJ", rests_on=("VarJ-count", "sym-i")),
+        *sandwich_steps(SANDWICH),
         Step(_shown_product(("inv", 2 * C1c), 4 / N * C2c, ("inv", 2 * C1c)),
              _with_constants(C1.inv() * C2 * C1.inv() / N, (C1, C1c), (C2, C2c)),
-             "eqs. 60–62, 64: Σ = E[H]⁻¹ Var J E[H]⁻¹ = (2C1)⁻¹ (4/N_d) C2 (2C1)⁻¹ = C1⁻¹C2C1⁻¹/N_d, with "
-             "E[H] = 2C1 and Var J = 4C2/N_d derived above (C1, C2 the expectations of eqs. 5–6)",
-             (REGULARITY, M_ESTIMATION), label="sandwich", rests_on=("EH", "VarJ")),
+             "eqs. 60–62, 64: Σ = E[H]⁻¹ Var J E[H]⁻¹ (the M-estimator sandwich derived above, with H = E[H], "
+             "V = N_d Var J) = (2C1)⁻¹ (4/N_d) C2 (2C1)⁻¹ = C1⁻¹C2C1⁻¹/N_d, with E[H] = 2C1 and Var J = 4C2/N_d "
+             "derived above (C1, C2 the expectations of eqs. 5–6)",
+             (REGULARITY,), label="sandwich", rests_on=(f"{SANDWICH}sandwich", "EH", "VarJ")),
         Step((half * C1.inv()) * (4 / N * C2) * (half * C1), C1.inv() * C2 * C1.inv() / N,
              "eq. 63 as printed (last factor ½C1 instead of ½C1⁻¹) is not eq. 62 — a typo; eq. 64 is right",
              relation="≠", erratum="appendix B.2, eq. 63",
@@ -551,7 +551,7 @@ def cnce_any_k() -> Derivation:
     :math:`N_dK^2\operatorname{Var}\mathbf J_K = K\operatorname{Cov}(\nabla\ell) + (K^2-K)\operatorname{Cov}(\nabla\ell(x,y),
     \nabla\ell(x,y_2)) = 4KC_2 + 4(K^2-K)C_3`, :math:`C_3 = \mathbb{E}_x[m m^\top]`, :math:`m(x) = \mathbb{E}_{y|x}[\sigma(-F^*)\nabla F]`;
     the count of K diagonal and K² − K off-diagonal terms is ``noise-conditionally-iid``, the N_d data points
-    ``iid-pairs``, the sandwich ``m-estimation-sandwich``. The scalar (p = 1) count with the conditional mean
+    ``iid-pairs``; the sandwich is included from :mod:`~ebmcheck.derivations.mestimation`. The scalar (p = 1) count with the conditional mean
     :math:`m(x)` and variance :math:`v(x)` as placeholders stays on the page for the errata of eqs. 47–54 (off the
     result's chain). The oracle's :math:`(1 + 1/K)I_F^{-1}` is derived from the Gaussian model's definition in
     :func:`corollary2`."""
@@ -590,10 +590,11 @@ def cnce_any_k() -> Derivation:
              "eqs. 51–54 as printed: E_x[E_y[∇F P0]] = E[s] = 0 at θ* (symmetry i), so the printed cross terms "
              "vanish; the correct cross term is E_x[m(x) m(x)ᵀ] ≥ 0 (here m²)", relation="≠",
              erratum="appendix B.2, eqs. 51–54", label="eq51-54", rests_on=("moment",), placeholders=(m,)),
+        *sandwich_steps(SANDWICH),
         Step(_shown_product(("inv", 2 * C1c), 4 / (N * K) * (C2c + (K - 1) * C3c), ("inv", 2 * C1c)), closed,
              "Σ_K = E[H]⁻¹ Var[J_K] E[H]⁻¹ with E[H] = 2C1 (any K: each noise point's term has the law of K = 1's) "
              "and Var J_K = 4(C2 + (K−1)C3)/(N_d K), C1, C2, C3 the expectations derived above",
-             (REGULARITY, CONDITIONALLY_IID, M_ESTIMATION), label="sigma_K", rests_on=("EH", "VarJ_K")),
+             (REGULARITY, CONDITIONALLY_IID), label="sigma_K", rests_on=(f"{SANDWICH}sandwich", "EH", "VarJ_K")),
         Step(sp.Matrix([sp.Subs(1 / K, K, 1), sp.Subs(1 - 1 / K, K, 1)]), sp.Matrix([1, 0]),
              "K = 1: the weights (1/K, 1 − 1/K) of C1⁻¹C2C1⁻¹ and C1⁻¹C3C1⁻¹ are (1, 0) — Theorem 1",
              label="K=1", rests_on=("sigma_K",)),
@@ -653,8 +654,9 @@ def corollary2() -> Derivation:
              label="eq66", rests_on=("eq65",), placeholders=_entries(M)),
         Step(4 / N * quarter * M, M / N, "eqs. 67–68: Var J = (4/N_d)C2 = (4/N_d)·¼M = M/N_d",
              label="eq67-68", rests_on=("eq65",), placeholders=_entries(M)),
-        Step(_shown_product(("inv", half * M), M / N, ("inv", half * M)), 4 / N * M.inv(), "eq. 69: Σ = 4M⁻¹/N_d", (M_ESTIMATION,),
-             label="eq69", rests_on=("eq66", "eq67-68"), placeholders=_entries(M)),
+        *sandwich_steps(SANDWICH),
+        Step(_shown_product(("inv", half * M), M / N, ("inv", half * M)), 4 / N * M.inv(), "eq. 69: Σ = 4M⁻¹/N_d (the sandwich derived above)",
+             label="eq69", rests_on=(f"{SANDWICH}sandwich", "eq66", "eq67-68"), placeholders=_entries(M)),
         Step(M_disc, 2 * var_g, "eqs. 70–74: E_{x,y~p_d}[(g(x)−g(y))²] = 2 Var g = 2 I_F (Lemma 3), shown on a "
              "three-point p_d (weights w, score values g: placeholders for any p_d)",
              label="eq70-74", rests_on=(DEFINITION,), placeholders=discrete),
@@ -682,8 +684,8 @@ def gaussian_oracle_steps() -> tuple[Step, ...]:
     :math:`I_F = 1/(2\theta^{*2})`, :math:`C_1 = C_2 = I_F/2`, :math:`C_3 = I_F/4`,
     :math:`\mathbb{E}[\partial_\theta^2\ell] = 2C_1`, :math:`\operatorname{Var}\partial_\theta\ell = 4C_2`,
     :math:`\mathbb{E}_x[(\mathbb{E}_y\partial_\theta\ell)^2] = 4C_3`, hence
-    :math:`N_d\Sigma = 2I_F^{-1}` (K = 1) and :math:`(1 + 1/K)I_F^{-1}` (any K). The sandwich itself is the
-    named assumption ``m-estimation-sandwich``; the split of :math:`\operatorname{Var}\mathbf J_K` into K
+    :math:`N_d\Sigma = 2I_F^{-1}` (K = 1) and :math:`(1 + 1/K)I_F^{-1}` (any K). The sandwich is included from
+    :mod:`~ebmcheck.derivations.mestimation`; the split of :math:`\operatorname{Var}\mathbf J_K` into K
     diagonal and K² − K off-diagonal terms is ``noise-conditionally-iid``."""
     model = models.gaussian_precision()
     (x,), (theta,) = model.x, model.theta
@@ -751,11 +753,11 @@ def gaussian_oracle_steps() -> tuple[Step, ...]:
              "(SymPy integrals)", (WELL_SPECIFIED,), label="G-cross", rests_on=(DEFINITION,)),
         Step(product(inverse(H_v), product(4, C2_v), inverse(H_v)), product(2, inverse(I_F)),
              "eqs. 69–75 for the Gaussian: N_dΣ = E[H]⁻¹ N_dVar J E[H]⁻¹ = (2C1)⁻¹ 4C2 (2C1)⁻¹ = 2 I_F⁻¹ "
-             "(twice the CRLB, K = 1)", (M_ESTIMATION,),
-             label="G-2CRLB", rests_on=("G-I_F", "G-C1", "G-C2", "G-H", "G-V")),
+             "(twice the CRLB, K = 1; the sandwich derived above)",
+             label="G-2CRLB", rests_on=(f"{SANDWICH}sandwich", "G-I_F", "G-C1", "G-C2", "G-H", "G-V")),
         Step(product(inverse(H_v), sp.Add(product(1 / K, 4, C2_v), product(1 - 1 / K, 4, C3_v), evaluate=False), inverse(H_v)),
              product(1 + 1 / K, inverse(I_F)),
              "any K: N_dVar J_K = (1/K)Var ∂_θℓ + (1 − 1/K)E_x[(E_y ∂_θℓ)²] (K diagonal, K² − K off-diagonal "
-             "terms) = 4(C2/K + (1 − 1/K)C3), so N_dΣ_K = (1 + 1/K) I_F⁻¹", (M_ESTIMATION, CONDITIONALLY_IID),
-             label="G-any-K", rests_on=("G-I_F", "G-C1", "G-C2", "G-C3", "G-H", "G-V", "G-cross")),
+             "terms) = 4(C2/K + (1 − 1/K)C3), so N_dΣ_K = (1 + 1/K) I_F⁻¹", (CONDITIONALLY_IID,),
+             label="G-any-K", rests_on=(f"{SANDWICH}sandwich", "G-I_F", "G-C1", "G-C2", "G-C3", "G-H", "G-V", "G-cross")),
     )

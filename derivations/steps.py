@@ -206,7 +206,7 @@ class Derivation:
         return tuple(seen.values())
 
     def check(self, seed: int = 0) -> list[StepResult]:
-        return [step.check(seed + index) for index, step in enumerate(self.steps)]
+        return [_check_once(step, seed + index) for index, step in enumerate(self.steps)]
 
     def depth(self) -> Depth:
         """The chain from the definitions to the result (see the module docstring, "Depth")."""
@@ -261,6 +261,25 @@ class Depth:
         return {"chain": list(self.chain), "from_definition": self.from_definition, "annotated": self.annotated,
                 "assumptions": list(self.assumptions), "placeholders": list(self.placeholders),
                 "vacuous_steps": list(self.vacuous), "derives": self.derives}
+
+
+_PROVED: dict[tuple[str, str, str], str] = {}
+"""Steps proved symbolically in this process, by content: a proof does not depend on the seed (only
+numeric spot checks do), so a step shared by several derivations — the M-estimator sandwich, Theorem 1's
+steps inside the any-K derivation — is proved once."""
+
+
+def _check_once(step: Step, seed: int) -> StepResult:
+    try:
+        key = (sp.srepr(step.lhs), sp.srepr(step.rhs), step.relation)
+    except Exception:  # noqa: BLE001 - an expression SymPy cannot srepr is simply not cached
+        return step.check(seed)
+    if key in _PROVED:
+        return StepResult(step, "symbolic", _PROVED[key])
+    result = step.check(seed)
+    if result.status == "symbolic":
+        _PROVED[key] = result.detail
+    return result
 
 
 def _difference(lhs, rhs):

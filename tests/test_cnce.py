@@ -329,14 +329,14 @@ def test_derivation_has_no_vacuous_step_and_every_step_says_what_it_rests_on(cla
 def test_general_model_results_derive_with_the_expectation_algebra(claim_id, derived):
     """The four results proved for a general model (any f, p_d, p_n) derive from the definitions with no placeholder:
     the swap identities, E[H] = 2C1, Var J = 4C2/N_d (any K: the C3 term) and eqs. 12, 14 are identities of the
-    expectation algebra, C1, C2, C3 are expectations; what is assumed is named (the sandwich among them)."""
+    expectation algebra, C1, C2, C3 are expectations; what is assumed is named (the sandwich's LLN, CLT and Slutsky among them)."""
     derivation = _derivations()[claim_id]()
     depth = derivation.depth()
     assert depth.derives and depth.placeholders == ()
     on_chain = {derivation.steps[i - 1].label for i in depth.chain}
     assert derived <= on_chain
-    if claim_id.startswith("cnce-asymptotic"):
-        assert "m-estimation-sandwich" in depth.assumptions
+    if claim_id.startswith("cnce-asymptotic"):  # the sandwich is derived (derivations.mestimation) and on the chain
+        assert {"clt", "lln", "slutsky"} <= set(depth.assumptions) and "m-sandwich" in on_chain
 
 
 def test_the_errata_and_illustrations_keep_their_placeholders_off_the_chain():
@@ -374,7 +374,7 @@ def test_oracle_2crlb_derives_from_the_gaussian_definition_with_no_placeholder()
     derivation = _derivations()["cnce-oracle-2crlb"]()
     depth = derivation.depth()
     assert depth.derives and depth.placeholders == ()
-    assert "m-estimation-sandwich" in depth.assumptions  # the sandwich is assumed, and says so
+    assert {"clt", "lln", "slutsky"} <= set(depth.assumptions)  # the sandwich derived, its assumptions named
     labels = [step.label for step in derivation.steps]
     on_chain = {derivation.steps[i - 1].label for i in depth.chain}
     assert {"G-I_F", "G-C1", "G-C2", "G-H", "G-V", "G-2CRLB"} <= on_chain

@@ -22,11 +22,7 @@ x = sp.Symbol("x", real=True)
 c = sp.Symbol("c", positive=True)
 HEADLINE = ("hyvarinen-identity", "ula-stationary-covariance", "toy-nce-fixed-point", "cnce-asymptotic-covariance",
             "cnce-oracle-2crlb")
-STILL_OPEN: dict[str, str] = {  # headline claim id -> the gap that keeps its result from deriving
-    "cnce-asymptotic-covariance": "the swap identities are shown on scalar placeholders (a, b, Δ) and E[H] = 2C1, "
-    "Var J = 4C2/N_d on symbolic C matrices; deriving them needs derivations.expectation applied to the CNCE "
-    "loss and the M-estimator sandwich derived once (issue 15, items 2-3)",
-}
+STILL_OPEN: dict[str, str] = {}  # headline claim id -> the gap that keeps its result from deriving
 
 
 def _ids(claim):

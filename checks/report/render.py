@@ -20,6 +20,7 @@ import jinja2
 
 from ebmcheck.checks.anatomy import ALPHA, NEAR_CONTROL, NUMERICAL_SAFETY, ClaimResult, critical_z, evidence_of, power_z
 from ebmcheck.checks.config import RunConfig
+from ebmcheck.checks.runner import derivation_of
 from ebmcheck.checks.figures import save
 from ebmcheck.checks.report.mathtext import MathRenderer, markdown_prose, plain_text
 from ebmcheck.checks.report.parts import claim_parts
@@ -62,9 +63,8 @@ class ReportSummary:
     math_failures: list[tuple[str, str]]
 
 
-@functools.lru_cache(maxsize=None)
 def _derivation(claim):
-    return claim.derivation()
+    return derivation_of(claim)
 
 
 def _png_size(path: Path) -> tuple[int, int]:
