@@ -24,8 +24,8 @@ locally, by :class:`PairExpectation`. Named assumptions: ``regularity`` (differe
 :math:`\mathbb{E}[\mathbf H]^{-1}\operatorname{Var}\mathbf J\,\mathbb{E}[\mathbf H]^{-1}` is derived once in
 :mod:`~ebmcheck.derivations.mestimation` and included (labels prefixed :data:`SANDWICH`), with its own named
 assumptions (LLN, CLT, consistency, Slutsky, ...). Still on placeholders, off those chains: the errata of eq. 63, eqs. 4/22 and
-eqs. 47–54 (symbolic stand-ins), the oracle corollary's general-model algebra (:math:`M, I_F` as symbols,
-:math:`\mathbb{E}[(g(x)-g(y))^2] = 2\operatorname{Var} g`, :math:`C_3 = I_F/4` on a three-point distribution).
+eqs. 47–54 (symbolic stand-ins), the oracle corollary's general-model matrices :math:`M, I_F` (symbols; its
+:math:`\mathbb{E}[(g(x)-g(y))^2] = 2\operatorname{Var} g` and :math:`C_3 = I_F/4` are derived with the algebra).
 Derived from a model's definition with no placeholder: Corollary 2 (and its any-K form) for the Gaussian with
 unknown precision, every expectation a SymPy integral (:func:`gaussian_oracle_steps`).
 """
@@ -621,28 +621,23 @@ def corollary2() -> Derivation:
     r"""Oracle noise: :math:`\Sigma = 2 I_F^{-1}/N_d` (K = 1), eqs. 65–76; the printed noise :math:`p_d(x)`.
 
     The general-model algebra (eqs. 65–75) runs on placeholders: the matrices :math:`M`, :math:`I` are
-    symbols, and :math:`\mathbb{E}[(g(x)-g(y))^2] = 2\operatorname{Var} g` and :math:`C_3 = I_F/4` are shown
-    on a three-point distribution standing for any :math:`p_d`. The result — twice the CRLB, and
+    symbols; :math:`\mathbb{E}[(g(x)-g(x'))^2] = 2\operatorname{Var} g` and :math:`C_3 = I_F/4` are derived for any
+    :math:`p_d` with the expectation algebra (p = 1). The result — twice the CRLB, and
     :math:`(1 + 1/K)I_F^{-1}` for any K — is derived from the model's definition for the Gaussian family
     (:func:`gaussian_oracle_steps`)."""
     N = sp.Symbol("N_d", positive=True)
     M, I = _matrix("M"), _matrix("I")  # M = E[(g(x) − g(y))(g(x) − g(y))ᵀ]
     half, quarter = sp.Rational(1, 2), sp.UnevaluatedExpr(sp.Rational(1, 4))  # ¼ = σ(F*)σ(−F*) = σ(−F*)²
-    # discrete p_d on 3 atoms with generic weights and score values g (p = 1 view of eqs. 70–74)
-    w1, w2 = sp.symbols("w1 w2", positive=True)
-    w = [w1, w2, 1 - w1 - w2]
-    g = sp.symbols("g1:4", real=True)
-    M_disc = sum(w[i] * w[j] * (g[i] - g[j]) ** 2 for i in range(3) for j in range(3))
-    var_g = sum(w[i] * g[i] ** 2 for i in range(3)) - sum(w[i] * g[i] for i in range(3)) ** 2
-    mean_g = sum(w[i] * g[i] for i in range(3))
-    C3_disc = sum(w[i] * (half * (g[i] - mean_g)) ** 2 for i in range(3))  # m(x) = ½(g(x) − E g)
+    # eqs. 70–74 and C3 (p = 1 view) for ANY p_d, in the expectation algebra: x, x' ~ p_d i.i.d., g = ∂_θ log f
+    g = sp.Function("g", real=True)
+    xa, xb = RandomVariable("x", "p_d"), RandomVariable("x'", "p_d")
+    m_x = half * (g(xa) - expect(g(xb)))  # m(x) = E_y[σ(−F*)∂_θF] = ½(g(x) − E g) at the oracle
     x, y, L = sp.symbols("x y L", positive=True)
     p_d_x = sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)
     lpd_x, lpd_y, logZ = sp.symbols("lpd_x lpd_y logZ", real=True)
     # F* = log f(x) − log f(y) + log p_n(y|x) − log p_n(x|y) with log f = log p_d + log Z and p_n(y|x) = p_d(y)
     F_oracle = sp.Add(lpd_x + logZ, sp.Mul(-1, lpd_y + logZ, evaluate=False), lpd_y, -lpd_x, evaluate=False)
     u = sp.Symbol("u", real=True)
-    discrete = (w1, w2) + g
     steps = (
         Step(sp.Integral(p_d_x, (y, -L, L)), 1,
              "Corollary 2 as printed: p_n(y|x) = p_d(x) is not a density in y (∫ dy over [−L, L] = 2L p_d(x)); "
@@ -657,20 +652,21 @@ def corollary2() -> Derivation:
         *sandwich_steps(SANDWICH),
         Step(_shown_product(("inv", half * M), M / N, ("inv", half * M)), 4 / N * M.inv(), "eq. 69: Σ = 4M⁻¹/N_d (the sandwich derived above)",
              label="eq69", rests_on=(f"{SANDWICH}sandwich", "eq66", "eq67-68"), placeholders=_entries(M)),
-        Step(M_disc, 2 * var_g, "eqs. 70–74: E_{x,y~p_d}[(g(x)−g(y))²] = 2 Var g = 2 I_F (Lemma 3), shown on a "
-             "three-point p_d (weights w, score values g: placeholders for any p_d)",
-             label="eq70-74", rests_on=(DEFINITION,), placeholders=discrete),
+        Step(expect((g(xa) - g(xb)) ** 2), 2 * Var(g(xa)),
+             "eqs. 70–74: E_{x,x'~p_d}[(g(x)−g(x'))²] = 2 Var g = 2 I_F (Lemma 3) for independent x, x' and any p_d "
+             "(expectation algebra: linearity, independence)", label="eq70-74", rests_on=(DEFINITION,)),
         Step(4 / N * (2 * I).inv(), 2 / N * I.inv(), "eq. 75: Σ = 2 I_F⁻¹/N_d (K = 1), I = I_F a symbolic matrix",
              label="eq75", rests_on=("eq69", "eq70-74"), placeholders=_entries(I)),
-        Step(C3_disc, var_g / 4, "any K: m(x) = ½(g(x) − E g) ⇒ C3 = I_F/4, so Σ_K = (1 + 1/K) I_F⁻¹/N_d "
-             "(three-point p_d)", label="C3", rests_on=(DEFINITION,), placeholders=discrete),
+        Step(expect(m_x**2), Var(g(xa)) / 4, "any K: m(x) = ½(g(x) − E g) ⇒ C3 = E_x[m(x)²] = I_F/4 for any p_d, so "
+             "Σ_K = (1 + 1/K) I_F⁻¹/N_d (expectation algebra)", label="C3", rests_on=(DEFINITION,)),
         *gaussian_oracle_steps(),
     )
     return Derivation("Corollary 2: oracle noise reaches 2×CRLB at K = 1", steps, result="G-2CRLB",
-                      notes="Steps 1–8 are the proof for a general model, on placeholders (symbolic M and I_F, a "
-                      "three-point p_d). Steps 9–18 derive the result from the definition of the Gaussian with "
-                      "unknown precision (log f = −θx²/2): I_F, C1, C2, C3, E[H] and Var J as SymPy integrals; "
-                      "the result's chain is that family's.")
+                      notes="The steps before the G-steps are the proof for a general model: M and I_F are symbolic "
+                      "matrices (placeholders), while E[(g(x)−g(x'))²] = 2 Var g and C3 = I_F/4 are derived for any "
+                      "p_d with the expectation algebra. The G-steps derive the result from the definition of the "
+                      "Gaussian with unknown precision (log f = −θx²/2): I_F, C1, C2, C3, E[H] and Var J as SymPy "
+                      "integrals; the result's chain is that family's.")
 
 
 # ---- Corollary 2 in closed form: the Gaussian family from its definition -----------------------------
