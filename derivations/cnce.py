@@ -757,3 +757,130 @@ def gaussian_oracle_steps() -> tuple[Step, ...]:
              "terms) = 4(C2/K + (1 − 1/K)C3), so N_dΣ_K = (1 + 1/K) I_F⁻¹", (CONDITIONALLY_IID,),
              label="G-any-K", rests_on=(f"{SANDWICH}sandwich", "G-I_F", "G-C1", "G-C2", "G-C3", "G-H", "G-V", "G-cross")),
     )
+
+
+# ---- local Gaussian noise: the ε → 0 expansion ------------------------------------------------
+SERIES_EXCHANGE = Assumption(
+    "series-integral-exchange",
+    r"\int\!\!\int g(x,\xi;\varepsilon)\,p_d\,\phi = \sum_{k\le 5}\varepsilon^k\!\int\!\!\int g_k\,p_d\,\phi + O(\varepsilon^6)",
+    "the ε-Taylor series of the integrand may be integrated term by term (dominated convergence): the "
+    "Taylor remainder after ε⁵ is ε⁶ times a polynomial in (x, ξ) with bounded coefficients (the sigmoid and "
+    "all its derivatives are bounded), integrable against the Gaussian p_d(x)φ(ξ)",
+)
+
+
+def local_noise_expansion() -> Derivation:
+    r"""CNCE with local Gaussian noise :math:`p_n(y|x) = \mathcal N(y; x, \varepsilon^2)` for
+    ``models.gaussian_precision`` (:math:`\log f = -\theta x^2/2`, :math:`p_d = \mathcal N(0, 1/\theta^*)`), K = 1,
+    as :math:`\varepsilon \to 0`.
+
+    The noise is symmetric, so :math:`F = \log f(x) - \log f(y) = \theta(y^2 - x^2)/2` and
+    :math:`\partial_\theta F = (y^2 - x^2)/2`. With :math:`y = x + \varepsilon\xi`, :math:`\xi \sim \mathcal N(0,1)`, each
+    integrand is expanded to :math:`\varepsilon^5` (SymPy derivatives at :math:`\varepsilon = 0`) and integrated term by
+    term against :math:`p_d(x)\phi(\xi)` (``series-integral-exchange``):
+
+    .. math:: C_1 = \mathbb{E}[\sigma(F)\sigma(-F)(\partial_\theta F)^2] = \frac{\varepsilon^2}{4\theta^*}
+              - \frac{3\varepsilon^4}{8} + O(\varepsilon^6) = C_2,\qquad \mathbb{E}[\sigma(-F)\partial_\theta F] = O(\varepsilon^6),
+
+    so, with the sandwich (:mod:`~ebmcheck.derivations.mestimation`), :math:`\mathbb{E}[\partial^2_\theta\ell] = 2C_1` and
+    :math:`\operatorname{Var}\partial_\theta\ell = 4C_2` (pointwise, :math:`F` linear in θ),
+
+    .. math:: N_d\Sigma = C_1^{-1}C_2C_1^{-1} = \frac{4\theta^*}{\varepsilon^2} + 6\theta^{*2} + O(\varepsilon^2)
+              \to \infty \quad (\varepsilon \to 0):
+
+    local noise with a small jump is inefficient (the CRLB is :math:`I_F^{-1} = 2\theta^{*2}`). Exported:
+    ``leading`` (:math:`4\theta^*/\varepsilon^2`), ``two_terms`` (:math:`4\theta^*/\varepsilon^2 + 6\theta^{*2}`) and
+    the symbols ``theta_star``, ``eps``."""
+    model = models.gaussian_precision()
+    (x,), (theta,) = model.x, model.theta
+    y, xi = sp.symbols("y xi", real=True)
+    eps, theta_star = sp.symbols("epsilon theta_star", positive=True)
+    order = 5  # Taylor degree in ε: C1, C2 to O(ε⁶), hence N_dΣ to O(ε²)
+
+    def log_f(point):
+        return model.log_f_expr.subs(x, point)
+
+    def log_p_n(point, centre):  # log N(point; centre, ε²)
+        return -(point - centre) ** 2 / (2 * eps**2) - sp.log(sp.sqrt(2 * sp.pi) * eps)
+
+    p_d = sp.exp((model.log_f_expr - model.log_normalizer_expr).subs(theta, theta_star))
+    phi = sp.exp(-xi**2 / 2) / sp.sqrt(2 * sp.pi)
+    F_definition = sp.Add(log_f(x), -log_f(y), log_p_n(y, x), -log_p_n(x, y), evaluate=False)
+    F = theta * (y**2 - x**2) / 2
+    dF = sp.Derivative(F, theta)
+    loss = -2 * sp.log(sigma(F))
+    jump = {y: x + eps * xi}
+
+    u = sp.Symbol("u", real=True)
+    # each integrand is (∂_θF)^j s(F) with s a function of the logit: its Taylor polynomial in u comes first
+    # (1-D, cheap), then the polynomial (∂_θF)^j T_s(F) is expanded in ε (F and ∂_θF are O(ε), so s − T_s = O(u⁶)
+    # changes nothing up to ε⁵)
+    integrands = {"C1": (sigma(u) * sigma(-u), 2, "C1 = E[σ(F)σ(−F)(∂_θF)²]"),
+                  "C2": (sigma(-u) ** 2, 2, "C2 = E[σ(−F)²(∂_θF)²]"),
+                  "m": (sigma(-u), 1, "E[σ(−F)∂_θF] = −½E[∂_θℓ]")}
+
+    def taylor(expr, var):
+        """Σ_k var^k/k! ∂^k expr|_{var=0} (k ≤ 5), kept unevaluated."""
+        return sp.Add(*(sp.Mul(var**k / sp.factorial(k), sp.Subs(sp.Derivative(expr, (var, k)), var, 0), evaluate=False)
+                        for k in range(order + 1)), evaluate=False)
+
+    def evaluated(expr):
+        return sp.expand(expr.doit())
+
+    def E(polynomial):  # ξ first: SymPy integrates the expanded monomials fastest in that order
+        return sp.Integral(sp.expand(polynomial * p_d * phi), (xi, -sp.oo, sp.oo), (x, -sp.oo, sp.oo))
+
+    C_v = eps**2 / (4 * theta_star) - 3 * eps**4 / 8  # the closed form the integral steps prove
+    leading, two_terms = 4 * theta_star / eps**2, 4 * theta_star / eps**2 + 6 * theta_star**2
+    n_sigma = sp.Mul(sp.Pow(sp.Mul(2, C_v, evaluate=False), -1, evaluate=False), sp.Mul(4, C_v, evaluate=False),
+                     sp.Pow(sp.Mul(2, C_v, evaluate=False), -1, evaluate=False), evaluate=False)
+
+    def expansion_steps(name, value):
+        s, power, text = integrands[name]
+        s_poly = evaluated(taylor(s, u))
+        composed = (sp.Subs(dF, theta, theta_star) ** power * s_poly.subs(u, F.subs(theta, theta_star))).subs(jump)
+        poly = evaluated(taylor(composed, eps))
+        return (
+            Step(taylor(s, u), s_poly, f"{text}: the logit factor's Taylor polynomial T(u) to u^{order} "
+                 "(SymPy derivatives at u = 0)", label=f"L-T-{name}", rests_on=(DEFINITION,)),
+            Step(taylor(composed, eps), poly,
+                 f"{text}: the integrand (∂_θF)^{power} T(F) at θ*, y = x + εξ, to ε^{order} (SymPy derivatives at "
+                 "ε = 0); F and ∂_θF are O(ε), so the remainder of T is O(ε⁶) and this is the integrand's Taylor "
+                 "polynomial", (WELL_SPECIFIED,), label=f"L-taylor-{name}", rests_on=("L-F", f"L-T-{name}")),
+            Step(E(poly), value,
+                 f"{text} = ∫∫ (Taylor polynomial) p_d(x)φ(ξ) dξ dx + O(ε⁶) (SymPy integral; x ~ p_d, ξ ~ N(0,1) by "
+                 "the change of variables y = x + εξ)", (SERIES_EXCHANGE,),
+                 label=f"L-{name}", rests_on=("L-jump", f"L-taylor-{name}")),
+        )
+
+    steps = (
+        Step(F_definition, F, "F = log f(x) − log f(y) + log p_n(y|x) − log p_n(x|y) with p_n(y|x) = N(y; x, ε²): the "
+             "symmetric noise terms cancel, F = θ(y² − x²)/2", label="L-F", rests_on=(DEFINITION,)),
+        Step(sp.Subs(eps * sp.exp(log_p_n(y, x)), y, x + eps * xi), phi,
+             "change of variables y = x + εξ: ε p_n(x + εξ | x) = φ(ξ), so y | x ~ N(x, ε²) is ξ ~ N(0, 1)",
+             label="L-jump", rests_on=(DEFINITION,)),
+        Step(sp.Derivative(loss, (theta, 2)), 2 * sigma(F) * sigma(-F) * dF.doit() ** 2,
+             "∂²_θ ℓ = 2σ(F)σ(−F)(∂_θF)² pointwise (∂²_θF = 0: F is linear in θ), so E[H] = 2C1",
+             label="L-H", rests_on=("L-F",)),
+        Step(sp.Derivative(loss, theta) ** 2, 4 * sigma(-F) ** 2 * dF.doit() ** 2,
+             "(∂_θ ℓ)² = 4σ(−F)²(∂_θF)² pointwise, so E[(∂_θℓ)²] = 4C2", label="L-V", rests_on=("L-F",)),
+        *expansion_steps("C1", C_v),
+        *expansion_steps("C2", C_v),
+        *expansion_steps("m", 0),
+        *sandwich_steps(SANDWICH),
+        Step(n_sigma, 1 / C_v,
+             "Theorem 1 (K = 1): N_dΣ = E[H]⁻¹ N_dVar J E[H]⁻¹ = (2C1)⁻¹ 4C2 (2C1)⁻¹ with E[∂_θℓ] = O(ε⁶), "
+             "so Var ∂_θℓ = 4C2 + O(ε¹²) (the sandwich derived above); C2 = C1 ⇒ N_dΣ = 1/C1",
+             label="L-sigma", rests_on=(f"{SANDWICH}sandwich", "L-H", "L-V", "L-C1", "L-C2", "L-m")),
+        Step(sp.Limit(eps**2 * (1 / C_v), eps, 0), 4 * theta_star,
+             "leading order: N_dΣ = 4θ*/ε² (1 + O(ε²)) → ∞ as ε → 0", label="L-leading", rests_on=("L-sigma",)),
+        Step(sp.Limit(1 / C_v - leading, eps, 0), 6 * theta_star**2,
+             "next order: N_dΣ = 4θ*/ε² + 6θ*² + O(ε²) (C1 is known to O(ε⁶), so 1/C1 to O(ε²))",
+             label="L-expansion", rests_on=("L-sigma", "L-leading")),
+    )
+    return Derivation("CNCE with local Gaussian noise as ε → 0: N_dΣ = 4θ*/ε² + 6θ*² + O(ε²)", steps,
+                      exports={"leading": leading, "two_terms": two_terms, "theta_star": theta_star, "eps": eps},
+                      result="L-expansion",
+                      notes="The Gaussian with unknown precision, local noise N(y; x, ε²), K = 1: C1 = C2 = "
+                      "ε²/(4θ*) − 3ε⁴/8 + O(ε⁶) by a Taylor expansion in ε integrated term by term, so the "
+                      "asymptotic variance 4θ*/ε² + 6θ*² + O(ε²) diverges as the jump shrinks.")
