@@ -111,3 +111,19 @@ def test_monte_carlo_agrees_with_the_sandwich_and_rejects_the_inverse_hessian():
     d = _replicates()
     assert np.abs(_z_scores(d, sigma)).max() < 5
     assert np.abs(_z_scores(d, inverse_hessian)).max() > 5  # the model-based H⁻¹ is wrong under misspecification
+
+
+def test_the_numerical_sandwich_is_the_derived_formula():
+    """theory.asymptotics.sandwich_covariance (used by the CNCE calculator and the property harness's
+    normality and efficiency checks) computes the derived H⁻¹VH⁻¹: on unit gradients whose covariance is
+    exactly V (four symmetric points) and constant Hessians H, it equals the export evaluated at (H, V)."""
+    from ebmcheck.theory import asymptotics
+
+    h = np.array([[3.0, 1.0], [1.0, 2.0]])
+    root = np.linalg.cholesky(np.array([[5.0, -1.0], [-1.0, 4.0]]))
+    gradients = np.concatenate([np.sqrt(2) * root.T, -np.sqrt(2) * root.T])  # mean 0, covariance (1/n) Σ gg^T = V
+    hessians = np.broadcast_to(h, (4, 2, 2))
+    v = gradients.T @ gradients / 4
+    point = dict(zip(mestimation.H_SYMBOLS, (h[0, 0], h[0, 1], h[1, 1]))) | dict(zip(mestimation.V_SYMBOLS, (v[0, 0], v[0, 1], v[1, 1])))
+    derived = np.array(mestimation.SIGMA.subs(point).evalf(), dtype=float)
+    np.testing.assert_allclose(asymptotics.sandwich_covariance(gradients, hessians), derived, rtol=1e-12)
