@@ -35,6 +35,7 @@ evaluates it (``doit``).
 
 from __future__ import annotations
 
+import functools
 import random
 import signal
 import threading
@@ -83,7 +84,7 @@ class Step:
     rests_on: tuple[str, ...] = ()  # labels of earlier steps and/or DEFINITION
     placeholders: tuple[sp.Symbol, ...] = ()  # symbols standing for model quantities not computed here
 
-    @property
+    @functools.cached_property
     def vacuous(self) -> bool:
         """The two sides are identical as SymPy holds them (after its automatic evaluation): the
         step shows ``a = a`` and proves nothing a reader can see."""
