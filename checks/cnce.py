@@ -131,7 +131,7 @@ def _sequential_moment(context: Context, stream: str, model, theta, noise, K: in
     return run, details
 
 
-def _entry_checks(context, label, model, theta, noise, K, entries, control, control_label, extra=None):
+def _entry_checks(context, label, model, theta, noise, K, entries, control, control_label):
     """Checks of the entries (a, b) of lim N_d·E[(θ̂ − θ*)(θ̂ − θ*)ᵀ] against Σ_K; ``control`` is a (p, p) wrong covariance."""
     sigma, sigma_error = asymptotics.cnce_covariance_with_error(model, theta, noise, K)
     rows, cols = map(list, zip(*entries))
@@ -146,7 +146,7 @@ def _entry_checks(context, label, model, theta, noise, K, entries, control, cont
         control=ZTest(float(control[a, b]), float(run.estimate[j]), float(run.standard_error[j]), log_scale=True),
         control_label=control_label, error_kind="monte-carlo (sequential)", alpha=run.alpha, sequential=run.stopped,
         resolution_reached=float(run.resolution[j]),
-        details={**details, "prediction_matrix": sigma, "quadrature_error": sigma_error, **(extra or {})},
+        details={**details, "prediction_matrix": sigma, "quadrature_error": sigma_error},
     ) for j, (a, b) in enumerate(entries)]
 
 

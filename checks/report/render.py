@@ -63,10 +63,6 @@ class ReportSummary:
     math_failures: list[tuple[str, str]]
 
 
-def _derivation(claim):
-    return derivation_of(claim)
-
-
 def _png_size(path: Path) -> tuple[int, int]:
     with open(path, "rb") as handle:
         header = handle.read(24)
@@ -165,8 +161,8 @@ def _rests_on_text(name: str, derivation) -> str:
 def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
     """Everything a claim's pages show, computed once for both the Markdown and the HTML."""
     claim = result.claim
-    derivation = _derivation(claim)
-    depth = derivation.depth()
+    derivation = derivation_of(claim)
+    depth = result.depth or derivation.depth()  # run_claim computed it; a hand-made ClaimResult may not have
     checks = []
     for index, check in enumerate(result.checks, start=1):
         own_estimate = check.has_own_estimate
