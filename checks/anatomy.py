@@ -349,6 +349,16 @@ class Source:
     statement: str  # as written in the source, LaTeX
 
 
+@dataclass(frozen=True)
+class NotEncoded:
+    """A statement of a source that is deliberately not a claim, and why (purely historical,
+    qualitative, a definition with nothing to check, or covered by another claim: then ``reason``
+    names it). The index lists them, so that "every statement is a claim or listed" is checkable."""
+
+    source: Source
+    reason: str
+
+
 @dataclass
 class Context:
     """What a check needs to run: the run's :class:`~checks.config.RunConfig`, its array backend

@@ -5,9 +5,12 @@ from __future__ import annotations
 import difflib
 
 from ebmcheck.checks import cnce, nce, score_matching, toy, ula
-from ebmcheck.checks.anatomy import Claim
+from ebmcheck.checks.anatomy import Claim, NotEncoded
 
 CLAIMS: tuple[Claim, ...] = (*score_matching.CLAIMS, *ula.CLAIMS, *nce.CLAIMS, *toy.CLAIMS, *cnce.CLAIMS)
+
+NOT_ENCODED: tuple[NotEncoded, ...] = ()
+"""Statements of the sources that are not claims, each with its reason (the index lists them)."""
 
 _BY_ID = {claim.id: claim for claim in CLAIMS}
 if len(_BY_ID) != len(CLAIMS):

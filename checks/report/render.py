@@ -26,6 +26,7 @@ from ebmcheck.checks.report.mathtext import MathRenderer, markdown_prose, plain_
 from ebmcheck.checks.report.parts import claim_parts
 from ebmcheck.checks.report.provenance import REPORT_LIBRARIES, code_state, versions
 from ebmcheck.checks.report.results import dump_results, results_document
+from ebmcheck.checks.registry import NOT_ENCODED
 from ebmcheck.derivations.steps import DEFINITION
 from ebmcheck.derivations.steps import latex as step_latex
 
@@ -144,7 +145,7 @@ def render(results: list[ClaimResult], out: Path, config: RunConfig) -> ReportSu
     counts = {verdict: sum(v["verdict"] == verdict for v in views) for verdict in VERDICT_MARKS}
     num_checks = sum(len(v["checks"]) for v in views)
     context = {**common, "claims": views, "refuted": refuted, "sharpened": sharpened, "step_errata": step_errata,
-               "counts": counts, "num_checks": num_checks, "evidence": evidence, "root": ""}
+               "counts": counts, "num_checks": num_checks, "evidence": evidence, "root": "", "not_encoded": NOT_ENCODED}
     for name in ("index", "errata"):
         (out / f"{name}.md").write_text(markdown.get_template(f"{name}.md.j2").render(context), encoding="utf-8")
         (out / f"{name}.html").write_text(page.get_template(f"{name}.html.j2").render(context), encoding="utf-8")
