@@ -7,9 +7,12 @@ import difflib
 from ebmcheck.checks import cnce, nce, score_matching, toy, ula
 from ebmcheck.checks.anatomy import Claim, NotEncoded
 
-CLAIMS: tuple[Claim, ...] = (*score_matching.CLAIMS, *ula.CLAIMS, *nce.CLAIMS, *toy.CLAIMS, *cnce.CLAIMS)
+TOPICS = (score_matching, ula, nce, toy, cnce)
+"""The topic modules, in the order of the index; each declares ``CLAIMS`` and may declare ``NOT_ENCODED``."""
 
-NOT_ENCODED: tuple[NotEncoded, ...] = ()
+CLAIMS: tuple[Claim, ...] = tuple(claim for topic in TOPICS for claim in topic.CLAIMS)
+
+NOT_ENCODED: tuple[NotEncoded, ...] = tuple(entry for topic in TOPICS for entry in getattr(topic, "NOT_ENCODED", ()))
 """Statements of the sources that are not claims, each with its reason (the index lists them)."""
 
 _BY_ID = {claim.id: claim for claim in CLAIMS}

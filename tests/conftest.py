@@ -15,6 +15,7 @@ from hypothesis import settings
 
 from ebmcheck.checks.anatomy import PROFILES
 from ebmcheck.checks.config import DEFAULT_SEED, RunConfig
+from ebmcheck.checks.anatomy import Claim
 
 # Derandomized in CI so that a run is reproducible; random locally to keep exploring.
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=40, print_blob=True)
@@ -45,3 +46,17 @@ def run_config(pytestconfig) -> RunConfig:
 def pytest_report_header(config):
     run = config.stash[RUN_CONFIG]
     return f"ebmcheck: profile {run.profile}, root seed {run.seed}"
+
+
+
+def pytest_collection_modifyitems(config, items):
+    """Groups for ``pytest -n 2 --dist loadgroup`` (pytest-xdist, the README's test command): the
+    items of one claim run in one worker, where they share its run (tests/test_claims.py caches it
+    per process) and its derivation (``runner.derivation_of``). Modules whose items share a
+    module-scoped fixture (a report build) carry their own ``xdist_group``; every other item is
+    placed freely."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        claim = params.get("result", params.get("claim"))
+        if isinstance(claim, Claim):
+            item.add_marker(pytest.mark.xdist_group(f"claim:{claim.id}"))

@@ -11,6 +11,9 @@ from ebmcheck.derivations import mestimation
 from ebmcheck.derivations.steps import DEFINITION, Derivation, Step
 from sympy import stats
 
+# The items share a module-scoped fixture: one pytest-xdist worker builds it once.
+pytestmark = pytest.mark.xdist_group("module:test_mestimation")
+
 
 @pytest.fixture(scope="module")
 def derivation() -> Derivation:

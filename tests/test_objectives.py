@@ -317,7 +317,6 @@ def test_asymmetric_noise_has_a_quadrature_sandwich_matching_the_objective():
 # diverge fail fast, Fisher consistency and unbiased gradient as distinct properties; and the
 # README's second example. Self-contained: every objective below is written as a stranger would.
 # =================================================================================================
-import time  # noqa: E402
 
 from ebmcheck.checks.config import RunConfig  # noqa: E402
 from ebmcheck.checks.properties import ExperimentDiverged  # noqa: E402
@@ -461,7 +460,7 @@ def test_a_diverging_fit_fails_fast_and_says_so():
     prediction by hundreds of standard deviations and the experiment stops (it used to run 60
     Newton iterations on 200 replicates of n = 8000: about a minute in 1-D, ten in 2-D)."""
     one_case = (family("gaussian-1d-at-0-1", lambda: models.gaussian(1), [(0.0, 1.0)]),)
-    start = time.perf_counter()
-    with pytest.raises(ExperimentDiverged, match=r"the replicate fits diverged: .* no minimiser near θ\*"):
+    # Fast is structural, not timed: the run stops at the pilot, before the other replicates are fitted.
+    with pytest.raises(ExperimentDiverged, match=r"the replicate fits diverged: .* of the first \d+ replicate fits \(the pilot.* "
+                                                 r"no minimiser near θ\*"):
         run_property(NCE3WithoutNoiseTerm(), "asymptotic-normality", one_case, max_examples=1)
-    assert time.perf_counter() - start < 30

@@ -32,6 +32,9 @@ from ebmcheck.checks.runner import run_claims
 from ebmcheck.checks.score_matching import CLAIMS as SCORE_MATCHING
 from ebmcheck.derivations.steps import Assumption, Derivation, Step
 
+# The items share a module-scoped fixture: one pytest-xdist worker builds it once.
+pytestmark = pytest.mark.xdist_group("module:test_report")
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = RunConfig(seed=20261123, profile="quick", backend="numpy")
 UNCONVERTIBLE = r"a \middle| b"  # latex2mathml 3.x cannot convert \middle

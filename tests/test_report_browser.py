@@ -29,6 +29,9 @@ from ebmcheck.checks.report.write import write_reports
 from ebmcheck.checks.runner import run_claims
 from ebmcheck.checks.score_matching import CLAIMS as SCORE_MATCHING
 
+# The items share a module-scoped fixture: one pytest-xdist worker builds it once.
+pytestmark = pytest.mark.xdist_group("module:test_report_browser")
+
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "reports"
 CLAIM_PAGE = "hyvarinen-identity"  # has figures and long derivation steps

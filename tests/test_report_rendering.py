@@ -28,6 +28,9 @@ from ebmcheck.checks.report.write import write_reports
 from ebmcheck.checks.runner import run_claims
 from ebmcheck.derivations.steps import SYMBOL_LATEX
 
+# The items share a module-scoped fixture: one pytest-xdist worker builds it once.
+pytestmark = pytest.mark.xdist_group("module:test_report_rendering")
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = RunConfig(seed=20261123, profile="quick", backend="numpy")
 # fast claims with SymPy names (θ*, log p_d(x), (C_1)_12), prose fragments (s_p, E_{p0}, e^{−U_μ}),
