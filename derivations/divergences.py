@@ -18,7 +18,6 @@ integrated by SymPy (the steps show these integrals unevaluated).
 
 from __future__ import annotations
 
-import functools
 
 import sympy as sp
 
@@ -107,7 +106,6 @@ def _gaussian_closed_forms_step() -> Step:
     )
 
 
-@functools.cache
 def cross_entropy_decomposition() -> Derivation:
     r"""Lemma 2.1: :math:`H(\rho_1,\rho_2) = H(\rho_1) + D_{KL}(\rho_1\|\rho_2)`; eq. 13 as printed,
     :math:`H(\rho_2) + D_{KL}(\rho_2\|\rho_1)`, is :math:`H(\rho_2,\rho_1)`: the indices are swapped.
@@ -168,7 +166,6 @@ def cross_entropy_decomposition() -> Derivation:
     )
 
 
-@functools.cache
 def kl_properties() -> Derivation:
     r"""Eq. 12 and the sentence after it: :math:`D_{KL}\ge 0` with equality iff ρ₁ = ρ₂ a.e.; KL is not
     symmetric and violates the triangle inequality.
@@ -246,7 +243,6 @@ def _gaussian_energy_normalizer_step() -> Step:
     )
 
 
-@functools.cache
 def ebm_cross_entropy() -> Derivation:
     r"""Eq. 14 :math:`H(\rho_*,\rho_\theta) = \log Z_\theta + \int U_\theta\rho_*` and eq. 15.
 
@@ -306,7 +302,6 @@ def ebm_cross_entropy() -> Derivation:
     )
 
 
-@functools.cache
 def cross_entropy_unbounded() -> Derivation:
     r""""The cross-entropy is not bounded from below, and H(ρ,ρ) := H(ρ) ≠ 0".
 
@@ -340,7 +335,6 @@ def cross_entropy_unbounded() -> Derivation:
 
 
 # ---- the gradient identity (eq. 16, eq. 109) -----------------------------------------------------
-@functools.cache
 def log_partition_gradient() -> Derivation:
     r""":math:`\partial_\theta\log Z_\theta = -\mathbb E_\theta[\partial_\theta U_\theta]` and eq. 16 / 109,
     :math:`\partial_\theta H(\rho_*,\rho_\theta) = \mathbb E_*[\partial_\theta U_\theta] - \mathbb E_\theta[\partial_\theta U_\theta]`.
@@ -402,7 +396,6 @@ CORRECTED_ENERGY = -sp.log(MIXTURE_DENSITY)
 """The energy of the mixture p N(μ₁, σ₁²) + (1−p) N(μ₂, σ₂²): U = −log ρ (Z = 1)."""
 
 
-@functools.cache
 def example_mixture_energy() -> Derivation:
     r"""Example 2.1: eq. 8 as printed is not the energy of the Gaussian mixture it describes.
 
