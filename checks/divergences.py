@@ -172,7 +172,25 @@ def lemma_checks(context: Context) -> list[Check]:
             f"Monte Carlo {_pair_label(pair)}", r"H(\rho_1,\rho_2) = -\mathbb{E}_{\rho_1}[\log\rho_2]",
             ZTest(float(h_plus_kl(*pair)), *map(float, estimate)), ZTest(float(printed(*pair)), *map(float, estimate)),
             label, details={"pair": pair, "num_samples": num_samples}))
+    _figure_lemma(context, h_plus_kl, printed)
     return printed_statement_controls(checks, "eq. 13 as printed")
+
+
+def _figure_lemma(context: Context, corrected, printed) -> None:
+    """H(ρ₁, ρ₂) by quadrature against the corrected and the printed right-hand sides, ρ₁ = N(0, 1), ρ₂ = N(0, s²)."""
+    scales = np.linspace(0.3, 3.0, 200)
+    points = np.array([0.4, 0.7, 1.0, 1.5, 2.0, 2.5, 3.0])
+    first = gaussian_density(0.0, 1.0)
+    values = [cross_entropy(first, gaussian_density(0.0, sd))[0] for sd in points]
+    figure, (axis,) = new_figure(width=5.2, height=3.4)
+    axis.plot(scales, corrected(0.0, 1.0, 0.0, scales), "k-", label=r"$H(\rho_1) + D_{KL}(\rho_1\|\rho_2)$ (corrected)")
+    axis.plot(scales, printed(0.0, 1.0, 0.0, scales), ":", color="C3", label=r"$H(\rho_2) + D_{KL}(\rho_2\|\rho_1)$ (eq. 13 as printed)")
+    axis.plot(points, values, "o", color="C0", label=r"$H(\rho_1, \rho_2)$, quadrature")
+    axis.set_xlabel(r"$s$: $\rho_1 = \mathcal{N}(0, 1)$, $\rho_2 = \mathcal{N}(0, s^2)$")
+    axis.set_ylabel("nats")
+    axis.legend(fontsize=8)
+    context.add_figure("lemma", figure, "Lemma 2.1: the cross-entropy H(ρ₁, ρ₂) lies on H(ρ₁) + D_KL(ρ₁‖ρ₂); eq. 13 as "
+                       "printed, H(ρ₂) + D_KL(ρ₂‖ρ₁) = H(ρ₂, ρ₁), agrees with it only at s = 1.")
 
 
 # ---- eq. 14 and eq. 15 ---------------------------------------------------------------------------------------

@@ -254,7 +254,7 @@ def ebm_cross_entropy() -> Derivation:
     """
     energy = sp.Function("U", real=True)(x, theta)
     normalizer = sp.Function("Z", positive=True)(theta)
-    rho_star = sp.Function("rho_star", positive=True)(x)
+    rho_star = sp.Function("rho_*", positive=True)(x)
     data_expectation = gaussian_expectation(GAUSSIAN_ENERGY, m1, s1)
     cross_entropy = GAUSSIAN_LOG_Z + precision * (s1**2 + (m1 - mean) ** 2) / 2
     kl = GAUSSIAN_KL.subs({m2: mean, s2: 1 / sp.sqrt(precision)})
