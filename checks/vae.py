@@ -267,6 +267,124 @@ def _estimator_check(context, value, reconstruction, kl, kl_swapped) -> Check:
     )
 
 
+
+# ---- EM (sentence after eq. 25) ---------------------------------------------------------------------
+EM_ITERATIONS = 400
+EM_COVARIANCES = (((2.0, 0.8), (0.8, 0.7)), ((1.0, -0.6), (-0.6, 1.5)))
+
+
+@functools.cache
+def _em_functions():
+    """The exported EM updates and per-point ELBO pieces, compiled to numpy."""
+    d = derivation
+    exports = d.em_fixed_point().exports
+    step_symbols = (d.s11, d.s12, d.s22, d.w1, d.w2, d.sigma)
+    update = [sp.lambdify(step_symbols, exports[k], "numpy") for k in ("w1_new", "w2_new", "sigma2_new")]
+    point_symbols = (d.x1, d.x2, d.b1, d.b2, d.w1, d.w2, d.sigma)
+    posterior_mean = sp.lambdify(point_symbols, exports["posterior_mean"], "numpy")
+    posterior_variance = sp.lambdify((d.w1, d.w2, d.sigma), exports["posterior_variance"], "numpy")
+    expected = sp.lambdify((*point_symbols, d.m, d.s), exports["expected_log_likelihood"], "numpy")
+    kl_prior = sp.lambdify((d.m, d.s), exports["kl_prior"], "numpy")
+    return update, posterior_mean, posterior_variance, expected, kl_prior
+
+
+def _log_likelihood(data, offset, weight, sigma2) -> float:
+    """Mean over the points of log N(x; b, wwᵀ + σ²I), the marginal of the linear-Gaussian model."""
+    from scipy.stats import multivariate_normal
+    covariance = np.outer(weight, weight) + sigma2 * np.eye(data.shape[1])
+    return float(multivariate_normal(offset, covariance).logpdf(data).mean())
+
+
+def _elbo(data, offset, weight, sigma2, q_weight, q_sigma2) -> float:
+    """Mean ELBO (eq. 30: reconstruction − KL to the prior) at θ = (w, b, σ²) with the E step of (q_weight, q_σ²)."""
+    _, posterior_mean, posterior_variance, expected, kl_prior = _em_functions()
+    q_sigma = np.sqrt(q_sigma2)
+    means = posterior_mean(data[:, 0], data[:, 1], *offset, *q_weight, q_sigma)
+    sd = float(np.sqrt(posterior_variance(*q_weight, q_sigma)))
+    values = expected(data[:, 0], data[:, 1], *offset, *weight, np.sqrt(sigma2), means, sd) - kl_prior(means, sd)
+    return float(np.mean(values))
+
+
+def _run_em(data, weight, sigma2, iterations: int):
+    """Exact EM (exported E and M steps) from (w, σ²), b = x̄: the parameters after each iteration."""
+    (w1_new, w2_new, sigma2_new), *_ = _em_functions()
+    centred = data - data.mean(axis=0)
+    cov = centred.T @ centred / data.shape[0]
+    path = [(np.asarray(weight, float), float(sigma2))]
+    for _ in range(iterations):
+        (a, c), v = path[-1]
+        arguments = (cov[0, 0], cov[0, 1], cov[1, 1], a, c, np.sqrt(v))
+        path.append((np.array([w1_new(*arguments), w2_new(*arguments)]), float(sigma2_new(*arguments))))
+    return path
+
+
+def _maximum_likelihood(data) -> tuple[float, float]:
+    """max over (w, σ) of the mean log-likelihood by BFGS from two starts: (best value, spread of the two)."""
+    from scipy.optimize import minimize
+    offset = data.mean(axis=0)
+    objective = lambda p: -_log_likelihood(data, offset, p[:2], np.exp(2 * p[2]))  # noqa: E731
+    values = [-minimize(objective, start, method="BFGS", options={"gtol": 1e-10}).fun
+              for start in (np.array([1.0, 0.0, 0.0]), np.array([-0.3, 1.2, -0.5]))]
+    return max(values), abs(values[0] - values[1])
+
+
+def em_checks(context: Context) -> list[Check]:
+    """EM's limit against the maximum likelihood found by BFGS; the ELBO gap at the limit."""
+    checks = []
+    size = context.size(quick=400, full=4_000)
+    for index, covariance in enumerate(EM_COVARIANCES):
+        name = f"data set {index + 1}: N = {size} points, covariance {covariance}"
+        data = context.rng(name).multivariate_normal([0.5, -1.0], covariance, size)
+        offset = data.mean(axis=0)
+        path = _run_em(data, (0.3, -0.5), 1.0, EM_ITERATIONS)
+        levels = [_log_likelihood(data, offset, *path[k]) for k in (EM_ITERATIONS // 2, EM_ITERATIONS)]
+        optimum, spread = _maximum_likelihood(data)
+        at_zero = _run_em(data, (0.0, 0.0), 1.0, 5)[-1]
+        error = abs(levels[1] - levels[0]) + spread + 64 * np.finfo(float).eps * abs(optimum)
+        checks.append(Check(
+            name=name + ", limit",
+            quantity=r"\tfrac1N\log\rho_{\theta_K}(\mathcal{X})",
+            test=ZTest(optimum, levels[1], error),
+            control=ZTest(_log_likelihood(data, offset, *at_zero), levels[1], error),
+            control_label="EM's other fixed point w = 0 (the saddle EM stays at when started there)",
+            error_kind="optimisation",
+            details={"iterations": EM_ITERATIONS, "limit_sigma2": path[-1][1],
+                     "smallest_eigenvalue_of_S": float(np.linalg.eigvalsh(np.cov(data.T, bias=True))[0])},
+        ))
+        gaps = [levels[1] - _elbo(data, offset, *path[-1], *path[-2]),
+                _log_likelihood(data, offset, *path[1]) - _elbo(data, offset, *path[1], *path[0])]
+        half = _log_likelihood(data, offset, *path[EM_ITERATIONS // 2]) - _elbo(
+            data, offset, *path[EM_ITERATIONS // 2], *path[EM_ITERATIONS // 2 - 1])
+        gap_error = abs(gaps[0] - half) + 64 * np.finfo(float).eps * abs(levels[1])
+        checks.append(Check(
+            name=name + ", gap",
+            quantity=r"\log\rho_{\theta_K}(x) - \mathcal{L}(\theta_K, q_{K-1}; x)",
+            test=ZTest(0.0, gaps[0], gap_error),
+            control=ZTest(gaps[1], gaps[0], gap_error),
+            control_label="the gap after the first M step (the bound staying strict)",
+            error_kind="optimisation",
+            details={"gap_after_first_m_step": gaps[1]},
+        ))
+        if index == 0:
+            _figure_em(context, data, offset, path, optimum)
+    return checks
+
+
+def _figure_em(context: Context, data, offset, path, optimum) -> None:
+    """log-likelihood and ELBO (after the M step) along the EM iterations."""
+    iterations = np.arange(1, 41)
+    likelihood = [_log_likelihood(data, offset, *path[k]) for k in iterations]
+    elbo = [_elbo(data, offset, *path[k], *path[k - 1]) for k in iterations]
+    figure, (axis,) = new_figure(width=5.6, height=3.4)
+    axis.plot(iterations, likelihood, "o-", ms=3, label=r"$\frac1N\log\rho_{\theta_k}(\mathcal{X})$")
+    axis.plot(iterations, elbo, "s--", ms=3, label=r"ELBO$(\theta_k, q_{k-1})$ after the M step")
+    axis.axhline(optimum, color="k", lw=0.8, label="maximum likelihood (BFGS)")
+    axis.set_xlabel("EM iteration $k$")
+    axis.set_ylabel("nats per point")
+    axis.legend(fontsize=8)
+    context.add_figure("em", figure, "Exact EM on the linear-Gaussian model (d = 2, L = 1): the likelihood rises to the "
+                       "maximum found by BFGS and the ELBO after each M step closes on it (equality in eq. 23).")
+
 SEED = "003"
 CLAIMS: tuple[Claim, ...] = (
     Claim(
@@ -340,6 +458,24 @@ CLAIMS: tuple[Claim, ...] = (
         summary="z = m + sε has law N(m, s²) (change of variables), and the pathwise derivatives of log ρ_θ(x | m + sε) "
         "average to the exact gradients of E_q log ρ_θ(x|z) (derived; Monte Carlo at 2–9 % resolution rejects the "
         "s²-gradient taken for the s-gradient). Eq. 32 with R = 4 draws per point has mean Σ_i ELBO_i (eq. 30).",
+    ),
+    Claim(
+        id="vae-em-converges",
+        title="EM converges to the optimum with equality in eq. 23 (sentence after eq. 25)",
+        topic=TOPIC,
+        host_only=HOST_ONLY,
+        sources=(Source(SEED, "§3.1, sentence after eq. 25",
+                        r"\text{It can be theoretically proven that under suitable condition such an algorithm converges to the optimum and satisfies the equality in equation 23.}"),),
+        expected_verdict="verified-with-conditions",
+        derivation=derivation.em_fixed_point,
+        checks=em_checks,
+        conditions=("EM started off its saddle fixed points: w = 0 is a fixed point of the exact E and M steps (β = 0 "
+                    "is kept), and a fixed point is only a stationary point of the likelihood",),
+        summary="On the linear-Gaussian model (d = 2, L = 1, probabilistic PCA) the E step is the posterior and the M "
+        "step is derived in closed form; a fixed point of EM is a stationary point of log ρ_θ (the ELBO's θ-gradient "
+        "at q = posterior is the likelihood's). Run exactly on two data sets, EM reaches the maximum likelihood found "
+        "by BFGS to optimiser precision and the ELBO gap after the M step closes to rounding; started at w = 0 it "
+        "stays at the saddle (the control), which is what 'under suitable condition' must exclude.",
     ),
 )
 

@@ -314,3 +314,114 @@ def reparametrisation() -> Derivation:
                                "gradient_m": sp.diff(forms["reconstruction"], m),
                                "gradient_s": sp.diff(forms["reconstruction"], s)},
                       result="unbiased")
+
+
+# ---- EM on the linear-Gaussian model (probabilistic PCA, d = 2, L = 1) ----------------------------------
+w1, w2, x1, x2, b1, b2 = sp.symbols("w1 w2 x1 x2 b1 b2", real=True)
+s11, s22 = sp.symbols("S11 S22", positive=True)
+s12 = sp.Symbol("S12", real=True)
+PPCA_DATA_DIM = 2
+
+
+def _ppca_log_decoder(z_value, data=(x1, x2), offset=(b1, b2)) -> sp.Expr:
+    """log N(x; wz + b, σ² I₂) written out (d = 2, L = 1)."""
+    return sum(log_normal_density(xi, wi * z_value + bi, sigma**2) for xi, wi, bi in zip(data, (w1, w2), offset))
+
+
+@functools.cache
+def ppca_em_forms() -> dict[str, sp.Expr]:
+    """E step (posterior moments per point) and M step (from the centred sample covariance S) in closed form."""
+    norm2 = w1**2 + w2**2
+    precision_weight = (w1 / (norm2 + sigma**2), w2 / (norm2 + sigma**2))  # β: E[z|x] = βᵀ(x − b)
+    tau2 = sigma**2 / (norm2 + sigma**2)
+    cov = sp.Matrix([[s11, s12], [s12, s22]])
+    beta = sp.Matrix(precision_weight)
+    second = (beta.T * cov * beta)[0] + tau2  # mean over points of E[z²]
+    w_new = cov * beta / second
+    sigma2_new = (cov.trace() - (w_new.T * cov * beta)[0]) / PPCA_DATA_DIM
+    return {"posterior_mean": beta[0] * (x1 - b1) + beta[1] * (x2 - b2), "posterior_variance": tau2,
+            "w1_new": w_new[0], "w2_new": w_new[1], "sigma2_new": sigma2_new, "mean_second_moment": second}
+
+
+def em_fixed_point() -> Derivation:
+    r"""EM on the linear-Gaussian model: the E step is the posterior, the M step maximises E_q log ρ_θ(x, z),
+    and a fixed point of EM is a stationary point of log ρ_θ(x) (where eq. 23 holds with equality).
+
+    d = 2, L = 1 (probabilistic PCA with one factor): the E step (eq. 25 over all densities) gives
+    q_n = N(βᵀ(x_n − b), τ²), β = w/(|w|² + σ²), τ² = σ²/(|w|² + σ²) (the z-derivatives of the log-joint
+    and of the log-posterior agree, both sides quadratic in z). The expected complete-data log-likelihood
+    averaged over the points depends on the data through the centred sample covariance S (b = x̄); its
+    stationary point is the M step w' = Sβ/(βᵀSβ + τ²), σ'² = (tr S − w'ᵀSβ)/2. Finally, in the 1-D model
+    of :func:`elbo_decomposition`, ∂_θ ELBO(θ, q) at q = ρ_θ(z|x) equals ∂_θ log ρ_θ(x) (the KL term is
+    stationary at its zero): a fixed point of EM is a stationary point of the likelihood — a maximum, a
+    saddle (w = 0 is one: β = 0 is kept by the M step) — so convergence "to the optimum" needs conditions.
+    """
+    forms, decomposition = ppca_em_forms(), closed_forms()
+    norm2 = w1**2 + w2**2
+    mean_z = (w1 * (x1 - b1) + w2 * (x2 - b2)) / (norm2 + sigma**2)
+    tau2 = forms["posterior_variance"]
+    # the M step's variables (v, r) against the E step's fixed moments: β (E[z_n] = βᵀ(x_n − b)) and
+    # e = mean of E[z_n²]; the M step holds for any such q, the E step of step 2 supplies them
+    v1, v2 = sp.symbols("v1 v2", real=True)
+    r = sp.Symbol("V", positive=True)  # the new noise variance σ'²
+    c1, c2 = sp.symbols("c1 c2", real=True)  # c = mean of (x_n − b) E[z_n] = Sβ
+    e, trace = sp.symbols("e T", positive=True)  # e = mean of E[z_n²] = βᵀSβ + τ², T = tr S
+    new = sp.Matrix([v1, v2])
+    cross = sp.Matrix([c1, c2])
+    averaged_q = -sp.log(2 * sp.pi * r) - (trace - 2 * (new.T * cross)[0] + (v1**2 + v2**2) * e) / (2 * r)
+    w_star = cross / e
+    sigma2_star = (trace - (w_star.T * cross)[0]) / PPCA_DATA_DIM
+    at_m_step = {v1: w_star[0], v2: w_star[1]}
+    gradient = sp.Matrix([sp.Derivative(averaged_q, v) for v in (v1, v2)])
+    expected = -sp.log(2 * sp.pi * sigma**2) - ((x1 - b1 - w1 * m) ** 2 + (x2 - b2 - w2 * m) ** 2 + norm2 * s**2) / (2 * sigma**2)
+    mu, tau = decomposition["posterior_mean"], sp.sqrt(decomposition["posterior_variance"])
+    steps = (
+        _moments_step(),
+        Step(
+            sp.Derivative(_ppca_log_decoder(z) + log_normal_density(z, 0, 1), z),
+            sp.Derivative(log_normal_density(z, mean_z, tau2), z),
+            "E step (eq. 25 over all densities): the log-joint and log N(z; βᵀ(x − b), τ²) are quadratics in z with "
+            "the same z-derivative, so the posterior is that Gaussian — the maximiser, by Lemma 3.1's equality case",
+            label="e-step",
+            rests_on=(DEFINITION,),
+        ),
+        Step(
+            _expect_quadratic(_ppca_log_decoder(z), m, s**2),
+            expected,
+            "E_q log ρ_θ(x|z) for q = N(m, s²) by the moments (the θ-dependent part of E_q log ρ_θ(x, z); the prior's "
+            "and q's terms do not depend on θ)",
+            label="expected-log-likelihood",
+            rests_on=("gaussian-moments",),
+        ),
+        Step(
+            gradient.subs(at_m_step),
+            sp.Matrix([0, 0]),
+            "M step in w: averaged over the points with m_n = βᵀ(x_n − b) and b = x̄, E_q log ρ_θ is "
+            "−log 2πσ² − (tr S − 2wᵀSβ + |w|²(βᵀSβ + τ²))/(2σ²) (step 3 summed: Σ(x_n−b)m_n/N = Sβ, "
+            "Σ(m_n² + τ²)/N = e = βᵀSβ + τ², written T = tr S, c = Sβ); its gradient in the new w vanishes at "
+            "w' = c/e = Sβ/(βᵀSβ + τ²), a maximum (concave in w)",
+            label="m-step-w",
+            rests_on=("e-step", "expected-log-likelihood"),
+        ),
+        Step(
+            sp.Derivative(averaged_q.subs(at_m_step), r).subs(r, sigma2_star),
+            0,
+            "M step in σ²: the derivative in the new variance V of the same average vanishes at σ'² = (tr S − w'ᵀSβ)/2 (with β and e of the "
+            "E step, step 2, these are the exported updates)",
+            label="m-step-sigma",
+            rests_on=("m-step-w",),
+        ),
+        Step(
+            sp.Matrix([sp.Derivative(decomposition["elbo"], v) for v in (w, b, sigma)]).subs({m: mu, s: tau}),
+            sp.Matrix([sp.Derivative(decomposition["log_marginal"], v) for v in (w, b, sigma)]),
+            "fixed points: at q = ρ_θ(z|x) the θ-gradient of the ELBO is that of log ρ_θ(x) (model of the "
+            "decomposition, d = L = 1): an EM fixed point is a stationary point of the likelihood, where the ELBO "
+            "equals log ρ_θ(x) (eq. 23) — a maximum or a saddle",
+            label="fixed-point",
+            rests_on=("e-step", "m-step-w", "m-step-sigma"),
+        ),
+    )
+    return Derivation("EM on the linear-Gaussian model: E and M steps, fixed points", steps,
+                      exports={**{k: forms[k] for k in ("w1_new", "w2_new", "sigma2_new", "posterior_mean", "posterior_variance")},
+                               "expected_log_likelihood": expected, "kl_prior": decomposition["kl_prior"]},
+                      result="fixed-point")

@@ -64,3 +64,37 @@ def test_the_printed_count_differs_from_the_count_in_every_dimension():
     n, dim, d = sp.symbols("N L d", positive=True, integer=True)
     for size in range(1, 6):
         assert exports["printed"].subs({n: 1, d: size}) != exports["count"].subs({n: 1, dim: size})
+
+
+def _data(seed: int = 4, size: int = 300):
+    return np.random.default_rng(seed).multivariate_normal([0.2, -0.4], [[1.6, 0.5], [0.5, 0.9]], size)
+
+
+def test_the_elbo_at_the_posterior_of_the_same_parameters_is_the_log_likelihood():
+    """Lemma 3.1's equality case in d = 2: the E step of θ closes the gap at θ, and only there."""
+    data = _data()
+    offset = data.mean(axis=0)
+    theta = (np.array([0.7, -0.2]), 0.5)
+    assert checks._elbo(data, offset, *theta, *theta) == pytest.approx(checks._log_likelihood(data, offset, *theta), abs=1e-12)
+    other = (np.array([0.5, 0.1]), 0.8)
+    assert checks._elbo(data, offset, *theta, *other) < checks._log_likelihood(data, offset, *theta) - 1e-4
+
+
+def test_the_exported_em_step_keeps_the_tipping_bishop_solution_and_w_zero():
+    """Independent of the derivation: the PPCA maximum likelihood (w = u₁(λ₁ − λ₂)^½, σ² = λ₂) and the
+    saddle w = 0 are fixed points of one exact EM iteration."""
+    data = _data()
+    centred = data - data.mean(axis=0)
+    eigenvalues, vectors = np.linalg.eigh(centred.T @ centred / len(data))
+    optimum = (vectors[:, 1] * np.sqrt(eigenvalues[1] - eigenvalues[0]), eigenvalues[0])
+    weight, sigma2 = checks._run_em(data, *optimum, 1)[-1]
+    assert weight == pytest.approx(optimum[0], rel=1e-10) and sigma2 == pytest.approx(optimum[1], rel=1e-10)
+    weight, _ = checks._run_em(data, (0.0, 0.0), 1.0, 3)[-1]
+    assert np.all(weight == 0.0)
+
+
+def test_em_never_decreases_the_likelihood():
+    data = _data(5)
+    offset = data.mean(axis=0)
+    levels = [checks._log_likelihood(data, offset, *theta) for theta in checks._run_em(data, (0.1, 0.9), 2.0, 30)]
+    assert np.all(np.diff(levels) >= -1e-12)
