@@ -238,6 +238,11 @@ def jensen_shannon() -> Derivation:
         Step(sp.Subs(a / (a + b), b, a), sp.Rational(1, 2),
              "at ρ_g = ρ_* the optimal discriminator is D* = 1/2 everywhere: a random classifier",
              label="half", rests_on=("nonnegative",)),
+        Step(sp.Derivative(_integrand(y), b), sp.log(1 - y),
+             "read literally, 'at fixed D': with D held fixed, V(G, D) is linear in ρ_g with slope log(1 − D(x)), so its "
+             "minimiser over densities is a point mass at argmax D, not ρ_*; Theorem 3.2 holds for C(G) = V(G, D*_G), "
+             "D re-optimised for every G",
+             label="fixed-discriminator", rests_on=(DEFINITION,)),
         Step(a * sp.log(a / half_sum) - a * sp.log(2), a * sp.log(a / (a + b)),
              "sharpening: a log(a/m) − a log 2 = a log(a/(a+b)) ≤ 0, so each KL(ρ‖m) ≤ log 2, JSD ≤ log 2 and "
              "−log 4 ≤ C(G) ≤ 0 (equality on the right for disjoint supports)",
