@@ -319,11 +319,11 @@ def jensen_shannon_checks(context: Context) -> list[Check]:
 def _figure_jensen_shannon(context: Context, jsd) -> None:
     """C(G) along a shifted generator ρ_g = N(θ, 1) against ρ_* = N(0, 1): −log 4 + 2 JSD, sup_D V and eq. 37 as printed."""
     printed = _zero_log_zero(_pointwise(derivation.criterion_eq37().exports["printed_integrand"]))
-    shifts = np.linspace(-6.0, 6.0, 49)
+    shifts = np.linspace(-6.0, 6.0, 25)
     star = gaussian(0.0, 1.0)
     theory = [-math.log(4.0) + 2 * _integral(star, gaussian(t, 1.0), lambda x, a, b: jsd(a, b), panels=50)[0] for t in shifts]
     as_printed = [_integral(star, gaussian(t, 1.0), lambda x, a, b: printed(a, b), panels=50)[0] for t in shifts]
-    sampled = shifts[::6]
+    sampled = shifts[::3]
     numeric = [_maximum_over_discriminators(star, gaussian(t, 1.0), panels=25)[0] for t in sampled]
     figure, (axis,) = new_figure()
     theory_line(axis, shifts, theory, r"$-\log 4 + 2\,\mathrm{JSD}(\rho_*\|\rho_g)$ (eq. 38)")
@@ -393,7 +393,7 @@ def _figure_saturation(context: Context, exports, points) -> None:
     bound = sp.lambdify(derivation.theta, exports["bound"], ["scipy", "numpy"])
     integrands = {key: sp.lambdify((derivation.x, derivation.theta), exports[key], "numpy")
                   for key in ("saturating_integrand", "non_saturating_integrand")}
-    shifts = np.linspace(0.25, 10.0, 40)
+    shifts = np.linspace(0.25, 10.0, 25)
     curves = {key: [integrate(lambda x, t=t: gaussian(t, 1.0).pdf(x) * f(x, t), *gaussian(t, 1.0).interval(), 25)[0]
                     for t in shifts] for key, f in integrands.items()}
     figure, (axis,) = new_figure()
