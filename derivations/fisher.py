@@ -82,14 +82,15 @@ def mode_blindness() -> Derivation:
     rho1, rho2 = mixtures()
     prefactor = _phi(x) * sp.exp(-(m**2) / 2)
     rho1_factored = prefactor * _cosh(m * x)
-    rho2_factored = prefactor * (sp.exp(c - m * x) + sp.exp(m * x - c)) / (sp.exp(c) + sp.exp(-c))
+    rho2_factored = prefactor * (sp.exp(-m * x) + sp.exp(m * x - z)) / (1 + sp.exp(-z))  # = prefactor cosh(mx − c)/cosh c
     score_gap = m * (sp.sinh(m * x) / sp.cosh(m * x) - sp.sinh(m * x - c) / sp.cosh(m * x - c))
     log_ratio = sp.log(sp.cosh(c)) + sp.log(sp.cosh(m * x)) - sp.log(sp.cosh(m * x - c))
     kernel = sp.cosh(u) * (sp.sinh(u) / sp.cosh(u) - sp.sinh(u - c) / sp.cosh(u - c)) ** 2  # = sinh²c/(cosh u cosh²(u − c))
     fisher_density_u = m * sp.exp(-(m**2) / 2) * _phi(u / m) * kernel  # integrand of D_F in u = m x
     sinh_c = (1 / b - b) / 2  # sinh c at b = e^{−c}
     rational = sinh_c**2 * 8 * b**2 * v**2 / ((v**2 + 1) * (b**2 * v**2 + 1) ** 2)
-    kernel_in_v = ((v + 1 / v) / 2 * ((v - 1 / v) / (v + 1 / v) - (v * b - 1 / (v * b)) / (v * b + 1 / (v * b))) ** 2) / v
+    # cosh u = (v² + 1)/(2v), tanh u = (v² − 1)/(v² + 1), tanh(u − c) = (b²v² − 1)/(b²v² + 1), du = dv/v
+    kernel_in_v = ((v**2 + 1) / (2 * v) * ((v**2 - 1) / (v**2 + 1) - (b**2 * v**2 - 1) / (b**2 * v**2 + 1)) ** 2) / v
     a_, b_, c_ = -1 / (1 - b**2) ** 2, b**2 / (1 - b**2) ** 2, 1 / (1 - b**2)
     antiderivative = 8 * b**2 * (a_ * sp.atan(v) + b_ / b * sp.atan(b * v) + c_ / (2 * b) * (sp.atan(b * v) + b * v / (b**2 * v**2 + 1)))
     antiderivative_at_infinity = 8 * b**2 * (a_ + b_ / b + c_ / (2 * b)) * sp.pi / 2
@@ -103,7 +104,7 @@ def mode_blindness() -> Derivation:
         Step(rho1, rho1_factored, "eq. 52, ρ₁ with means ±m: φ(x ± m) = φ(x) e^{−m²/2} e^{∓mx}, so ρ₁ = φ(x)e^{−m²/2}cosh(mx)",
              label="rho1", rests_on=(DEFINITION,)),
         Step(rho2, rho2_factored, "eq. 52, ρ₂: σ(z) = e^{z/2}/(2cosh(z/2)), 1 − σ(z) = e^{−z/2}/(2cosh(z/2)), so "
-             "ρ₂ = φ(x)e^{−m²/2}cosh(mx − z/2)/cosh(z/2)", label="rho2", rests_on=(DEFINITION,)),
+             "ρ₂ = φ(x)e^{−m²/2}(e^{−mx} + e^{mx−z})/(1 + e^{−z}) = φ(x)e^{−m²/2}cosh(mx − z/2)/cosh(z/2)", label="rho2", rests_on=(DEFINITION,)),
         Step(sp.log(sp.UnevaluatedExpr(rho1_factored.subs(_cosh(m * x), sp.cosh(m * x))) / sp.UnevaluatedExpr(
                  prefactor * sp.cosh(m * x - c) / sp.cosh(c))),
              log_ratio, "the log-ratio in the KL integrand (steps 1–2)", label="log-ratio", rests_on=("rho1", "rho2")),
