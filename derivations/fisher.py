@@ -244,3 +244,25 @@ def score_matching_loss_is_half_fisher() -> Derivation:
              relation="≠", erratum="§3.3, after eq. 54", label="not-fisher", rests_on=("loss", "fisher")),
     )
     return Derivation("Eq. 54's loss is ½ D_F", steps, exports={"loss": loss, "fisher": fisher_value}, result="loss")
+
+
+def sample_size() -> Derivation:
+    r"""Eq. 53's D_F average with N samples of ρ₁: when it sees nothing, and its relative standard error.
+
+    A = the interval carrying 99 % of D_F's integral, p_A its ρ₁-mass (quadrature). The N samples
+    are iid, so P(no sample in A) = (1 − p_A)^N; the average of h = |s₁ − s₂|² has variance
+    (E h² − D_F²)/N, i.e. relative standard error √((E h²/D_F² − 1)/N).
+    """
+    n = sp.Symbol("N", positive=True, integer=True)
+    i = sp.Symbol("i", positive=True, integer=True)
+    p = sp.Symbol("p_A", positive=True)
+    second, mean = sp.symbols("E_h2 D_F", positive=True)
+    steps = (
+        Step(sp.Product(1 - p, (i, 1, n)), (1 - p) ** n, "independence of the N samples: P(none of them in A) = (1 − p_A)^N",
+             label="flat-probability", rests_on=(DEFINITION,)),
+        Step(sp.Sum((second - mean**2) / n**2, (i, 1, n)), (second - mean**2) / n,
+             "Var((1/N)Σh(x_i)) = Σ Var(h)/N² = (E h² − D_F²)/N (iid samples)", label="variance", rests_on=(DEFINITION,)),
+    )
+    return Derivation("Eq. 53's D_F average: flat probability and relative standard error", steps,
+                      exports={"flat": (1 - p) ** n, "relative_se": sp.sqrt((second / mean**2 - 1) / n)},
+                      result="flat-probability")
