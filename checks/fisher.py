@@ -158,9 +158,11 @@ def _curvature(separation: float, which: str) -> tuple[float, float]:
     """∂²_z at z = 0 of D_F or KL by central differences of the quadrature values (h and 2h: Richardson)."""
     index = 0 if which == "fisher" else 1
 
+    at_truth = fisher_and_kl(separation, 0.0)[index][0]  # 0 up to rounding: ρ₂ = ρ₁ at z = 0
+
     def second_difference(h):
         plus, minus = fisher_and_kl(separation, h)[index][0], fisher_and_kl(separation, -h)[index][0]
-        return (plus + minus) / h**2  # D(0) = 0
+        return (plus - 2 * at_truth + minus) / h**2
 
     h = 0.02
     fine, coarse = second_difference(h), second_difference(2 * h)
