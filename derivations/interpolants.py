@@ -36,6 +36,7 @@ VELOCITY = m + COVARIANCE / VARIANCE * (x - t * m)
 VELOCITY_WITHOUT_GAMMA_DOT = m + (t * s**2 - (1 - t)) / VARIANCE * (x - t * m)
 SCORE = -(x - t * m) / VARIANCE
 DENSITY = sp.exp(-((x - t * m) ** 2) / (2 * VARIANCE)) / sp.sqrt(2 * sp.pi * VARIANCE)
+LOG_DENSITY = -((x - t * m) ** 2) / (2 * VARIANCE) - sp.log(2 * sp.pi * VARIANCE) / 2  # log of DENSITY, expanded
 SYMBOLS = {"x": x, "t": t, "m": m, "s": s, "epsilon": eps, "x0": x0}
 # a concrete point for the counterexamples (≠ steps): t = 1/4, m = 3/2, s² = 2, x = 1
 POINT = {t: sp.Rational(1, 4), m: sp.Rational(3, 2), s: sp.sqrt(2), x: sp.Integer(1)}
@@ -68,6 +69,11 @@ def _gaussian_moments() -> tuple[Step, ...]:
              "eq. 62: b(x,t) = E[Ẋ_t | X_t = x] = EẊ_t + Cov/Var (x − EX_t), EẊ_t = m, EX_t = tm (Gaussian conditioning)",
              (GAUSSIAN_CONDITIONING,), label="velocity", rests_on=("variance", "covariance")),
     )
+
+
+def _log_density_step() -> Step:
+    return Step(sp.log(DENSITY), LOG_DENSITY, "log ρ(x, t) of the Gaussian N(tm, Var X_t) (the checks' posterior weights use it)",
+                label="log-density", rests_on=("variance",))
 
 
 def _continuity_steps() -> tuple[Step, ...]:
@@ -113,6 +119,7 @@ def transport_equation() -> Derivation:
         *_gaussian_moments(),
         *_continuity_steps(),
         *_endpoint_steps(),
+        _log_density_step(),
         Step(sp.Derivative(g, t), sp.I * k * (m + sp.I * k * COVARIANCE) * g,
              "eqs. 63–65: g = E e^{ikX_t} = exp(iktm − k²Var/2) and ∂_t g = ik·m(k,t) with m(k,t) = E[Ẋ_t e^{ikX_t}] = "
              "(EẊ_t + ik Cov(Ẋ_t, X_t)) g = ∫e^{ikx} b ρ dx (jointly Gaussian)", (GAUSSIAN_CONDITIONING,),
@@ -120,7 +127,7 @@ def transport_equation() -> Derivation:
     )
     return Derivation(
         "Stochastic interpolant: the velocity b and the transport equation (Gaussian data)", steps,
-        exports={"density": DENSITY, "velocity": VELOCITY, "velocity_without_gamma_dot": VELOCITY_WITHOUT_GAMMA_DOT,
+        exports={"density": DENSITY, "log_density": LOG_DENSITY, "velocity": VELOCITY, "velocity_without_gamma_dot": VELOCITY_WITHOUT_GAMMA_DOT,
                  "mean": t * m, "variance": VARIANCE, "score": SCORE},
         notes="Mixture data: the exports are per component; b and s are the posterior-weighted combinations (step 6).",
         result="continuity",
@@ -137,10 +144,11 @@ def ode_generative() -> Derivation:
              rests_on=("velocity", "covariance-rate")),
         Step(sp.Subs(flow, t, 1), m + s * x0, "at T = 1: φ₁(x₀) = m + s x₀, so X₀ ~ N(0,1) gives X₁ ~ N(m, s²) = ρ_*",
              label="endpoint", rests_on=("flow",)),
+        _log_density_step(),
     )
     return Derivation("ODE generative model (Lemma 3.3) on Gaussian data", steps,
                       exports={"velocity": VELOCITY, "velocity_without_gamma_dot": VELOCITY_WITHOUT_GAMMA_DOT,
-                               "flow_at_one": m + s * x0})
+                               "flow_at_one": m + s * x0, "density": DENSITY, "log_density": LOG_DENSITY, "mean": t * m, "variance": VARIANCE})
 
 
 def sde_generative() -> Derivation:
@@ -164,9 +172,10 @@ def sde_generative() -> Derivation:
              - eps * sp.Derivative(DENSITY, x, 2), sp.Integer(0),
              "Gaussian data: the interpolant's ρ solves eq. 67 with b + εs, s = −(x − tm)/Var X_t, for every ε > 0",
              label="gaussian", rests_on=("velocity", "eq67")),
+        _log_density_step(),
     )
     return Derivation("SDE generative model (Lemma 3.4, eqs. 66–67)", steps,
-                      exports={"velocity": VELOCITY, "score": SCORE, "density": DENSITY, "mean": t * m,
+                      exports={"velocity": VELOCITY, "score": SCORE, "density": DENSITY, "log_density": LOG_DENSITY, "mean": t * m,
                                "variance": VARIANCE}, result="gaussian")
 
 
@@ -195,8 +204,9 @@ def loss_minimisers() -> Derivation:
         Step(excess_b0, HALF * (1 - 2 * t) ** 2 / VARIANCE,
              "the excess loss of b₀ = b without the γ̇z term: ½E|b₀ − b|² = ½(1 − 2t)²/Var X_t (E(X_t − tm)² = Var)",
              label="excess-b0", rests_on=("loss-b",)),
+        _log_density_step(),
     )
     return Derivation("Proposition 3.5: b and s minimise eqs. 68–69", steps,
                       exports={"velocity": VELOCITY, "velocity_without_gamma_dot": VELOCITY_WITHOUT_GAMMA_DOT,
-                               "score": SCORE, "mean": t * m, "variance": VARIANCE,
+                               "score": SCORE, "mean": t * m, "variance": VARIANCE, "density": DENSITY, "log_density": LOG_DENSITY,
                                "excess_without_gamma_dot": HALF * (1 - 2 * t) ** 2 / VARIANCE}, result="loss-s")
