@@ -210,3 +210,41 @@ def loss_minimisers() -> Derivation:
                       exports={"velocity": VELOCITY, "velocity_without_gamma_dot": VELOCITY_WITHOUT_GAMMA_DOT,
                                "score": SCORE, "mean": t * m, "variance": VARIANCE, "density": DENSITY, "log_density": LOG_DENSITY,
                                "excess_without_gamma_dot": HALF * (1 - 2 * t) ** 2 / VARIANCE}, result="loss-s")
+
+
+def boltzmann_gibbs_bullet() -> Derivation:
+    r"""§3.5: "if the score is modelled by :math:`s_{\theta'}(x,t)\propto-\nabla U_{\theta'}(x)` the law of the process
+    solution of the SDE is a Boltzmann–Gibbs ensemble by construction".
+
+    With a time-independent energy U the law at t = 0 is the base ρ̄ whatever U is (the SDE's initial
+    condition), so it is :math:`e^{-U}/Z` only if :math:`\bar\rho = e^{-U}/Z`; for the data energy
+    :math:`U_* = -\log\rho_*` this fails (step 1, a counterexample). What the SDE's law is instead: the
+    solution of its Fokker–Planck equation; for an affine drift :math:`a(t) + c(t)x` and noise √(2ε) a
+    Gaussian whose mean and variance solve :math:`\mu' = a + c\mu`, :math:`V' = 2cV + 2\varepsilon`
+    (step 2; the checks integrate these). The law *is* :math:`e^{-U(\cdot,t)}/Z_t` at every t when
+    :math:`-\nabla U(\cdot,t)` is the exact, time-dependent score of the law (step 3: by the definition of
+    the score, not by the SDE).
+    """
+    mu, a, c = sp.symbols("mu a c", real=True)
+    v = sp.Symbol("V", positive=True)
+    normal = sp.exp(-((x - mu) ** 2) / (2 * v)) / sp.sqrt(2 * sp.pi * v)
+    data = sp.exp(-((x - m) ** 2) / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2)
+    energy = -LOG_DENSITY
+    steps = (
+        Step(sp.Subs(DENSITY, t, 0).subs(POINT), data.subs(POINT),
+             "the SDE starts from ρ̄ = N(0,1) whatever the model score: at t = 0 its law is not e^{−U_*}/Z = ρ_* = N(m, s²) "
+             "(m = 3/2, s² = 2, x = 1), so it is not a Boltzmann–Gibbs ensemble of a time-independent U_* along the bridge",
+             relation="≠", label="counterexample", rests_on=(DEFINITION,)),
+        Step(sp.Derivative(normal, mu) * (a + c * mu) + sp.Derivative(normal, v) * (2 * c * v + 2 * eps)
+             + sp.Derivative((a + c * x) * normal, x) - eps * sp.Derivative(normal, x, 2), sp.Integer(0),
+             "Fokker–Planck of dX = (a + cx)dt + √(2ε)dW: N(μ(t), V(t)) solves it when μ' = a + cμ and V' = 2cV + 2ε "
+             "(the law the SDE with a model score −∇U has, Gaussian case)", label="fokker-planck-gaussian",
+             rests_on=(DEFINITION,)),
+        *_gaussian_moments(),
+        Step(sp.exp(sp.UnevaluatedExpr(-energy)), DENSITY,
+             "with the exact, time-dependent energy U(x,t) = −log ρ(x,t) (score s = −∂_x U): e^{−U(·,t)} = ρ(·, t), Z_t = 1, at "
+             "every t — true by the definition of the score", label="exact-score", rests_on=("variance",)),
+    )
+    return Derivation("§3.5: a score modelled as −∇U does not make the SDE's law Boltzmann–Gibbs", steps,
+                      exports={"velocity": VELOCITY, "score": SCORE, "density": DENSITY, "log_density": LOG_DENSITY,
+                               "mean": t * m, "variance": VARIANCE}, result="fokker-planck-gaussian")
