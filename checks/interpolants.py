@@ -185,7 +185,7 @@ def _figure_velocity(context: Context, data: InterpolantData) -> None:
     rng = context.rng("figure")
     grid = np.linspace(-3.5, 3.0, 200)
     for index, t in enumerate((0.25, 0.75)):
-        xt, xdot, _, _ = data.sample_interpolant(t, rng, 100_000)
+        xt, xdot, _, _ = data.sample_interpolant(t, rng, 40_000)
         edges = np.linspace(-3.5, 3.0, 27)
         which = np.digitize(xt, edges)
         centres = [(edges[i - 1] + edges[i]) / 2 for i in range(1, len(edges)) if np.sum(which == i) > 50]

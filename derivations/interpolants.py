@@ -72,8 +72,15 @@ def _gaussian_moments() -> tuple[Step, ...]:
 
 
 def _log_density_step() -> Step:
-    return Step(sp.log(DENSITY), LOG_DENSITY, "log ρ(x, t) of the Gaussian N(tm, Var X_t) (the checks' posterior weights use it)",
+    return Step(sp.exp(sp.UnevaluatedExpr(LOG_DENSITY)), DENSITY,
+                "log ρ(x, t) of the Gaussian N(tm, Var X_t), shown by exponentiating it (the checks' posterior weights use it)",
                 label="log-density", rests_on=("variance",))
+
+
+def _continuity_step() -> Step:
+    return Step((sp.Derivative(DENSITY, t) + sp.Derivative(VELOCITY * DENSITY, x)) / DENSITY, sp.Integer(0),
+                "eq. 61 for ρ = N(tm, Var X_t) and the b of eq. 62: ∂_t ρ + ∂_x(bρ) = 0 (divided by ρ > 0)", label="continuity",
+                rests_on=("velocity", "variance"))
 
 
 def _continuity_steps() -> tuple[Step, ...]:
@@ -82,9 +89,7 @@ def _continuity_steps() -> tuple[Step, ...]:
     w = sp.Symbol("w", positive=True)
     residual_without = sp.Derivative(DENSITY, t) + sp.Derivative(VELOCITY_WITHOUT_GAMMA_DOT * DENSITY, x)
     return (
-        Step(sp.Derivative(DENSITY, t) + sp.Derivative(VELOCITY * DENSITY, x), sp.Integer(0),
-             "eq. 61 for ρ = N(tm, Var X_t) and the b of eq. 62: ∂_t ρ + ∂_x(bρ) = 0", label="continuity",
-             rests_on=("velocity", "variance")),
+        _continuity_step(),
         Step(sp.Derivative(w * r1 + (1 - w) * r2, t) + sp.Derivative(w * b1 * r1 + (1 - w) * b2 * r2, x),
              w * (sp.Derivative(r1, t) + sp.Derivative(b1 * r1, x)) + (1 - w) * (sp.Derivative(r2, t) + sp.Derivative(b2 * r2, x)),
              "mixture data: ρ = Σ w_k ρ_k and bρ = Σ w_k b_k ρ_k (b = posterior-weighted b_k) satisfy eq. 61 when each "
@@ -168,10 +173,16 @@ def sde_generative() -> Derivation:
              sp.Derivative(rho, t) + sp.Derivative((b + eps * score) * rho - fokker_planck_diffusion * sp.Derivative(rho, x), x),
              "eq. 67 (= Table 1's SBD/SI row with b_θ = b, s_θ' = s): the right side is the Fokker–Planck operator of "
              "dX = (b + εs)dt + √(2ε)dW (diffusion ½σ² = ε)", label="eq67", rests_on=("eq66", "score-flux")),
-        Step(sp.Derivative(DENSITY, t) + sp.Derivative((VELOCITY + eps * SCORE) * DENSITY, x)
-             - eps * sp.Derivative(DENSITY, x, 2), sp.Integer(0),
-             "Gaussian data: the interpolant's ρ solves eq. 67 with b + εs, s = −(x − tm)/Var X_t, for every ε > 0",
-             label="gaussian", rests_on=("velocity", "eq67")),
+        _continuity_step(),
+        Step(SCORE * DENSITY, sp.Derivative(DENSITY, x),
+             "Gaussian data: s = −(x − tm)/Var X_t is the score of ρ(·, t): s ρ = ∂_x ρ", label="score-gaussian",
+             rests_on=("variance",)),
+        Step(sp.Derivative(DENSITY, t) + sp.Derivative((VELOCITY + eps * SCORE) * DENSITY, x) - eps * sp.Derivative(DENSITY, x, 2),
+             DENSITY * ((sp.Derivative(DENSITY, t) + sp.Derivative(VELOCITY * DENSITY, x)) / DENSITY)
+             + eps * sp.Derivative(SCORE * DENSITY - sp.Derivative(DENSITY, x), x),
+             "Gaussian data: eq. 67's left side with b + εs is ρ·(eq. 61's residual / ρ) + ε∂_x(sρ − ∂_xρ); both vanish (steps "
+             "'continuity' and 'score-gaussian'), so the interpolant's ρ solves eq. 67 for every ε > 0",
+             label="gaussian", rests_on=("eq67", "continuity", "score-gaussian")),
         _log_density_step(),
     )
     return Derivation("SDE generative model (Lemma 3.4, eqs. 66–67)", steps,
@@ -183,7 +194,7 @@ def loss_minimisers() -> Derivation:
     r"""Proposition 3.5: :math:`L_b[\hat b]-L_b[b] = \tfrac12\int\mathbb E|\hat b-b|^2`, :math:`L_s[\hat s]-L_s[s] = \tfrac12\int\mathbb E|\hat s-s|^2`."""
     b_hat, s_hat = sp.symbols("bhat shat", real=True)
     conditional_z = sp.UnevaluatedExpr(GAMMA) / VARIANCE * (x - t * m)  # E[z | X_t = x] = Cov(z, X_t)/Var (x − tm)
-    excess_b0 = HALF * ((t * s**2 - (1 - t)) / VARIANCE - COVARIANCE / VARIANCE) ** 2 * VARIANCE
+    excess_b0 = HALF * ((t * s**2 - (1 - t)) - COVARIANCE) ** 2 / VARIANCE**2 * VARIANCE
     steps = (
         *_gaussian_moments(),
         Step(HALF * b_hat**2 - VELOCITY * b_hat - (HALF * VELOCITY**2 - VELOCITY * VELOCITY),
