@@ -22,7 +22,6 @@ All derivations are 1-D (∇· is ∂ₓ); SymPy work for the whole topic is wel
 from __future__ import annotations
 
 import sympy as sp
-
 from ebmcheck.derivations.steps import DEFINITION, Assumption, Derivation, Step
 
 t = sp.Symbol("t", positive=True)

@@ -7,17 +7,16 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
-from scipy import integrate
-
 from ebmcheck.checks import interpolants as checks
 from ebmcheck.derivations import interpolants as derivation
 from ebmcheck.theory import interpolants as integrators
+from scipy import integrate
 
 
 # ---- integrators -------------------------------------------------------------------------------------
 def test_rk4_has_global_order_four_on_a_linear_ode():
     """ẋ = cos(t)·x from x₀ = 1: x(1) = e^{sin 1}; halving h divides the error by ~16."""
-    velocity = lambda x, t: np.cos(t) * x  # noqa: E731 - x(1) = e^{sin 1}
+    velocity = lambda x, t: np.cos(t) * x
     errors = [abs(integrators.rk4_flow(velocity, np.ones(2), 0.0, 1.0, n)[0] - math.exp(math.sin(1.0))) for n in (4, 8, 16)]
     orders = [math.log2(errors[i] / errors[i + 1]) for i in range(2)]
     assert all(3.6 < order < 4.4 for order in orders), orders
@@ -100,7 +99,7 @@ def test_the_mixture_s_velocity_is_the_posterior_weighted_flux():
                for w, m, s in zip(*checks.MIXTURE_DATA))
     np.testing.assert_allclose(data.weighted("velocity", x, t), flux / data.density(x, t), rtol=1e-12)
     for time in (0.0, 0.5, 1.0):
-        assert integrate.quad(lambda y: data.density(np.array([y]), time)[0], -30, 30)[0] == pytest.approx(1.0, abs=1e-9)
+        assert integrate.quad(lambda y, at=time: data.density(np.array([y]), at)[0], -30, 30)[0] == pytest.approx(1.0, abs=1e-9)
 
 
 def test_the_excess_loss_export_is_half_the_mean_squared_velocity_gap():
@@ -110,8 +109,11 @@ def test_the_excess_loss_export_is_half_the_mean_squared_velocity_gap():
     (m,), (s,) = checks.GAUSSIAN_DATA[1], checks.GAUSSIAN_DATA[2]
     excess = sp.lambdify([derivation.t, derivation.m, derivation.s], exports["excess_without_gamma_dot"])
     for t in (0.1, 0.4, 0.9):
-        gap = lambda y: 0.5 * (data.weighted("velocity_without_gamma_dot", np.array([y]), t)  # noqa: E731
-                               - data.weighted("velocity", np.array([y]), t))[0] ** 2 * data.density(np.array([y]), t)[0]
+        def gap(y, at=t):
+            point = np.array([y])
+            difference = data.weighted("velocity_without_gamma_dot", point, at) - data.weighted("velocity", point, at)
+            return 0.5 * difference[0] ** 2 * data.density(point, at)[0]
+
         assert integrate.quad(gap, -30, 30)[0] == pytest.approx(excess(t, m, s), rel=1e-9)
 
 

@@ -26,8 +26,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-
-from ebmcheck.theory.validation import choice, function, generator, positive_int, real_array, real_scalar
+from ebmcheck.theory.validation import (
+    choice,
+    function,
+    generator,
+    positive_int,
+    real_array,
+    real_scalar,
+)
 
 SCHEMES = ("euler-maruyama", "heun")
 
