@@ -130,3 +130,20 @@ def test_every_statement_of_the_section_is_a_claim_or_not_encoded_with_a_reason(
     assert all(len(entry.reason) > 40 for entry in checks.NOT_ENCODED)
     assert {claim.topic for claim in checks.CLAIMS} == {checks.TOPIC}
     assert all(claim.id.startswith("interpolants-") for claim in checks.CLAIMS)
+
+
+def test_coupled_runs_share_their_brownian_path():
+    """Coarse normals are standard and the coarse Brownian increments sum the fine ones: with zero drift the
+    coupled endpoints coincide exactly."""
+    fine = np.random.default_rng(5).standard_normal((8, 50_000))
+    coarse = integrators.coarse_normals(fine)
+    assert coarse.shape == (4, 50_000) and abs(coarse.std() - 1.0) < 0.01
+    zero = lambda x, t: 0.0 * x
+    rng = np.random.default_rng(0)
+    end_fine = integrators.stochastic_heun(zero, 1.3, np.zeros(50_000), 0.0, 1.0, 8, rng, fine)
+    end_coarse = integrators.stochastic_heun(zero, 1.3, np.zeros(50_000), 0.0, 1.0, 4, rng, coarse)
+    np.testing.assert_allclose(end_fine, end_coarse, atol=1e-12)
+    with pytest.raises(ValueError, match="even number"):
+        integrators.coarse_normals(fine[:3])
+    with pytest.raises(ValueError, match="normals"):
+        integrators.stochastic_heun(zero, 1.0, np.zeros(3), 0.0, 1.0, 4, rng, np.zeros((3, 3)))

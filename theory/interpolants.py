@@ -83,15 +83,21 @@ def euler_maruyama(drift: Callable, noise: float, x0, t0: float, t1: float, step
     return x
 
 
-def stochastic_heun(drift: Callable, noise: float, x0, t0: float, t1: float, steps: int, rng) -> np.ndarray:
+def stochastic_heun(drift: Callable, noise: float, x0, t0: float, t1: float, steps: int, rng,
+                    normals=None) -> np.ndarray:
     r"""Stochastic Heun (predictor–corrector) for additive noise, weak order 2:
 
     .. math:: \tilde X = X_n + h\mu(X_n,t_n) + \sigma\Delta W_n,\quad
-              X_{n+1} = X_n + \tfrac h2\big(\mu(X_n,t_n) + \mu(\tilde X,t_{n+1})\big) + \sigma\Delta W_n."""
+              X_{n+1} = X_n + \tfrac h2\big(\mu(X_n,t_n) + \mu(\tilde X,t_{n+1})\big) + \sigma\Delta W_n.
+
+    ``normals`` (optional, shape (steps, *x0.shape)): the standard normals ξ_n of ΔW_n = √h ξ_n,
+    for coupled runs (:func:`coarse_normals`); drawn from ``rng`` when None."""
     drift, noise, x, t0, t1, steps, rng, h = _sde(drift, noise, x0, t0, t1, steps, rng)
+    if normals is not None:
+        normals = real_array("normals", normals, shape=(steps, *x.shape))
     for n in range(steps):
         t = t0 + n * h
-        increment = noise * np.sqrt(h) * rng.standard_normal(x.shape)
+        increment = noise * np.sqrt(h) * (rng.standard_normal(x.shape) if normals is None else normals[n])
         now = drift(x, t)
         predicted = x + h * now + increment
         x = x + 0.5 * h * (now + drift(predicted, t + h)) + increment
@@ -128,6 +134,16 @@ def affine_scheme_moments(offset: Callable, slope: Callable, noise: float, mean0
         mean = gain[n] * mean + shift[n]
         var = gain[n] ** 2 * var + kick[n] ** 2 * noise**2 * h
     return float(mean), float(var)
+
+
+def coarse_normals(fine) -> np.ndarray:
+    r"""The normals of the same Brownian path on a grid twice as coarse: :math:`(\xi_{2k} + \xi_{2k+1})/\sqrt2`.
+
+    ``fine`` has an even number of steps on its first axis."""
+    fine = real_array("fine", fine)
+    if fine.ndim == 0 or fine.shape[0] % 2:
+        raise ValueError(f"fine must have an even number of steps on its first axis, got shape {fine.shape}")
+    return (fine[0::2] + fine[1::2]) / np.sqrt(2.0)
 
 
 def arcsine_times(num: int, rng) -> tuple[np.ndarray, np.ndarray]:
