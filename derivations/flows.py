@@ -208,8 +208,9 @@ def ml_objective() -> Derivation:
             rests_on=(DEFINITION, "eq71"),
         ),
     )
-    return Derivation("The ML objective of a flow (eqs. 71–72)", steps, result="eq72-corrected-stationary",
-                      exports={"affine_objective_1d": base_log + volume.doit(), "affine_symbols": (x, mu, sigma)})
+    fit = affine_mle_2d()
+    return Derivation("The ML objective of a flow (eqs. 71–72)", steps + fit.steps, result="eq72-corrected-stationary",
+                      exports={"affine_objective_1d": base_log + volume.doit(), "affine_symbols": (x, mu, sigma), **fit.exports})
 
 
 def affine_mle_2d() -> Derivation:
@@ -347,3 +348,52 @@ def composition() -> Derivation:
         ),
     )
     return Derivation("Inverse and Jacobian of a composition (Lemma 3.6)", steps, result="eq74")
+
+
+def ebm_analogy() -> Derivation:
+    r"""§3.5's NF bullet: with :math:`\rho_Z(\varphi_\theta^{-1}(x)) = c\,e^{-U_\theta(x)}`, is the flow the EBM
+    :math:`e^{-U_\theta}/Z_\theta`?
+
+    The energy is :math:`U_\theta = -\log\rho_Z\circ\varphi_\theta^{-1} + \log c` (so E*[U_θ] is
+    −E*[log ρ_Z(φ_θ⁻¹)] up to a constant: opposite sign, matching argmin against argmax). The
+    flow's density carries the Jacobian: :math:`\rho_\theta/e^{-U_\theta} = c|\det J\varphi_\theta^{-1}|`,
+    not constant for a radial flow (its log-derivative in r is not 0), so the EBM with that energy
+    is not the flow. With :math:`U_\theta = -\log\rho_Z\circ\varphi_\theta^{-1} - \log|\det J\varphi_\theta^{-1}|`
+    it is, with Z_θ = 1 (eq. 70).
+    """
+    x = sp.Symbol("x", real=True)
+    base = sp.Function("rho_Z", positive=True)(sp.Function("psi", real=True)(x))  # ρ_Z(φ_θ⁻¹(x)), ψ = φ_θ⁻¹
+    volume = sp.Function("D", positive=True)(x)  # |det J φ_θ⁻¹(x)|
+    energy = sp.Function("U", real=True)(x)
+    c = sp.Symbol("c", positive=True)
+    (r, alpha, beta), _, radial = radial_det_1d()
+    steps = (
+        Step(
+            -sp.log(c * sp.exp(-energy)),
+            energy - sp.log(c),
+            "the premise ρ_Z(φ_θ⁻¹(x)) = c e^{−U_θ(x)}: −log ρ_Z(φ_θ⁻¹) = U_θ − log c, so E*[U_θ] = "
+            "−E*[log ρ_Z(φ_θ⁻¹)] + log c (the sign flips with argmax ↔ argmin)",
+            label="energy",
+            rests_on=(DEFINITION,),
+        ),
+        Step(
+            sp.exp(-(-sp.log(base) - sp.log(volume)), evaluate=False),
+            base * volume,
+            "with the log-determinant in the energy, U_θ = −log ρ_Z(φ_θ⁻¹) − log|det J φ_θ⁻¹|: e^{−U_θ} = "
+            "ρ_Z(φ_θ⁻¹)|det J φ_θ⁻¹| = ρ_θ (eq. 70), Z_θ = 1 — the flow is that EBM",
+            (DIFFEOMORPHISM,),
+            label="flow-as-ebm",
+            rests_on=(DEFINITION, "energy"),
+        ),
+        Step(
+            sp.Derivative(sp.log(radial), r),
+            0,
+            "with the premise's energy the ratio ρ_θ/e^{−U_θ} = c|det J φ_θ⁻¹| = c/f'(r) for the 1-D radial flow: its "
+            "log-derivative in r is not 0, so e^{−U_θ}/Z_θ ≠ ρ_θ",
+            relation="≠",
+            erratum="§3.5, NF bullet",
+            label="premise-not-flow",
+            rests_on=(DEFINITION, "energy"),
+        ),
+    )
+    return Derivation("A normalizing flow as an EBM (§3.5)", steps, result="flow-as-ebm")

@@ -274,14 +274,24 @@ def expect_2d(integrand: Callable[[np.ndarray], np.ndarray], lo: float, hi: floa
 
 
 def gauss_legendre_1d(integrand: Callable[[np.ndarray], np.ndarray], lo: float, hi: float,
-                      panels: int = 200, order: int = 16) -> tuple[np.ndarray, np.ndarray]:
+                      panels: int = 200, order: int = 16, breaks: Sequence[float] = ()) -> tuple[np.ndarray, np.ndarray]:
     r""":math:`\int_{lo}^{hi} g(y)\,dy` (not an expectation: no normalisation of a weight), with its
-    error estimate from the rule and its refinement. ``integrand`` maps points (N, 1) to (N,) or (N, k)."""
+    error estimate from the rule and its refinement. ``integrand`` maps points (N, 1) to (N,) or (N, k).
+    ``breaks``: interior points where g has a kink (a radial flow at its centre); each piece between
+    them gets ``panels`` panels, so no Gauss–Legendre panel straddles a kink."""
     function("integrand", integrand, "(points (N, 1)) -> (N, ...)")
+    lo, hi = real_scalar("lo", lo), real_scalar("hi", hi)
+    if not hi > lo:
+        raise ValueError(f"need lo < hi, got lo={lo}, hi={hi}")
+    inner = sorted(real_scalar("break", b) for b in breaks if lo < b < hi)
+    edges = [lo, *inner, hi]
 
     def at_level(level: int):
-        nodes, weights = gauss_legendre(lo, hi, refined(panels, level), order)
+        pieces = [gauss_legendre(a, b, refined(panels, level), order) for a, b in zip(edges[:-1], edges[1:])]
+        nodes, weights = np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
         values = real_array("the integrand's values", integrand(nodes[:, None]))
+        if values.shape[0] != nodes.size:
+            raise ValueError(f"integrand must return one row per point ({nodes.size}, ...), got {values.shape}")
         shaped = weights.reshape((-1,) + (1,) * (values.ndim - 1))
         return (shaped * values).sum(axis=0), (shaped * np.abs(values)).sum(axis=0)
 
