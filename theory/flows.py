@@ -227,7 +227,8 @@ def solve_monotone(g: Callable, derivative: Callable, target: np.ndarray, half_w
 
     The root lies in :math:`[s - w, s + w]`; Newton steps that leave the current bracket are
     replaced by bisection (safeguarded Newton), all elements at once. Stops when every step is
-    below :data:`NEWTON_TOLERANCE` relative to max(1, |a|); ``RuntimeError`` if it does not converge.
+    below :data:`NEWTON_TOLERANCE` and every residual below 1e-12, relative to max(1, |a|);
+    ``RuntimeError`` if it does not converge.
     """
     target = np.asarray(target, dtype=float)
     lo, hi = target - half_width - 1e-12, target + half_width + 1e-12
@@ -240,8 +241,9 @@ def solve_monotone(g: Callable, derivative: Callable, target: np.ndarray, half_w
         outside = (proposal <= lo) | (proposal >= hi)
         proposal = np.where(outside, (lo + hi) / 2, proposal)
         change = np.abs(proposal - a)
+        scale = np.maximum(1.0, np.abs(a))
         a = proposal
-        if np.all(change <= NEWTON_TOLERANCE * np.maximum(1.0, np.abs(a))):
+        if np.all(change <= NEWTON_TOLERANCE * scale) and np.all(np.abs(residual) <= 1e-12 * scale):
             return a
     raise RuntimeError(f"safeguarded Newton did not converge in {NEWTON_ITERATIONS} iterations")
 
