@@ -85,7 +85,7 @@ def test_quadratures_integrate_known_gaussians_and_handle_kinks():
     value, error = expect_2d(lambda y: np.exp(standard_normal_log_density(y - 0.3)), -10, 10)
     assert abs(value - 1) < 1e-12 and error < 1e-10
     value, error = gauss_legendre_1d(lambda y: np.abs(y[:, 0] - 0.3) * stats.norm.pdf(y[:, 0]), -12, 12, 20, 8, breaks=(0.3,))
-    exact = 2 * stats.norm.pdf(0.3) - 0.3 * (1 - 2 * stats.norm.sf(0.3))
+    exact = 2 * stats.norm.pdf(0.3) + 0.3 * (1 - 2 * stats.norm.sf(0.3))  # E|Z − a| = 2φ(a) + a(2Φ(a) − 1)
     assert abs(value - exact) < 1e-12
     with pytest.raises(ValueError, match="lo < hi"):
         expect_2d(lambda y: y[:, 0], 1, 0)
