@@ -28,15 +28,29 @@ determinants are the derivation's exports, compiled with SymPy. Base: standard n
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
-
-from ebmcheck.checks.anatomy import (Check, Claim, Context, NotEncoded, Source, ZTest, mean_and_standard_error,
-                                     printed_statement_controls)
+from ebmcheck.checks.anatomy import (
+    Check,
+    Claim,
+    Context,
+    NotEncoded,
+    Source,
+    ZTest,
+    mean_and_standard_error,
+    printed_statement_controls,
+)
 from ebmcheck.checks.figures import new_figure
 from ebmcheck.derivations import flows as derivation
-from ebmcheck.theory.flows import (Affine, Composition, Planar, Radial, expect_2d, gauss_legendre_1d,
-                                   standard_normal_log_density)
+from ebmcheck.theory.flows import (
+    Affine,
+    Composition,
+    Planar,
+    Radial,
+    expect_2d,
+    gauss_legendre_1d,
+    standard_normal_log_density,
+)
 from ebmcheck.theory.symbolic import compile_expression
+from scipy import stats
 
 TOPIC = "flows"
 HOST_ONLY = ("1-D and 2-D Gauss–Legendre quadrature, finite differences and closed-form flows on numpy; the Monte "
@@ -242,7 +256,7 @@ def _affine_fit_checks(context: Context) -> list[Check]:
         estimate, error = mean_and_standard_error(fitted[i, j])
         checks.append(Check(
             name=f"affine-2d fit, n = {n}: E[Σ̂_{i + 1}{j + 1}]",
-            quantity=r"\mathbb{E}[\hat\Sigma_{%d%d}]" % (i + 1, j + 1),
+            quantity=rf"\mathbb{{E}}[\hat\Sigma_{{{i + 1}{j + 1}}}]",
             test=ZTest((n - 1) / n * covariance[i, j], float(estimate), float(error)),
             control=ZTest(covariance[i, j], float(estimate), float(error)),
             control_label="the unbiased Σ* (no finite-n factor (n − 1)/n)",
@@ -268,13 +282,13 @@ def table1_checks(context: Context) -> list[Check]:
             y = data.forward(z)
             weight = np.exp(standard_normal_log_density(z))
             if table:
-                log_base, log_det = _density_terms(model, y)
+                log_base, _ = _density_terms(model, y)
                 det_inverse = 1 / model.det(model.inverse(y))  # signed: Table 1 takes log det, no |·|
                 return weight[:, None] * np.stack([log_base + np.log(det_inverse), log_base], axis=-1)
             return weight * _cdf_log_density(model, y, step)
 
         kinks = _kinks(data)
-        (printed, no_volume), (error, no_volume_error) = gauss_legendre_1d(integrand, -Z_RANGE, Z_RANGE, 48, 16, kinks)
+        (printed, no_volume), (error, _) = gauss_legendre_1d(integrand, -Z_RANGE, Z_RANGE, 48, 16, kinks)
         reference, reference_error = gauss_legendre_1d(lambda z: integrand(z, table=False), -Z_RANGE, Z_RANGE, 48, 16, kinks)
         coarse, _ = gauss_legendre_1d(lambda z: integrand(z, table=False, step=2e-4), -Z_RANGE, Z_RANGE, 48, 16, kinks)
         total_error = float(error + reference_error + abs(reference - coarse))
@@ -314,7 +328,7 @@ def composition_checks(context: Context) -> list[Check]:
     reversed_order = y
     for layer in flow.layers:  # f_3⁻¹∘f_2⁻¹∘f_1⁻¹: f_1⁻¹ first
         reversed_order = layer.inverse(reversed_order)
-    rms = lambda a: float(np.sqrt(np.mean(np.sum(a**2, axis=-1))))  # noqa: E731
+    rms = lambda a: float(np.sqrt(np.mean(np.sum(a**2, axis=-1))))
     scale = rms(z)
     checks = [Check(
         name="eq. 73: f⁻¹(f(z)) = z",
@@ -448,8 +462,8 @@ CLAIMS: tuple[Claim, ...] = (
         checks=change_of_variables_checks,
         conditions=(
             "φ a C¹ diffeomorphism (the lemma says only 'invertible': a homeomorphism need not push a density to a density)",
-            "g⁻¹ (undefined in the source) read as φ⁻¹, and J_y φ(φ⁻¹(y)) as the Jacobian of φ evaluated at φ⁻¹(y); "
-            "read literally (J_y of y ↦ φ(φ⁻¹(y)) = y) it is the identity and the Jacobian factor is lost",
+            ("g⁻¹ (undefined in the source) read as φ⁻¹, and J_y φ(φ⁻¹(y)) as the Jacobian of φ evaluated at φ⁻¹(y); "
+             "read literally (J_y of y ↦ φ(φ⁻¹(y)) = y) it is the identity and the Jacobian factor is lost"),
         ),
         summary="Derived in 1-D from the distribution function for increasing and decreasing affine maps (the absolute value "
         "is needed) and for a 2-D affine reflection; the density integrates to 1 and predicts E h(φ(Z)) for planar, radial "
@@ -482,8 +496,8 @@ CLAIMS: tuple[Claim, ...] = (
         expected_verdict="verified-with-conditions",
         derivation=derivation.table1_orientation,
         checks=table1_checks,
-        conditions=("det J φ_θ > 0 (an orientation-preserving flow, as planar with w·u > −1 and radial with β > −α are); "
-                    "for a reflection log det J_y φ_θ⁻¹ is the log of a negative number and eq. 72's |·| is needed",),
+        conditions=(("det J φ_θ > 0 (an orientation-preserving flow, as planar with w·u > −1 and radial with β > −α are); "
+                     "for a reflection log det J_y φ_θ⁻¹ is the log of a negative number and eq. 72's |·| is needed"),),
         summary="For orientation-preserving flows (affine with positive scale, planar, radial) the printed objective equals "
         "E*[log ρ_θ] computed from the distribution function; for a reflection its log det is not real (log(1/a) = "
         "log|1/a| + iπ, derivation step 2), so the statement needs det > 0 — a slip next to eq. 72, which has |·|.",
@@ -498,8 +512,8 @@ CLAIMS: tuple[Claim, ...] = (
         derivation=derivation.composition,
         checks=composition_checks,
         conditions=("each f_i a C¹ diffeomorphism (the lemma says only 'bijective')",
-                    "x_i = f_{i+1}⁻¹∘⋯∘f_M⁻¹(y) (the argument y is missing in print) and J_y f_i⁻¹(x_i) the Jacobian of "
-                    "f_i⁻¹ evaluated at x_i"),
+                    ("x_i = f_{i+1}⁻¹∘⋯∘f_M⁻¹(y) (the argument y is missing in print) and J_y f_i⁻¹(x_i) the Jacobian of "
+                     "f_i⁻¹ evaluated at x_i")),
         summary="The indexing is right: f_i⁻¹ is evaluated at x_i, the output of f_i (chain rule, derived; a concrete "
         "counterexample shows the factors at x_{i−1} are wrong). On a planar∘radial∘reflection composition in 2-D the "
         "printed inverse undoes f to rounding and the product of factors matches a finite-difference determinant "

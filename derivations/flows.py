@@ -12,7 +12,6 @@ exported for the checks.
 from __future__ import annotations
 
 import sympy as sp
-
 from ebmcheck.derivations.steps import DEFINITION, Assumption, Derivation, Step
 
 DIFFEOMORPHISM = Assumption(
@@ -176,7 +175,7 @@ def ml_objective() -> Derivation:
     base_log = -((x - mu) / sigma) ** 2 / 2 - sp.log(2 * sp.pi) / 2
     data_density = sp.exp(-((x - mu_star) / sigma_star) ** 2 / 2) / (sp.sqrt(2 * sp.pi) * sigma_star)
     volume = sp.log(sp.Abs(sp.Derivative((x - mu) / sigma, x)))
-    expected = lambda integrand: sp.Integral(data_density * integrand, (x, -sp.oo, sp.oo))  # noqa: E731
+    expected = lambda integrand: sp.Integral(data_density * integrand, (x, -sp.oo, sp.oo))
     corrected = sp.Derivative(expected(base_log + volume), sigma).subs({mu: mu_star, sigma: sigma_star})
     printed = sp.Derivative(expected(base_log), sigma).subs({mu: mu_star, sigma: sigma_star})
     steps = (
@@ -366,7 +365,7 @@ def ebm_analogy() -> Derivation:
     volume = sp.Function("D", positive=True)(x)  # |det J φ_θ⁻¹(x)|
     energy = sp.Function("U", real=True)(x)
     c = sp.Symbol("c", positive=True)
-    (r, alpha, beta), _, radial = radial_det_1d()
+    (r, _, _), _, radial = radial_det_1d()
     steps = (
         Step(
             -sp.log(c * sp.exp(-energy)),

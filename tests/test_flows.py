@@ -5,12 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-from scipy import stats
-
 from ebmcheck.checks import flows as checks
 from ebmcheck.derivations import flows as derivation
-from ebmcheck.theory.flows import (Affine, Composition, Planar, Radial, expect_2d, gauss_legendre_1d, solve_monotone,
-                                   standard_normal_log_density)
+from ebmcheck.theory.flows import (
+    Affine,
+    Composition,
+    Planar,
+    Radial,
+    expect_2d,
+    gauss_legendre_1d,
+    solve_monotone,
+    standard_normal_log_density,
+)
+from scipy import stats
 
 FLOWS = [
     Affine(np.array([[1.2, 0.5], [0.3, -0.8]]), np.array([0.5, -0.3])),

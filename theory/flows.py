@@ -29,11 +29,11 @@ intermediate points :math:`x_i = f_i\circ\cdots\circ f_1(z)`.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
 from ebmcheck.theory.quadrature import gauss_legendre, refine, refined
 from ebmcheck.theory.validation import function, positive_int, real_array, real_scalar
 
@@ -289,7 +289,7 @@ def gauss_legendre_1d(integrand: Callable[[np.ndarray], np.ndarray], lo: float, 
     edges = [lo, *inner, hi]
 
     def at_level(level: int):
-        pieces = [gauss_legendre(a, b, refined(panels, level), order) for a, b in zip(edges[:-1], edges[1:])]
+        pieces = [gauss_legendre(a, b, refined(panels, level), order) for a, b in itertools.pairwise(edges)]
         nodes, weights = np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
         values = real_array("the integrand's values", integrand(nodes[:, None]))
         if values.shape[0] != nodes.size:
