@@ -27,6 +27,8 @@ determinants are the derivation's exports, compiled with SymPy. Base: standard n
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from ebmcheck.checks.anatomy import (
     Check,
@@ -60,11 +62,13 @@ Z_RANGE = 12.0  # base-normal mass outside |z| < 12 is below 1e-32
 
 
 # ---- the flows, with the derivation's determinants ---------------------------------------------------
+@functools.cache
 def _planar_det():
     exports = derivation.change_of_variables().exports
     return compile_expression(exports["planar_symbols"], exports["planar_det_2d"], np)
 
 
+@functools.cache
 def _radial_det_1d():
     exports = derivation.change_of_variables().exports
     return compile_expression(exports["radial_symbols"], exports["radial_det_1d"], np)
