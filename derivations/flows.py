@@ -100,7 +100,7 @@ def change_of_variables() -> Derivation:
     z_radial = radial_symbols[0]
     concrete = {a[0, 0]: -2, a[0, 1]: 0, a[1, 0]: 0, a[1, 1]: 1, shift[0]: 0, shift[1]: 0}  # a reflection, det A = −2
     gaussian = sp.exp(-(inverse.T * inverse)[0] / 2) / (2 * sp.pi)
-    density = (gaussian * sp.Abs(det_inverse_jacobian)).subs(concrete)
+    density = gaussian.subs(concrete) * sp.Abs(1 / a.subs(concrete).det())  # |det J φ⁻¹| = |det A⁻¹| (step 3)
     literal = sp.Matrix(2, 2, lambda i, j: sp.Derivative((a * inverse + shift)[i], y[j]))
     steps = (
         _cdf_step(a_pos, "eq70-1d-increasing"),
@@ -169,7 +169,7 @@ def ml_objective() -> Derivation:
     """
     x = sp.Symbol("x", real=True)
     theta = sp.Symbol("theta", real=True)
-    data, model = sp.Function("rho_star", positive=True)(x), sp.Function("rho_theta", positive=True)(x, theta)
+    data, model = sp.Function("rho_*", positive=True)(x), sp.Function("rho_theta", positive=True)(x, theta)
     mu, mu_star = sp.symbols("mu mu_star", real=True)
     sigma, sigma_star = sp.symbols("sigma sigma_star", positive=True)
     base_log = -((x - mu) / sigma) ** 2 / 2 - sp.log(2 * sp.pi) / 2
