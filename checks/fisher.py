@@ -32,21 +32,9 @@ SEPARATION = 5.0  # eq. 52's means ±5
 
 
 # ---- machinery --------------------------------------------------------------------------------------
-def integrate(func, lo: float, hi: float, panels: int = 400, order: int = 16) -> tuple[float, float]:
-    r""":math:`\int_{lo}^{hi} g(x)\,dx` by composite Gauss–Legendre and its error estimate (rule vs refined rule).
-
-    ``func`` maps nodes (N,) to values (N,); ``ValueError`` for an empty interval."""
-    lo, hi = real_scalar("lo", lo), real_scalar("hi", hi)
-    if not hi > lo:
-        raise ValueError(f"need lo < hi, got lo={lo}, hi={hi}")
-
-    def at_level(level):
-        nodes, weights = quadrature.gauss_legendre(lo, hi, quadrature.refined(panels, level), order)
-        values = np.asarray(func(nodes), dtype=float)
-        return float(np.sum(weights * values)), float(np.sum(weights * np.abs(values)))
-
-    value, error = quadrature.refine(at_level)
-    return float(value), float(error)
+PANELS = 400
+integrate = functools.partial(quadrature.integrate, panels=PANELS)
+"""∫ g over [lo, hi] with its error (:func:`theory.quadrature.integrate`), at this topic's ``PANELS`` by default."""
 
 
 def mixture_log_density(x, separation: float, weight_left: float) -> np.ndarray:

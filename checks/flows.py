@@ -47,12 +47,17 @@ from ebmcheck.theory.flows import (
     Composition,
     Planar,
     Radial,
-    expect_2d,
-    gauss_legendre_1d,
     standard_normal_log_density,
 )
+from ebmcheck.theory.quadrature import integrate, integrate_2d
 from ebmcheck.theory.symbolic import compile_expression
 from scipy import stats
+
+
+def _integrate_line(integrand, lo: float, hi: float, panels: int = 200, order: int = 16, breaks=()):
+    """∫ g over [lo, hi] for g written on points (N, 1), the flows' convention in d = 1
+    (:func:`theory.quadrature.integrate`, which takes nodes (N,))."""
+    return integrate(lambda y: integrand(y[:, None]), lo, hi, panels, order, breaks)
 
 TOPIC = "flows"
 HOST_ONLY = ("1-D and 2-D Gauss–Legendre quadrature, finite differences and closed-form flows on numpy; the Monte "
@@ -135,11 +140,11 @@ def _kinks(flow) -> tuple[float, ...]:
 
 def _integrate_1d(flow):
     ends = flow.forward(np.array([[-Z_RANGE], [Z_RANGE]]))[:, 0]
-    return lambda integrand: gauss_legendre_1d(integrand, ends.min(), ends.max(), panels=64, order=16, breaks=_kinks(flow))
+    return lambda integrand: _integrate_line(integrand, ends.min(), ends.max(), panels=64, order=16, breaks=_kinks(flow))
 
 
 def _integrate_2d(flow):
-    return lambda integrand: expect_2d(integrand, -11.0, 11.0, panels=22, order=10)
+    return lambda integrand: integrate_2d(integrand, -11.0, 11.0, panels=22, order=10)
 
 
 def change_of_variables_checks(context: Context) -> list[Check]:
@@ -211,7 +216,7 @@ def _stationarity(flow_of, theta: float, volume: bool, step: float):
             weight = np.exp(standard_normal_log_density(z))
             upper, lower = (_objective(flow_of, theta + s, y, volume) for s in (h, -h))
             return weight * (upper - lower) / (2 * h)
-        return gauss_legendre_1d(integrand, -Z_RANGE, Z_RANGE, panels=48, order=16, breaks=_kinks(flow_of(theta)))
+        return _integrate_line(integrand, -Z_RANGE, Z_RANGE, panels=48, order=16, breaks=_kinks(flow_of(theta)))
 
     (value, q_error), (coarse, _) = derivative(step), derivative(2 * step)
     return float(value), float(q_error + abs(value - coarse))
@@ -292,9 +297,9 @@ def table1_checks(context: Context) -> list[Check]:
             return weight * _cdf_log_density(model, y, step)
 
         kinks = _kinks(data)
-        (printed, no_volume), (error, _) = gauss_legendre_1d(integrand, -Z_RANGE, Z_RANGE, 48, 16, kinks)
-        reference, reference_error = gauss_legendre_1d(lambda z: integrand(z, table=False), -Z_RANGE, Z_RANGE, 48, 16, kinks)
-        coarse, _ = gauss_legendre_1d(lambda z: integrand(z, table=False, step=2e-4), -Z_RANGE, Z_RANGE, 48, 16, kinks)
+        (printed, no_volume), (error, _) = _integrate_line(integrand, -Z_RANGE, Z_RANGE, 48, 16, kinks)
+        reference, reference_error = _integrate_line(lambda z: integrand(z, table=False), -Z_RANGE, Z_RANGE, 48, 16, kinks)
+        coarse, _ = _integrate_line(lambda z: integrand(z, table=False, step=2e-4), -Z_RANGE, Z_RANGE, 48, 16, kinks)
         total_error = float(error + reference_error + abs(reference - coarse))
         checks.append(Check(
             name=f"{name}: Table 1 objective at 0.8θ* = E*[log ρ_θ]",
@@ -369,7 +374,7 @@ def _ebm_gap(flow_of, theta: float, data_theta: float):
     model, data = flow_of(theta), flow_of(data_theta)
     ends = model.forward(np.array([[-Z_RANGE], [Z_RANGE]]))[:, 0]
     kinks = _kinks(model)
-    log_partition_direct, partition_error = gauss_legendre_1d(lambda y: np.exp(_density_terms(model, y)[0]), *ends, 64, 16,
+    log_partition_direct, partition_error = _integrate_line(lambda y: np.exp(_density_terms(model, y)[0]), *ends, 64, 16,
                                                               kinks)
 
     def over_data(z):
@@ -378,9 +383,9 @@ def _ebm_gap(flow_of, theta: float, data_theta: float):
         log_base, log_det = _density_terms(model, y)
         return weight[:, None] * np.stack([-log_base, log_base - log_det, -log_det], axis=-1)
 
-    (energy, log_likelihood, volume), errors = gauss_legendre_1d(over_data, -Z_RANGE, Z_RANGE, 48, 16, kinks)
+    (energy, log_likelihood, volume), errors = _integrate_line(over_data, -Z_RANGE, Z_RANGE, 48, 16, kinks)
     direct = energy + np.log(log_partition_direct) + log_likelihood
-    partition_z, partition_z_error = gauss_legendre_1d(
+    partition_z, partition_z_error = _integrate_line(
         lambda z: np.exp(standard_normal_log_density(z) + log_abs_det_forward(model, z)), -Z_RANGE, Z_RANGE, 48, 16, kinks)
     derived = np.log(partition_z) + volume
     error = float(np.sum(errors) + partition_error / log_partition_direct + partition_z_error / partition_z)
@@ -417,8 +422,8 @@ def _objectives(flow_of, theta: float, data_theta: float) -> tuple[float, float]
         log_base, log_det = _density_terms(model, data.forward(z))
         return np.exp(standard_normal_log_density(z))[:, None] * np.stack([-(log_base - log_det), -log_base], axis=-1)
 
-    (nf, energy), _ = gauss_legendre_1d(over_data, -Z_RANGE, Z_RANGE, 24, 16, kinks)
-    partition, _ = gauss_legendre_1d(lambda z: np.exp(standard_normal_log_density(z) + log_abs_det_forward(model, z)),
+    (nf, energy), _ = _integrate_line(over_data, -Z_RANGE, Z_RANGE, 24, 16, kinks)
+    partition, _ = _integrate_line(lambda z: np.exp(standard_normal_log_density(z) + log_abs_det_forward(model, z)),
                                      -Z_RANGE, Z_RANGE, 24, 16, kinks)
     return float(nf), float(energy + np.log(partition))
 

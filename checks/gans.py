@@ -32,13 +32,12 @@ from ebmcheck.derivations import gans as derivation
 from ebmcheck.theory.gans_densities import (
     Density,
     gaussian,
-    integrate,
     l1_distance,
     maximise_pointwise,
     mixture,
     multiplicative_descent,
 )
-from ebmcheck.theory.quadrature import expect, gauss_legendre, refine
+from ebmcheck.theory.quadrature import expect, gauss_legendre, integrate, refine
 
 TOPIC = "gans"
 HOST_ONLY = ("1-D quadrature and a golden-section search on the quadrature nodes with NumPy; the one Monte Carlo check "

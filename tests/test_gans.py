@@ -14,9 +14,9 @@ from ebmcheck.checks import gans as checks
 from ebmcheck.checks.anatomy import Context
 from ebmcheck.checks.config import RunConfig
 from ebmcheck.derivations import gans as derivation
+from ebmcheck.theory.quadrature import integrate
 from ebmcheck.theory.gans_densities import (
     gaussian,
-    integrate,
     l1_distance,
     maximise_pointwise,
     mixture,

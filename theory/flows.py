@@ -22,20 +22,17 @@ The families (Rezende & Mohamed 2015), d = 1 or 2:
 :class:`Composition` chains them (:math:`f = f_M\circ\cdots\circ f_1`) and returns the
 intermediate points :math:`x_i = f_i\circ\cdots\circ f_1(z)`.
 
-:func:`expect_2d` is tensor-product Gauss–Legendre on a square with the suite's error estimate
-(:func:`theory.quadrature.refine`: the rule against its refinement); it belongs next to
-:func:`theory.quadrature.expect` and lives here until moved.
+Integrals over the flows' densities use :func:`theory.quadrature.integrate` (1-D, with break
+points at kinks) and :func:`theory.quadrature.integrate_2d`.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from ebmcheck.theory.quadrature import gauss_legendre, refine, refined
-from ebmcheck.theory.validation import function, positive_int, real_array, real_scalar
+from ebmcheck.theory.validation import real_array, real_scalar
 
 NEWTON_ITERATIONS = 60
 NEWTON_TOLERANCE = 1e-14
@@ -246,58 +243,6 @@ def solve_monotone(g: Callable, derivative: Callable, target: np.ndarray, half_w
         if np.all(change <= NEWTON_TOLERANCE * scale) and np.all(np.abs(residual) <= 1e-12 * scale):
             return a
     raise RuntimeError(f"safeguarded Newton did not converge in {NEWTON_ITERATIONS} iterations")
-
-
-def expect_2d(integrand: Callable[[np.ndarray], np.ndarray], lo: float, hi: float,
-              panels: int = 24, order: int = 8) -> tuple[np.ndarray, np.ndarray]:
-    r""":math:`\int_{[lo,hi]^2} g(y)\,dy` and its error estimate, tensor-product Gauss–Legendre.
-
-    ``integrand`` maps points (N, 2) to values (N,) or (N, k); the error is the difference between
-    the rule with ``panels`` panels per axis and its refinement (twice the panels), floored by
-    rounding (:func:`theory.quadrature.refine`). The integrand must be negligible outside the square.
-    """
-    function("integrand", integrand, "(points (N, 2)) -> (N, ...)")
-    lo, hi = real_scalar("lo", lo), real_scalar("hi", hi)
-    panels, order = positive_int("panels", panels), positive_int("order", order)
-    if not hi > lo:
-        raise ValueError(f"need lo < hi, got lo={lo}, hi={hi}")
-
-    def at_level(level: int):
-        nodes, weights = gauss_legendre(lo, hi, refined(panels, level), order)
-        grid = np.stack(np.meshgrid(nodes, nodes, indexing="ij"), axis=-1).reshape(-1, 2)
-        weight = np.outer(weights, weights).ravel()
-        values = real_array("the integrand's values", integrand(grid))
-        if values.shape[0] != grid.shape[0]:
-            raise ValueError(f"integrand must return one row per point ({grid.shape[0]}, ...), got {values.shape}")
-        shaped = weight.reshape((-1,) + (1,) * (values.ndim - 1))
-        return (shaped * values).sum(axis=0), (shaped * np.abs(values)).sum(axis=0)
-
-    return refine(at_level)
-
-
-def gauss_legendre_1d(integrand: Callable[[np.ndarray], np.ndarray], lo: float, hi: float,
-                      panels: int = 200, order: int = 16, breaks: Sequence[float] = ()) -> tuple[np.ndarray, np.ndarray]:
-    r""":math:`\int_{lo}^{hi} g(y)\,dy` (not an expectation: no normalisation of a weight), with its
-    error estimate from the rule and its refinement. ``integrand`` maps points (N, 1) to (N,) or (N, k).
-    ``breaks``: interior points where g has a kink (a radial flow at its centre); each piece between
-    them gets ``panels`` panels, so no Gauss–Legendre panel straddles a kink."""
-    function("integrand", integrand, "(points (N, 1)) -> (N, ...)")
-    lo, hi = real_scalar("lo", lo), real_scalar("hi", hi)
-    if not hi > lo:
-        raise ValueError(f"need lo < hi, got lo={lo}, hi={hi}")
-    inner = sorted(real_scalar("break", b) for b in breaks if lo < b < hi)
-    edges = [lo, *inner, hi]
-
-    def at_level(level: int):
-        pieces = [gauss_legendre(a, b, refined(panels, level), order) for a, b in itertools.pairwise(edges)]
-        nodes, weights = np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
-        values = real_array("the integrand's values", integrand(nodes[:, None]))
-        if values.shape[0] != nodes.size:
-            raise ValueError(f"integrand must return one row per point ({nodes.size}, ...), got {values.shape}")
-        shaped = weights.reshape((-1,) + (1,) * (values.ndim - 1))
-        return (shaped * values).sum(axis=0), (shaped * np.abs(values)).sum(axis=0)
-
-    return refine(at_level)
 
 
 def standard_normal_log_density(z: np.ndarray) -> np.ndarray:

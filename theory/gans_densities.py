@@ -2,8 +2,6 @@ r"""1-D densities, integrals and pointwise maximisation for the GAN checks (revi
 
 - :class:`Density`: a normalised 1-D density given by its log-density and an interval outside
   which it is negligible; :func:`gaussian`, :func:`mixture` build them.
-- :func:`integrate`: :math:`\int_{lo}^{hi} h(x)\,dx` by composite Gauss–Legendre with the error of
-  :func:`theory.quadrature.refine` (the rule against twice the panels).
 - :func:`maximise_pointwise`: for arrays of density values (a, b), the maximiser and maximum over
   y ∈ (0, 1) of :math:`a\log y + b\log(1-y)`, found by golden-section search in the logit
   :math:`t = \log\frac{y}{1-y}` ∈ [−40, 40] — derivative-free, so it does not use the
@@ -20,7 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from ebmcheck.theory.quadrature import gauss_legendre, refine, refined
 from ebmcheck.theory.validation import function, positive_int, real_array, real_scalar
 
 GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
@@ -76,21 +73,6 @@ def mixture(weights: Sequence[float], components: Sequence[Density]) -> Density:
         return np.logaddexp.reduce([lw + c.log_pdf(x) for lw, c in zip(log_weights, components)], axis=0)
 
     return Density(log_pdf, min(c.lo for c in components), max(c.hi for c in components))
-
-
-def integrate(integrand: Callable[[np.ndarray], np.ndarray], lo: float, hi: float, panels: int = 200,
-              order: int = 16) -> tuple[float, float]:
-    r""":math:`\int_{lo}^{hi} h(x)\,dx` and its error (the rule against twice the panels, :func:`refine`)."""
-    function("integrand", integrand, "x (N,) -> values (N,)")
-    panels, order = positive_int("panels", panels), positive_int("order", order)
-
-    def at_level(level):
-        nodes, weights = gauss_legendre(lo, hi, refined(panels, level), order)
-        values = real_array("integrand values", integrand(nodes))
-        return float(np.sum(weights * values)), float(np.sum(weights * np.abs(values)))
-
-    value, error = refine(at_level)
-    return float(value), float(error)
 
 
 def _objective(a, b, logit):

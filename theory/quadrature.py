@@ -15,7 +15,8 @@ integrand's values must be finite real numbers; errors name the argument.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -172,6 +173,66 @@ def expect(
         sizes = np.abs(values) if magnitude is None else _values("magnitude", magnitude(x), x.shape[0])
         shaped = weights.reshape((-1,) + (1,) * (values.ndim - 1))
         return (shaped * values).sum(axis=0), (shaped * sizes).sum(axis=0)
+
+    return refine(at_level)
+
+
+def integrate(
+    integrand: Callable[[np.ndarray], np.ndarray],
+    lo: float,
+    hi: float,
+    panels: int = 200,
+    order: int = 16,
+    breaks: Sequence[float] = (),
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Return :math:`\int_{lo}^{hi} g(x)\,dx` and its error estimate (a plain integral: no density is normalized).
+
+    ``integrand`` maps nodes of shape (N,) to values (N,) or (N, k) (trailing axes are kept).
+    ``breaks``: interior points where g has a kink (a radial flow at its centre, the edge of a
+    support); each piece between them gets ``panels`` panels, so that no Gauss–Legendre panel
+    straddles a kink. The error is :func:`refine`'s: the rule against twice the panels, floored by
+    rounding relative to :math:`\int|g|`.
+    """
+    function("integrand", integrand, "nodes (N,) -> values (N,) or (N, k)")
+    lo, hi = real_scalar("lo", lo), real_scalar("hi", hi)
+    if not hi > lo:
+        raise ValueError(f"need lo < hi, got lo={lo}, hi={hi}")
+    panels, order = _rule_size(panels, order)
+    _rule_size(refined(panels, 1), order)
+    edges = [lo, *sorted(real_scalar("break", b) for b in breaks if lo < b < hi), hi]
+
+    def at_level(level):
+        pieces = [gauss_legendre(a, b, refined(panels, level), order) for a, b in itertools.pairwise(edges)]
+        nodes, weights = np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
+        values = _values("integrand", integrand(nodes), nodes.size)
+        shaped = weights.reshape((-1,) + (1,) * (values.ndim - 1))
+        return (shaped * values).sum(axis=0), (shaped * np.abs(values)).sum(axis=0)
+
+    return refine(at_level)
+
+
+def integrate_2d(
+    integrand: Callable[[np.ndarray], np.ndarray], lo: float, hi: float, panels: int = 24, order: int = 8
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Return :math:`\int_{[lo,hi]^2} g(y)\,dy` and its error estimate: tensor-product composite
+    Gauss–Legendre, ``panels`` panels of ``order`` nodes per axis, the error :func:`refine`'s.
+
+    ``integrand`` maps points (N, 2) to values (N,) or (N, k); it must be negligible outside the square.
+    """
+    function("integrand", integrand, "points (N, 2) -> values (N,) or (N, k)")
+    lo, hi = real_scalar("lo", lo), real_scalar("hi", hi)
+    if not hi > lo:
+        raise ValueError(f"need lo < hi, got lo={lo}, hi={hi}")
+    panels, order = _rule_size(panels, order)
+    _rule_size(refined(panels, 1), order)
+
+    def at_level(level):
+        nodes, weights = gauss_legendre(lo, hi, refined(panels, level), order)
+        grid = np.stack(np.meshgrid(nodes, nodes, indexing="ij"), axis=-1).reshape(-1, 2)
+        weight = np.outer(weights, weights).ravel()
+        values = _values("integrand", integrand(grid), grid.shape[0])
+        shaped = weight.reshape((-1,) + (1,) * (values.ndim - 1))
+        return (shaped * values).sum(axis=0), (shaped * np.abs(values)).sum(axis=0)
 
     return refine(at_level)
 
