@@ -116,3 +116,21 @@ def test_a_claim_that_honours_the_backend_gives_the_same_numbers_on_array_api_st
     monkeypatch.setattr(anatomy, "get_backend", lambda name: Backend("array-api-strict", array_api_strict))
     strict = json.loads(json.dumps(run_claim(claim, run_config).to_json()))
     assert compare_results(expected, strict, 0.0, f"/{claim.id}") == []
+
+
+def test_every_statement_not_encoded_says_why_and_names_real_claims():
+    """A statement of a source that is not a claim carries its reason; "covered by <id>" names a registered claim."""
+    import re
+    from pathlib import Path
+
+    from ebmcheck.checks.registry import NOT_ENCODED
+
+    seeds = {path.name[:3] for path in (Path(__file__).resolve().parents[2] / "shared" / "seeds").glob("*.txt")}
+    ids = {claim.id for claim in CLAIMS}
+    for entry in NOT_ENCODED:
+        where = f"{entry.source.seed_file}, {entry.source.location}"
+        assert entry.source.location and entry.source.statement, where
+        assert len(entry.reason) > 15, f"{where}: say why it is not a claim"
+        assert not seeds or entry.source.seed_file in seeds, f"{where}: no seed file {entry.source.seed_file}"
+        for named in re.findall(r"covered by (?:claim )?`?([a-z0-9]+(?:-[a-z0-9]+)+)", entry.reason):
+            assert named in ids, f"{where}: 'covered by {named}' names no registered claim"
