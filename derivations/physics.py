@@ -15,7 +15,6 @@ import sympy as sp
 from ebmcheck.derivations.steps import DEFINITION, Assumption, Derivation, Step
 
 x = sp.Symbol("x", real=True)
-y = sp.Symbol("y", real=True)
 p = sp.Symbol("p", positive=True)  # the value π(x) of the density at a point
 lam0, lam1, mu = sp.symbols("lambda0 lambda1 mu", real=True)
 lam_nz = sp.Symbol("lambda1", real=True, nonzero=True)  # λ₁ ≠ 0 for U = x on [0, L] (λ₁ = 0 is the uniform law)

@@ -108,10 +108,8 @@ def tangent_curvature(solution: GridSolution, constraint_values: Sequence[np.nda
     rows = np.array([np.ones_like(w)] + [np.asarray(v, float) for v in constraint_values]) * w
     _, singular, vt = np.linalg.svd(rows)
     basis = vt[(singular > 1e-12 * singular.max()).sum():].T  # null space of the constraints
-    scale = np.sqrt(w)
     hessian = basis.T @ np.diag(-w / p) @ basis
     metric = basis.T @ np.diag(w) @ basis
-    del scale
     return float(np.linalg.eigvals(np.linalg.solve(metric, hessian)).real.max())
 
 
