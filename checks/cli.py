@@ -95,6 +95,9 @@ def _fail(message: str, code: int = 2) -> None:
 
 profile_option = click.option("--profile", type=click.Choice(PROFILES), default="quick", show_default=True)
 backend_option = click.option("--backend", type=click.Choice(BACKENDS), default="numpy", show_default=True)
+jobs_option = click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
+                           help="worker processes for the claims' numerical checks (0: one per core); the numbers "
+                                "do not depend on it")
 
 
 @click.group(epilog=EXIT_CODES.format(extra=", a report --check difference or a failed objective property"))
@@ -142,7 +145,8 @@ def list_claims(claim_ids, out, verbose) -> None:
 @backend_option
 @click.option("--seed", "seed_text", help=SEED_HELP)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON document on stdout")
-def verify(claim_ids, profile, backend, seed_text, as_json) -> None:
+@jobs_option
+def verify(claim_ids, profile, backend, seed_text, as_json, jobs) -> None:
     """Verify claims (all by default); exit 1 when a verdict differs from the recorded one."""
     claims = _select(claim_ids)
     _require_backend(backend, claims)
@@ -151,9 +155,9 @@ def verify(claim_ids, profile, backend, seed_text, as_json) -> None:
                f"{len(claims)} claims", err=True)
     config = RunConfig(seeds[0], profile, backend)
     if len(seeds) > 1:
-        sys.exit(_sweep(claims, seeds, config))
+        sys.exit(_sweep(claims, seeds, config, jobs))
     start = time.perf_counter()
-    results = run_claims(claims, config)
+    results = run_claims(claims, config, jobs=jobs)
     mismatched = [r for r in results if r.verdict != r.claim.expected_verdict]
     if as_json:
         document = {**config.to_json(), "claims": [r.to_json() for r in results]}
@@ -200,7 +204,7 @@ def _summary(results, seconds: float, reports: Path | None = None) -> None:
         click.echo(f"open {reports / 'index.html'} (or index.md); errata: {reports / 'errata.html'}", err=True)
 
 
-def _sweep(claims, seeds, config: RunConfig) -> int:
+def _sweep(claims, seeds, config: RunConfig, jobs: int = 1) -> int:
     """Run every seed under ``config``'s profile and backend and report how often each check's
     correct prediction was rejected."""
     from ebmcheck.checks.anatomy import ALPHA
@@ -218,7 +222,7 @@ def _sweep(claims, seeds, config: RunConfig) -> int:
     with tqdm(seeds, desc="seeds", unit="seed", disable=not interactive, leave=True, file=sys.stderr) as bar:
         for index, seed in enumerate(bar, start=1):
             label = f"seed {seed} ({index}/{len(seeds)})"
-            for result in run_claims(claims, config, seed=seed, progress=not interactive, label=label):
+            for result in run_claims(claims, config, seed=seed, progress=not interactive, label=label, jobs=jobs):
                 if result.verdict != result.claim.expected_verdict:
                     verdicts_moved[(result.claim.id, result.verdict)] += 1
                     first_move.setdefault(result.claim.id, seed)
@@ -305,7 +309,8 @@ def objectives(profile, seed_text) -> None:
 @click.option("--force", is_flag=True, help="write into a non-empty folder that is not an ebmcheck report folder "
               "(its other files are kept)")
 @click.option("--allow-dirty", is_flag=True, help="write the repository's reports/ although the code has uncommitted changes")
-def report(out, profile, backend, seed_text, check_only, rtol, force, allow_dirty) -> None:
+@jobs_option
+def report(out, profile, backend, seed_text, check_only, rtol, force, allow_dirty, jobs) -> None:
     """Verify every claim and write the reports (Markdown, HTML, figures, results.json)."""
     from ebmcheck.checks.report.compare import compare_documents
     from ebmcheck.checks.report.provenance import code_state, repository_reports
@@ -339,7 +344,7 @@ def report(out, profile, backend, seed_text, check_only, rtol, force, allow_dirt
     click.echo(f"ebmcheck report: {_describe_seeds(seeds, origin)}, profile {profile}, backend {backend} -> {out}", err=True)
     start = time.perf_counter()
     config = RunConfig(seeds[0], profile, backend)
-    results = run_claims(registry.CLAIMS, config)
+    results = run_claims(registry.CLAIMS, config, jobs=jobs)
     if check_only:
         fresh = json.loads(json.dumps(results_document(results, config)))
         try:
