@@ -19,7 +19,7 @@ def test_printed_r_is_minus_the_loss():
 
 
 def test_dsm_constant_export_matches_gaussian_case():
-    """ρ_* = N(0, 1): E|∇log ρ_σ|² = 1/(1 + σ²); the export gives 1/σ² − 1/(1 + σ²) > 0 ... for DSM − SM_σ."""
+    """ρ_* = N(0, 1): E|∇log ρ_σ|² = 1/(1 + σ²), so DSM − SM_σ = 1/σ² − 1/(1 + σ²)."""
     constant = derivation.dsm_vincent().exports["dsm_minus_sm_sigma"]
     value = constant.subs({derivation.sigma: 0.5, derivation.fisher_sigma: 1 / 1.25})
     assert abs(float(value) - (4.0 - 0.8)) < 1e-12
