@@ -90,7 +90,8 @@ def nce_r_sign() -> Derivation:
     d_x, d_y = _discriminator(Fx, mux), _discriminator(Fy, muy)
     loss = -sp.log(d_x) - sp.log(1 - d_y)
     printed = sp.log(d_x) + sp.log(1 - d_y)
-    shifted = printed.subs({Fx: Fx * sp.exp(-c), Fy: Fy * sp.exp(-c)})
+    # the printed R along F_θ → e^{−c}F_θ, logs of the quotients split (log D(x) = −c + log F_x − log(e^{−c}F_x + μ_x))
+    shifted = (-c + sp.log(Fx) - sp.log(Fx * sp.exp(-c) + mux)) + (sp.log(muy) - sp.log(Fy * sp.exp(-c) + muy))
     dx_c, dy_c = _discriminator(Fx * sp.exp(-c), mux), _discriminator(Fy * sp.exp(-c), muy)
     curvature = -(dx_c * (1 - dx_c) + dy_c * (1 - dy_c))
     steps = (
@@ -193,3 +194,39 @@ def sm_consistency() -> Derivation:
     )
     return Derivation("Score matching cannot see the weights of modes with disjoint supports", steps,
                       exports={"flat_value": -sp.Integer(5)}, result="flat")
+
+
+# ---- NCE's asymptotic variance as the noise moves (slides, 'Limitations of NCE') --------------------------
+p_sym, q_sym = sp.symbols("p mu_n", positive=True)  # data and noise densities at one point
+a11, a12, a22, m1, m2 = sp.symbols("a11 a12 a22 m1 m2", real=True)
+NCE_WELL_SPECIFIED = Assumption("nce-well-specified", r"p_d = f_{\theta^*},\ \nu = 1",
+                                "the model (with its log-normaliser c) contains the data law; one noise point per data point")
+
+
+def nce_noise_variance() -> Derivation:
+    r"""NCE (ν = 1) as an M-estimator at θ*: Σ = A⁻¹(A − 2mmᵀ)A⁻¹, A = ∫gg^T pμ/(p+μ), m = ∫g pμ/(p+μ)."""
+    d_star = p_sym / (p_sym + q_sym)
+    a_matrix = sp.Matrix([[a11, a12], [a12, a22]])
+    m_vector = sp.Matrix([m1, m2])
+    a_inv = a_matrix.inv()
+    middle = a_matrix - 2 * m_vector * m_vector.T
+    sandwich = a_inv * middle * a_inv
+    det = a11 * a22 - a12**2
+    variance_mean = (a22**2 * middle[0, 0] - 2 * a22 * a12 * middle[0, 1] + a12**2 * middle[1, 1]) / det**2
+    at_data = {a11: sp.Rational(1, 2), a12: 0, a22: sp.Rational(1, 2), m1: 0, m2: -sp.Rational(1, 2)}
+    steps = (
+        Step(p_sym * (1 - d_star) ** 2 + q_sym * d_star**2, p_sym * q_sym / (p_sym + q_sym),
+             "second moment of the per-pair score ψ = g(x)(1 − D(x)) − g(y)D(y): the data and noise parts add up to the "
+             "Hessian's weight pμ/(p + μ), so Var ψ = A − 2mmᵀ (both parts have mean m)", assumptions=(NCE_WELL_SPECIFIED,),
+             label="variance-weight", rests_on=(DEFINITION,)),
+        Step(p_sym * (1 - d_star) - q_sym * d_star, 0, "the Hessian's second-derivative terms cancel at θ* "
+             "(E_p[∇²G(1 − D)] = E_μ[∇²G D]), so A = ∫ggᵀ pμ/(p + μ)", label="hessian", rests_on=(DEFINITION,)),
+        Step(sandwich[0, 0], variance_mean, "sandwich covariance A⁻¹(A − 2mmᵀ)A⁻¹ of √n(θ̂ − θ*), its (m, m) entry "
+             "by the adjugate of A", label="sandwich", rests_on=("variance-weight", "hessian")),
+        Step(sp.Subs(variance_mean, tuple(at_data), tuple(at_data.values())), 2,
+             "noise = data, Gaussian location model g = (x − m, −1): D ≡ ½, A = ½I, m = (0, −½): the mean's asymptotic "
+             "variance is 2, twice the Cramér–Rao bound — finite, not 'too difficult'", label="at-data",
+             rests_on=("sandwich",)),
+    )
+    return Derivation("NCE's asymptotic covariance and its value when the noise is the data law", steps,
+                      exports={"variance_mean": variance_mean}, result="sandwich")

@@ -46,3 +46,15 @@ def test_overlap_objective_minimum_moves_with_the_data_weight():
     grid = np.linspace(0.05, 0.95, 91)
     values = [checks._overlap_objective(w, 60) for w in grid]
     assert abs(grid[int(np.argmin(values))] - checks.W_STAR) <= 0.011
+
+
+def test_nce_variance_formula_gives_twice_cramer_rao_when_noise_is_data():
+    value, error = checks._derived_variance(0.0)
+    assert abs(value - 2.0) < 1e-8 + error
+
+
+def test_nce_measured_variance_agrees_with_derived_formula_far_from_data():
+    derived, derived_error = checks._derived_variance(2.0)
+    measured, measured_error = checks._measured_variance(2.0)
+    assert abs(measured - derived) <= 10 * (measured_error + derived_error)
+    assert derived > 3 * checks._derived_variance(0.0)[0]
