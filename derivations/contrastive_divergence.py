@@ -260,3 +260,28 @@ def slides_loglik_gradient() -> Derivation:
     )
     return Derivation("The log-likelihood gradient on the slides", steps, result="phases",
                       exports={"gradient": gradient, "printed": printed})
+
+
+def ml_descent() -> Derivation:
+    r"""Eqs. 109–111 on the Gaussian family: :math:`\mathcal D = \mathbb{E}_	heta[\partial_	heta U] - \mathbb{E}_*[\partial_	heta U]
+    = -\partial_	heta H`, and along :math:`\dot	heta = \mathcal D` (eq. 111) :math:`	frac{d}{dt}H = -|\mathcal D|^2 \le 0`.
+    Exports ``descent_direction`` (𝒟) and ``rate`` (−|𝒟|²)."""
+    t = sp.Symbol("t", real=True)
+    model_phase = _expected_parameter_gradient(0, 1 / lam)
+    data_phase = _expected_parameter_gradient(m - mu, v)
+    direction = model_phase - data_phase
+
+    def cross_entropy(mean, precision):
+        return precision * (v + (m - mean) ** 2) / 2 + sp.log(2 * sp.pi / precision) / 2
+
+    gradient = sp.Matrix([sp.Derivative(cross_entropy(mu, lam), p) for p in THETA])
+    moved = cross_entropy(mu + t * direction[0], lam + t * direction[1])
+    rate = -(direction[0] ** 2 + direction[1] ** 2)
+    steps = (
+        Step(gradient, -direction, "∂θH of H = E_*[U] + log Z, Z = √(2π/λ), is −𝒟 with 𝒟 = E_θ[∂θU] − E_*[∂θU]",
+             label="direction", rests_on=(DEFINITION,)),
+        Step(sp.Subs(sp.Derivative(moved, t), t, 0), rate, "chain rule along θ(t) = θ + t𝒟: dH/dt = ∂θH·𝒟 = −|𝒟|²",
+             label="descent", rests_on=("direction",)),
+    )
+    return Derivation("The ML gradient's sign: eq. 111 descends the cross-entropy", steps,
+                      exports={"descent_direction": direction, "rate": rate})
