@@ -152,7 +152,7 @@ def cd_bias_checks(context: Context) -> list[Check]:
 
 
 def _bias_figure(context: Context) -> None:
-    figure, (left, right) = new_figure(2, height=3.2)
+    figure, (left, right) = new_figure(2, height=3.4)
     ks = np.arange(1, 41)
     exports = derivation.gaussian_cd_k().exports
     bias = _compile(exports["bias"], (derivation.eta, derivation.k))
@@ -161,9 +161,9 @@ def _bias_figure(context: Context) -> None:
         theory_line(left, ks, [_evaluate(bias, *GAUSS_MODEL, 0.0, 1.0, eta, k)[1] for k in ks], label=f"η = {eta}")
         grid, _ = _toy_cd_k(eta, list(ks))
         theory_line(right, ks, grid - toy_ml, label=f"η = {eta}")
-    left.set(xlabel="ULA steps k", ylabel=r"bias $G_k - \partial_\lambda H$", title="Gaussian model (closed form)")
+    left.set(xlabel="ULA steps k", ylabel=r"bias $G_k - \partial_\lambda H$", title="Gaussian model, closed form")
     right.axhline(-toy_ml, color="grey", linestyle=":", label=r"$-\partial_\theta H$ (CD gives 0)")
-    right.set(xlabel="ULA steps k", ylabel=r"bias $G_k - \partial_\theta H$", title="two-mode model (exact grid law)")
+    right.set(xlabel="ULA steps k", ylabel=r"bias $G_k - \partial_\theta H$", title="two-mode model, grid law")
     left.legend()
     right.legend()
     context.add_figure("bias", figure, "Bias of the CD-k estimate of the cross-entropy gradient against ML, as a function "
