@@ -19,12 +19,23 @@ import functools
 
 import numpy as np
 import sympy as sp
-
-from ebmcheck.checks.anatomy import Check, Claim, Context, NotEncoded, Source, ZTest, mean_and_standard_error
-from ebmcheck.checks.figures import new_figure, simulation_points, theory_line
+from ebmcheck.checks.anatomy import (
+    Check,
+    Claim,
+    Context,
+    NotEncoded,
+    Source,
+    ZTest,
+    mean_and_standard_error,
+)
+from ebmcheck.checks.figures import new_figure, theory_line
 from ebmcheck.derivations import contrastive_divergence as derivation
 from ebmcheck.theory import quadrature
-from ebmcheck.theory.contrastive_divergence_grid import one_step_difference, reset_gap, ula_expectations
+from ebmcheck.theory.contrastive_divergence_grid import (
+    one_step_difference,
+    reset_gap,
+    ula_expectations,
+)
 from ebmcheck.theory.toy import ToyModel
 
 TOPIC = "contrastive_divergence"
@@ -88,7 +99,7 @@ def _cd_k_gaussian(data: str, eta: float, ks) -> tuple[np.ndarray, np.ndarray, n
     ml = _compile(exports["ml_gradient"])
     if data == "gaussian":
         m, v = 0.0, 1.0
-        log_density = lambda x: -x**2 / 2  # noqa: E731
+        log_density = lambda x: -x**2 / 2
     else:
         (m, v), log_density = _data_moments(), _data_log_density
     values, errors = ula_expectations(log_density, _gauss_score, _gauss_energy_gradient, LO, HI, eta, [0, *ks])
@@ -264,14 +275,14 @@ def objective_checks(context: Context) -> list[Check]:
     cd = _compile(exports["cd_gradient"], (derivation.eta, derivation.k))
     m, v = _data_moments()
     eta, h = 0.1, 1e-4
-    data_log_density = lambda x: TOY.log_density(x, THETA_DATA)  # noqa: E731
+    data_log_density = lambda x: TOY.log_density(x, THETA_DATA)
     for k in (1, 5):
         # ρ_k on the grid, frozen: CE(ρ_k, ρ_θ) needs E_k[U_θ] for θ near the model: E_k[1, x, x²]
         moments, moment_errors = ula_expectations(data_log_density, _gauss_score, lambda x: np.stack([x, x**2], -1), LO, HI, eta, [k])
         mean_k, second_k = moments[0]
         prediction = _evaluate(cd, *GAUSS_MODEL, m, v, eta, k)
 
-        def hinton(mu, lam):
+        def hinton(mu, lam, mean_k=mean_k, second_k=second_k):
             kl_data, e1 = _kl(data_log_density, _gauss_log_density(mu, lam), LO, HI)
             cross_k = lam * (second_k - 2 * mu * mean_k + mu**2) / 2 - 0.5 * np.log(lam / (2 * np.pi))
             return kl_data - cross_k, e1
@@ -396,8 +407,8 @@ CLAIMS: tuple[Claim, ...] = (
         expected_verdict="verified-with-conditions",
         derivation=derivation.small_step_limit,
         checks=small_step_checks,
-        conditions=("read as: the CD-1 update divided by its ULA step η tends to ∇θ of the score-matching objective "
-                    "J = E_*[½|∇U_θ|² − ΔU_θ] (½ convention; the CD-1 update itself tends to 0)",
+        conditions=(("read as: the CD-1 update divided by its ULA step η tends to ∇θ of the score-matching objective "
+                     "J = E_*[½|∇U_θ|² − ΔU_θ] (½ convention; the CD-1 update itself tends to 0)"),
                     "the remainder is O(η): exactly −η·½λ²(v + d²) in the precision component on the Gaussian family",
                     "U_θ and ∂θU_θ smooth with moments under the data (the Taylor expansion of one ULA step)"),
         summary="G_1/η = ∇θJ + O(η): derived for a generic energy (second-order Taylor of one ULA step) and exactly on the "

@@ -19,7 +19,6 @@ every quantity below depends on the data only through (m, v); d = m − μ).
 from __future__ import annotations
 
 import sympy as sp
-
 from ebmcheck.derivations.steps import DEFINITION, Assumption, Derivation, Step
 
 x, xi, s = sp.symbols("x xi s", real=True)

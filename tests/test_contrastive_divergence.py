@@ -6,11 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
-
 from ebmcheck.checks import contrastive_divergence as checks
 from ebmcheck.derivations import contrastive_divergence as derivation
 from ebmcheck.theory import samplers
-from ebmcheck.theory.contrastive_divergence_grid import one_step_difference, reset_gap, ula_expectations
+from ebmcheck.theory.contrastive_divergence_grid import (
+    one_step_difference,
+    reset_gap,
+    ula_expectations,
+)
 
 MU, LAM = 0.3, 1.5
 

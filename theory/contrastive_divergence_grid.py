@@ -30,10 +30,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.linalg import solve_banded
-
 from ebmcheck.theory.quadrature import gauss_legendre, refine
 from ebmcheck.theory.validation import function, positive_int, real_scalar
+from scipy.linalg import solve_banded
 
 HERMITE_NODES = 40
 
