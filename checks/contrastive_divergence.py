@@ -535,6 +535,10 @@ NOT_ENCODED: tuple[NotEncoded, ...] = (
     NotEncoded(Source("003", "§6, eqs. 115–116", r"\frac{1}{2} \int |\nabla U_{\theta} + \nabla \log \rho_*|^2 \rho_* dx = "
                       r"\frac{1}{2} \int [|\nabla U_{\theta}|^2 - 2\Delta U_{\theta} + |\nabla \log \rho_*|^2] \rho_* dx"),
                "covered by claim hyvarinen-identity (the same identity with s_θ = −∇U_θ, ½ convention, boundary term vanishing)"),
+    NotEncoded(Source("003", "§6, after eq. 116", r"\text{This confirms the known fact that the CD algorithm effectively performs GD "
+                      r"on the Fisher divergence rather than the cross-entropy}"),
+               "covered by cd-birth-death-fisher (true, at rate α/ν, for the reset model of eq. 112) and cd-small-step-score-matching "
+               "(CD-1 with a ULA step η: the update is η∇θJ + O(η²))"),
     NotEncoded(Source("003", "§6, PCD paragraph", r"\text{for any finite } \alpha,\ \mathbb{E}_{\check{\rho}}[\partial_{\theta}U_{\theta}] "
                       r"\neq \mathbb{E}_{\theta}[\partial_{\theta}U_{\theta}]"),
                "qualitative (a lag of the walkers behind a moving θ); its frozen-θ content — walkers at ULA's stationary law, "
