@@ -511,7 +511,7 @@ NOT_ENCODED: tuple[NotEncoded, ...] = (
                       r"\mathbb{E}_{\theta} [\partial_{\theta} U_{\theta}] := -\mathcal{D}"),
                "covered by claim divergences-log-partition-gradient (the identity) and cd-ml-gradient-estimators (its sign in eq. 111 and the algorithms)"),
     NotEncoded(Source("003", "§6, after eq. 109", r"\text{An analytical computation is outreach for a generic } U_\theta \ldots "
-                      r"\text{numerical spline methods are impractical in high dimension}"), "qualitative (computational cost)"),
+                      r"\text{numerical spline methods are impractical in high dimension}"), "qualitative (computational cost of E_θ[∂θU] in high dimension); nothing quantitative to check"),
     NotEncoded(Source("003", "§6, before Algorithm 1", r"\text{there are no general results on the convergence rate towards the desired "
                       r"equilibrium } X \sim \rho_\theta"), "qualitative (a statement about the literature)"),
     NotEncoded(Source("003", "§6, Algorithm 1 lines 4–6", r"\text{for } p = 0, \ldots, P-1 \text{ do } \triangleright \text{ULA}"),
@@ -523,7 +523,7 @@ NOT_ENCODED: tuple[NotEncoded, ...] = (
                "PCD: the walkers are never reset; at frozen θ they are the CD-k chains with k = iteration count, whose limit "
                "(ULA's stationary law, not ρ_θ) is checked in cd-k-gradient-bias and cd-ml-gradient-estimators"),
     NotEncoded(Source("003", "§6, after Algorithm 2", r"\text{The adjective 'Contrastive' originates from the minus sign between "
-                      r"expectations in equation 109}"), "historical (terminology)"),
+                      r"expectations in equation 109}"), "historical (where the name comes from); the sign it refers to is checked in cd-ml-gradient-estimators"),
     NotEncoded(Source("003", "§6, after eq. 111", r"\text{Stationarity is reached when } \rho_* = \rho_\theta"),
                "immediate from eq. 109 (both expectations coincide); a sufficient condition, covered by cd-ml-gradient-estimators"),
     NotEncoded(Source("003", "§6, eq. 112", r"\partial_t \check{\rho} = \alpha \nabla \cdot ( \nabla U_{\theta(t)} \check{\rho} + "
