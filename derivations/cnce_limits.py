@@ -226,3 +226,29 @@ def label_convention() -> Derivation:
     )
     return Derivation("Appendix A: eq. 11 is minimised by eq. 9's logit", steps,
                       exports={"optimal_logit": optimum, "p1": p1, "p0": p0}, result="eq9")
+
+
+# ---- Table 1 at reduced scale --------------------------------------------------------------------------
+THEOREM1 = Assumption(
+    "theorem-1", r"N_d\Sigma = C_1^{-1}C_2C_1^{-1}",
+    "Theorem 1 (K = 1), established with its proof by claim cnce-asymptotic-covariance")
+
+
+@functools.cache
+def table_ordering() -> Derivation:
+    r"""For one parameter and K = 1, Theorem 1 with :math:`C_2 = C_1` (the symmetry :math:`\sigma(-F)^2` vs
+    :math:`\sigma(F)\sigma(-F)` under the swap) gives :math:`N_d\,\mathrm{MSE} \to 1/C_1`, so two noises are ordered
+    by their :math:`C_1`: :math:`\mathrm{MSE}_a/\mathrm{MSE}_b \to C_{1,b}/C_{1,a}`. Exported: ``trace_sigma``
+    (:math:`1/C_1`) and ``mse_ratio`` in the symbols ``C1a``, ``C1b``."""
+    C1, C1a, C1b = sp.symbols("C_1 C_1a C_1b", positive=True)
+    steps = (
+        Step(sp.Mul(sp.Pow(C1, -1, evaluate=False), C1, sp.Pow(C1, -1, evaluate=False), evaluate=False), 1 / C1,
+             "Theorem 1 for one parameter, with C₂ = C₁ (E[σ(−F)²(∂F)²] = E[σ(F)σ(−F)(∂F)²] by the swap x ↔ y at θ*)",
+             (THEOREM1, WELL_SPECIFIED), label="trace", rests_on=(DEFINITION,)),
+        Step(sp.Mul(sp.Pow(C1a, -1), sp.Pow(sp.Pow(C1b, -1), -1, evaluate=False), evaluate=False), C1b / C1a,
+             "the ratio of the asymptotic MSEs of two noises a, b on the same data size", label="ratio",
+             rests_on=("trace",)),
+    )
+    return Derivation("Reduced Table 1: N_d·MSE → 1/C₁, noises ordered by C₁", steps,
+                      exports={"trace_sigma": 1 / C1, "C1": C1, "mse_ratio": C1b / C1a, "C1a": C1a, "C1b": C1b},
+                      result="ratio")
