@@ -16,9 +16,15 @@ import math
 
 import numpy as np
 import sympy as sp
-from numpy.polynomial.hermite_e import hermegauss
-
-from ebmcheck.checks.anatomy import Check, Claim, Context, NotEncoded, Source, ZTest, printed_statement_controls
+from ebmcheck.checks.anatomy import (
+    Check,
+    Claim,
+    Context,
+    NotEncoded,
+    Source,
+    ZTest,
+    printed_statement_controls,
+)
 from ebmcheck.checks.figures import new_figure
 from ebmcheck.derivations import cnce_limits as derivation
 from ebmcheck.theory import asymptotics, models
@@ -26,6 +32,7 @@ from ebmcheck.theory import noise as nz
 from ebmcheck.theory.cnce import fit_cnce
 from ebmcheck.theory.quadrature import gauss_legendre
 from ebmcheck.theory.validation import positive_int, real_scalar
+from numpy.polynomial.hermite_e import hermegauss
 
 TOPIC = "cnce_limits"
 SEED = "004"
@@ -108,7 +115,7 @@ def limit_checks(context: Context) -> list[Check]:
     eps = 2e-3
     checks = []
     for theta in (THETA_STAR, 0.6 * THETA_STAR, 1.5 * THETA_STAR):
-        value, error = richardson_limit(lambda e: tuple(v / e for v in gaussian_excess_loss(theta, e)), eps)
+        value, error = richardson_limit(lambda e, t=theta: tuple(v / e for v in gaussian_excess_loss(t, e)), eps)
         J = float(hyvarinen(theta, THETA_STAR))
         checks.append(Check(
             name=f"(L − 2log2)/ε → ½J, Gaussian data, θ = {theta:g}", quantity=r"\lim_{\varepsilon\to0}(\mathcal L - 2\log2)/\varepsilon",
@@ -337,8 +344,8 @@ def label_checks(context: Context) -> list[Check]:
     rng = context.rng("eq9 points")
     x, y = rng.normal(size=200), rng.normal(size=200)
     rho, shift, scale = 0.5, 1.0, 0.8
-    log_pd = lambda t: -THETA_STAR * t**2 / 2 + 0.5 * math.log(THETA_STAR / (2 * math.pi))  # noqa: E731
-    log_pn = lambda a, b: -(a - rho * b - shift) ** 2 / (2 * scale**2) - math.log(math.sqrt(2 * math.pi) * scale)  # noqa: E731
+    log_pd = lambda t: -THETA_STAR * t**2 / 2 + 0.5 * math.log(THETA_STAR / (2 * math.pi))
+    log_pn = lambda a, b: -(a - rho * b - shift) ** 2 / (2 * scale**2) - math.log(math.sqrt(2 * math.pi) * scale)
     p1, p0 = np.exp(log_pd(x) + log_pn(y, x)), np.exp(log_pd(y) + log_pn(x, y))
     F = optimal(p1, p0)
     posterior = p1 / (p1 + p0)
@@ -498,11 +505,11 @@ CLAIMS: tuple[Claim, ...] = (
         expected_verdict="verified-with-conditions",
         derivation=derivation.score_matching_limit,
         checks=limit_checks,
-        conditions=("ε is the variance of the jump, as printed; 'recovers' means L = 2 log 2 + (ε/2)·J_SM + O(ε²): the "
-                    "loss itself tends to the constant 2 log 2, and score matching is its first ε-dependent term "
-                    "(constant ½; the gradient: ∇_θL/ε → ½∇_θJ_SM)",
-                    "log f smooth in x with the moments of its derivatives finite under p_d (the Taylor remainder "
-                    "integrable); the O(ε²) remainder has no ε^{3/2} term (odd moments of the jump vanish)"),
+        conditions=(("ε is the variance of the jump, as printed; 'recovers' means L = 2 log 2 + (ε/2)·J_SM + O(ε²): the "
+                     "loss itself tends to the constant 2 log 2, and score matching is its first ε-dependent term "
+                     "(constant ½; the gradient: ∇_θL/ε → ½∇_θJ_SM)"),
+                    ("log f smooth in x with the moments of its derivatives finite under p_d (the Taylor remainder "
+                     "integrable); the O(ε²) remainder has no ε^{3/2} term (odd moments of the jump vanish)")),
         summary="Expanding −2 log σ(F) in the jump y = x + √ε ξ and integrating (SymPy, Gaussian data) gives "
         "L = 2 log 2 + (ε/2)J(θ) + c₂ε², J Hyvärinen's objective. Quadrature with Richardson extrapolation in ε confirms "
         "(L − 2 log 2)/ε → ½J at three θ on Gaussian data and at θ* on a bimodal quartic model (to 1e-5), and "
@@ -562,8 +569,8 @@ CLAIMS: tuple[Claim, ...] = (
         expected_verdict="verified-with-conditions",
         derivation=derivation.label_convention,
         checks=label_checks,
-        conditions=("class 0 of eq. 11 (and Y = 0 in eqs. 28–33) is the class printed k = 2 in eqs. 8–10: the label set is "
-                    "printed as k ∈ {0, 1} but used as {1, 2} — a notational slip that changes no result",),
+        conditions=(("class 0 of eq. 11 (and Y = 0 in eqs. 28–33) is the class printed k = 2 in eqs. 8–10: the label set "
+                     "is printed as k ∈ {0, 1} but used as {1, 2} — a notational slip that changes no result"),),
         summary="Eq. 11's population loss is minimised pointwise by F = log(p₁/p₀), whose sigmoid is eq. 9's p(k=1|x,y) "
         "(SymPy; checked at 200 points with an asymmetric noise). Minimising eq. 11 by quadrature returns θ* = 2; the "
         "opposite convention would return −θ*. The only defect is the label set {0, 1} printed for classes named 1 and 2.",

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import difflib
 
-from ebmcheck.checks import cnce, cnce_limits, divergences, fisher, flows, gans, interpolants, nce, score_matching, toy, ula, vae
+from ebmcheck.checks import (
+    cnce,
+    cnce_limits,
+    divergences,
+    fisher,
+    flows,
+    gans,
+    interpolants,
+    nce,
+    score_matching,
+    toy,
+    ula,
+    vae,
+)
 from ebmcheck.checks.anatomy import Claim, NotEncoded
 
 TOPICS = (score_matching, ula, nce, toy, cnce, divergences, vae, gans, fisher, interpolants, flows, cnce_limits)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 
 import sympy as sp
-
 from ebmcheck.derivations.steps import DEFINITION, Assumption, Derivation, Step
 
 WELL_SPECIFIED = Assumption(
@@ -61,9 +60,8 @@ def score_matching_limit() -> Derivation:
     """
     x, y, xi, u = sp.symbols("x y xi u", real=True)
     theta, theta_star, eps, s = sp.symbols("theta theta_star epsilon s", positive=True)
-    log_f = lambda point: -theta * point**2 / 2  # noqa: E731
-    log_p_n = lambda point, centre: -(point - centre) ** 2 / (2 * eps) - sp.log(2 * sp.pi * eps) / 2  # noqa: E731
-    p_d = sp.sqrt(theta_star / (2 * sp.pi)) * sp.exp(-theta_star * x**2 / 2)
+    log_f = lambda point: -theta * point**2 / 2
+    log_p_n = lambda point, centre: -(point - centre) ** 2 / (2 * eps) - sp.log(2 * sp.pi * eps) / 2
     phi = sp.exp(-xi**2 / 2) / sp.sqrt(2 * sp.pi)
     F = theta * (y**2 - x**2) / 2
     psi = sp.Derivative(log_f(x), x)
@@ -137,13 +135,13 @@ def consistency_conditions() -> Derivation:
     and a noise with jumps shorter than the gap (δ < 2): every pair lies in one bump, where
     :math:`\partial_\theta F = 0`; so :math:`C_1 = 0` and the loss is flat in θ — θ is not identified.
     Exported: ``dF_same_side`` (0) and ``gradient_symmetrised`` (0)."""
-    x, y, theta, a, b_ = sp.symbols("x y theta a b", real=True)
+    x, y, theta = sp.symbols("x y theta", real=True)
     w, g = sp.Function("w"), sp.Function("g")
-    integrand = lambda u, v: w(u, v) * (g(u) - g(v))  # noqa: E731
+    integrand = lambda u, v: w(u, v) * (g(u) - g(v))
     symmetric = {w(y, x): w(x, y)}
-    bump = lambda z: (1 - z**2) ** 2  # noqa: E731
-    log_f_right = lambda point: sp.log(bump(point - 2)) + theta  # noqa: E731  (x in (1, 3))
-    log_f_left = lambda point: sp.log(bump(point + 2))  # noqa: E731  (x in (−3, −1))
+    bump = lambda z: (1 - z**2) ** 2
+    log_f_right = lambda point: sp.log(bump(point - 2)) + theta
+    log_f_left = lambda point: sp.log(bump(point + 2))
     same_right = log_f_right(x) - log_f_right(y)
     same_left = log_f_left(x) - log_f_left(y)
     steps = (

@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
-
 from ebmcheck.checks import cnce_limits as checks
 from ebmcheck.derivations import cnce_limits as derivation
 from ebmcheck.theory import asymptotics, models
