@@ -6,6 +6,7 @@ import difflib
 
 from ebmcheck.checks import (
     cnce,
+    cnce_limits,
     contrastive_divergence,
     divergences,
     fisher,
@@ -37,6 +38,7 @@ TOPICS = (
     physics,
     notes,
     contrastive_divergence,
+    cnce_limits,
 )
 """The topic modules, in the order of the index; each declares ``CLAIMS`` and may declare ``NOT_ENCODED``."""
 
