@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import difflib
 
-from ebmcheck.checks import cnce, nce, score_matching, toy, ula
+from ebmcheck.checks import cnce, diffusion, nce, score_matching, toy, ula
 from ebmcheck.checks.anatomy import Claim, NotEncoded
 
-CLAIMS: tuple[Claim, ...] = (*score_matching.CLAIMS, *ula.CLAIMS, *nce.CLAIMS, *toy.CLAIMS, *cnce.CLAIMS)
+CLAIMS: tuple[Claim, ...] = (*score_matching.CLAIMS, *ula.CLAIMS, *nce.CLAIMS, *toy.CLAIMS, *cnce.CLAIMS, *diffusion.CLAIMS)
 
-NOT_ENCODED: tuple[NotEncoded, ...] = ()
+NOT_ENCODED: tuple[NotEncoded, ...] = (*diffusion.NOT_ENCODED,)
 """Statements of the sources that are not claims, each with its reason (the index lists them)."""
 
 _BY_ID = {claim.id: claim for claim in CLAIMS}
