@@ -40,10 +40,12 @@ ITO_ISOMETRY = Assumption(
 
 def _gaussian_expectation(polynomial) -> sp.Expr:
     r""":math:`\int \varphi(z)\,P(z)\,dz` for a polynomial P in z, written as :math:`\sum_k c_k \int z^k\varphi(z)\,dz`
-    with each standard-normal moment integral unevaluated (SymPy evaluates them one by one, fast)."""
+    with each term's integral unevaluated (SymPy evaluates them one by one, fast)."""
     standard = sp.exp(-z**2 / 2) / sp.sqrt(2 * sp.pi)
     coefficients = sp.Poly(sp.expand(polynomial), z).all_coeffs()[::-1]
-    return sp.Add(*[c * sp.Integral(z**k * standard, (z, -sp.oo, sp.oo)) for k, c in enumerate(coefficients) if c != 0])
+    # each coefficient inside its integral: an integral without free symbols is a number, which SymPy's term
+    # ordering (printing, srepr) would evaluate by mpmath quadrature
+    return sp.Add(*[sp.Integral(c * z**k * standard, (z, -sp.oo, sp.oo)) for k, c in enumerate(coefficients) if c != 0])
 
 
 def normal_density(point, mean, variance):
