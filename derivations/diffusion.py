@@ -309,9 +309,9 @@ def reverse_sde() -> Derivation:
              "Fokker–Planck right side with diffusion q: the time-reversed law solves it (g = q)",
              label="reverse-fp", rests_on=(DEFINITION,)),
         Step(-forward_rhs, reverse_rhs(g),
-             "with eq. 56's g different from eq. 55's q the time-reversed law does not solve it: the reverse "
-             "diffusion must be the forward one", relation="≠", erratum="eq. 56 (g vs q of eq. 55)",
-             label="g-not-q", rests_on=("reverse-fp",)),
+             "eq. 56's g is undefined; read as anything but eq. 55's q the time-reversed law would not solve it: "
+             "the reverse diffusion must be the forward one, so g = q is the only reading under which the lemma holds",
+             relation="≠", label="g-not-q", rests_on=("reverse-fp",)),
         Step(sp.Matrix([sp.Derivative(mean_t, t) - dm.subs(M, mean_t), sp.Derivative(var_t, t) - dv.subs(V, var_t)]),
              sp.Matrix([0, 0]), "OU moments: m' = −βm, v' = −2βv + 2β", label="ou-moments", rests_on=(DEFINITION,)),
         Step(_time_derivative(component, dm, dv),

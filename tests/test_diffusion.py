@@ -9,7 +9,7 @@ import pytest
 
 from ebmcheck.checks import diffusion as checks
 from ebmcheck.derivations import diffusion as derivation
-from ebmcheck.theory.sde import euler_maruyama, linear_moments
+from ebmcheck.theory.sde import coupled_euler_maruyama, euler_maruyama, linear_moments
 
 
 def test_linear_moments_reproduce_the_simulated_em_law_at_a_coarse_step():
@@ -84,3 +84,39 @@ def test_the_mixture_score_is_the_derivative_of_the_log_density():
 
     numeric = (log_density(points + h) - log_density(points - h)) / (2 * h)
     np.testing.assert_allclose(forward.score(points, time)[:, 0], numeric, rtol=1e-6)
+
+
+def test_coupled_runs_share_the_brownian_path():
+    """With zero drift and unit diffusion both runs end at W_T: the same value on the same path."""
+    pair = coupled_euler_maruyama(lambda x, t: 0.0, lambda x, t: 1.0, np.zeros(50), 0.0, 1.0, 8,
+                                  np.random.default_rng(3), save_at=(0.25, 0.125))
+    np.testing.assert_allclose(pair.fine.x, pair.coarse.x)
+    np.testing.assert_allclose(pair.fine.saved[0], pair.coarse.saved[0])
+    assert len(pair.fine.saved) == 2 and len(pair.coarse.saved) == 1  # 0.125 is not a coarse-grid time
+
+
+def test_coupled_richardson_variance_matches_the_derived_combination_with_one_runs_error():
+    """OU at a coarse step: the per-path Richardson estimate agrees with 2v_K − v_{K/2} from the scheme's exact
+    moments, and the coupling keeps its SE near a single run's (independent runs would give √5 times it)."""
+    n, steps = 100_000, 8
+    pair = coupled_euler_maruyama(lambda x, t: -x, lambda x, t: 1.0, np.zeros(n), 0.0, 1.0, steps,
+                                  np.random.default_rng(4))
+    estimate, se = checks._richardson_variance(pair)
+    exact = [linear_moments(lambda t: -1.0, lambda t: 0.0, lambda t: 1.0, 0.0, 0.0, 0.0, 1.0, k).variance
+             for k in (steps, steps // 2)]
+    assert abs(estimate - (2 * exact[0] - exact[1])) < 4 * se
+    assert se < 1.6 * pair.fine.x.var() * math.sqrt(2 / n)
+
+
+def test_coupled_run_needs_an_even_step_count():
+    with pytest.raises(ValueError, match="even"):
+        coupled_euler_maruyama(lambda x, t: 0.0, lambda x, t: 1.0, np.zeros(3), 0.0, 1.0, 5, np.random.default_rng(0))
+
+
+def test_the_gaussian_reverse_moments_recover_the_data_only_with_g_equal_q():
+    """The scheme's exact moments of the Gaussian reverse SDE (linear) converge to the data's N(μ₀, v₀) with g = q,
+    and not with g² = q²/2 or the score's sign flipped (the controls' predictions)."""
+    mean, variance = checks._continuous_reverse_moments()
+    assert abs(mean - checks.GAUSSIAN["means"][0]) < 1e-3 and abs(variance - checks.GAUSSIAN["variances"][0]) < 1e-3
+    assert abs(checks._continuous_reverse_moments(g_squared=checks.Q_SQUARED / 2)[1] - checks.GAUSSIAN["variances"][0]) > 0.05
+    assert abs(checks._continuous_reverse_moments(score_factor=-1.0)[1] - checks.GAUSSIAN["variances"][0]) > 0.05

@@ -115,6 +115,70 @@ def euler_maruyama(drift: Callable, diffusion: Callable, x0, t0: float, t1: floa
     return SDESolution(x[:, 0] if squeeze else x, tuple(saved[k] for k in wanted))
 
 
+class CoupledSolution(NamedTuple):
+    """A fine run (K steps) and a coarse run (K/2 steps) driven by the same Brownian path."""
+
+    fine: SDESolution
+    coarse: SDESolution
+
+
+def coupled_euler_maruyama(drift: Callable, diffusion: Callable, x0, t0: float, t1: float, steps: int, rng, *,
+                           save_at: Sequence[float] = ()) -> CoupledSolution:
+    r"""Euler–Maruyama with ``steps`` steps and with ``steps/2`` steps on the *same* Brownian path.
+
+    The coarse increment over :math:`[t_{2j}, t_{2j+2}]` is the sum of the two fine ones,
+    :math:`\sqrt{|h|}(\xi_{2j} + \xi_{2j+1})`, so the two endpoints are strongly correlated and the
+    Richardson combination :math:`2\,\mathbb E\varphi(X^{h}) - \mathbb E\varphi(X^{2h})` (weak error
+    :math:`O(h^2)`) is estimated per path with about the variance of one run, not five times it.
+    Diagonal (entrywise) noise only; ``save_at`` are fine-grid times, saved for the fine run, and for
+    the coarse run where they are coarse-grid times (else the coarse ``saved`` omits them).
+    Arguments otherwise as :func:`euler_maruyama`; ``steps`` must be even.
+    """
+    validation.function("drift", drift, "(x, t)")
+    validation.function("diffusion", diffusion, "(x, t)")
+    t0, t1 = validation.real_scalar("t0", t0), validation.real_scalar("t1", t1)
+    if t0 == t1:
+        raise ValueError(f"t1 must differ from t0 (a forward run has t1 > t0, a backward run t1 < t0), got both {t0:g}")
+    steps = validation.positive_int("steps", steps)
+    if steps % 2:
+        raise ValueError(f"steps must be even (the coarse run takes steps/2), got {steps}")
+    validation.generator("rng", rng)
+    x, squeeze = _as_paths(x0)
+    fine, coarse = x.copy(), x.copy()
+    wanted = _grid_indices(save_at, t0, t1, steps)
+    h = (t1 - t0) / steps
+    root = math.sqrt(abs(h))
+    saved_fine: dict[int, np.ndarray] = {}
+    saved_coarse: dict[int, np.ndarray] = {}
+
+    def step(state, t, dt, noise):
+        mu = np.broadcast_to(np.asarray(drift(state, t), dtype=float), state.shape)
+        return state + mu * dt + _increment(diffusion, state, t, noise, False)
+
+    def keep(store, k, state):
+        if k in wanted:
+            store[k] = state[:, 0].copy() if squeeze else state.copy()
+
+    for j in range(steps // 2 + 1):
+        keep(saved_fine, 2 * j, fine)
+        keep(saved_coarse, 2 * j, coarse)
+        if j == steps // 2:
+            break
+        t = t0 + 2 * j * h
+        first, second = (root * rng.standard_normal(fine.shape) for _ in range(2))
+        coarse = step(coarse, t, 2 * h, first + second)
+        fine = step(fine, t, h, first)
+        keep(saved_fine, 2 * j + 1, fine)
+        fine = step(fine, t + h, h, second)
+        if not (np.all(np.isfinite(fine)) and np.all(np.isfinite(coarse))):
+            raise FloatingPointError(f"Euler–Maruyama produced a non-finite state at step {2 * j + 2} (t = {t + 2 * h:g})")
+
+    def solution(state, store):
+        return SDESolution(state[:, 0] if squeeze else state, tuple(store[k] for k in wanted if k in store))
+
+    return CoupledSolution(solution(fine, saved_fine), solution(coarse, saved_coarse))
+
+
 class Moments(NamedTuple):
     mean: float
     variance: float
