@@ -30,7 +30,7 @@ import numpy as np
 import sympy as sp
 from scipy import stats
 
-from ebmcheck.checks.anatomy import (Check, Claim, Context, NotEncoded, Source, ZTest, mean_and_standard_error,
+from ebmcheck.checks.anatomy import (ALPHA, Check, Claim, Context, NotEncoded, Source, ZTest, mean_and_standard_error,
                                      printed_statement_controls)
 from ebmcheck.derivations import diffusion as derivation
 from ebmcheck.theory.sde import coupled_euler_maruyama, euler_maruyama, linear_moments
@@ -108,6 +108,25 @@ def _richardson_steps(em_variance, exact: float, standard_error: float, start: i
     return steps, bias(steps)
 
 
+def _ks_critical_distance(n: int) -> float:
+    """Kolmogorov–Smirnov critical distance at the suite's α for n samples, √(ln(2/α)/(2n))."""
+    return math.sqrt(math.log(2 / ALPHA) / (2 * n))
+
+
+def _ks_shift(delta_mean: float, delta_var: float, variance: float) -> float:
+    r"""First-order bound on :math:`\sup_x|F_{N(m+\delta m,\,v+\delta v)} - F_{N(m,v)}|`:
+    :math:`|\delta m|/\sqrt{2\pi v} + |\sqrt{1 + \delta v/v} - 1|/\sqrt{2\pi e}` (the scheme's bias of a KS test's law)."""
+    return abs(delta_mean) / math.sqrt(2 * math.pi * variance) + abs(math.sqrt(1 + delta_var / variance) - 1) / math.sqrt(
+        2 * math.pi * math.e)
+
+
+def _steps(richardson_bias, ks_shift, standard_error: float, n: int, start: int = 10) -> int:
+    """Smallest even step count (doubling) whose derived Richardson variance bias is below BIAS_FRACTION·SE and
+    whose fine run's derived law shift is below BIAS_FRACTION·(KS critical distance)."""
+    return max(_steps_for_bias(richardson_bias, standard_error, start=start),
+               _steps_for_bias(ks_shift, _ks_critical_distance(n), start=start))
+
+
 def _steps_for_bias(bias_of_steps, standard_error: float, start: int = 50, limit: int = 20_000) -> int:
     """Smallest step count (doubling from ``start``) whose derived bias is below BIAS_FRACTION·SE."""
     steps = start
@@ -153,7 +172,8 @@ def fokker_planck_checks(context: Context) -> list[Check]:
     t_sym = derivation.t
     cov = np.array(exports["covariance"].subs(t_sym, horizon), dtype=float)
     cov_printed = np.array(exports["covariance_printed"].subs(t_sym, horizon), dtype=float)
-    x_end = euler_maruyama(lambda x, t: 0.0, lambda x, t: sigma, np.zeros((n, 2)), 0.0, horizon, 4,
+    n_2d = context.size(quick=150_000, full=3_200_000)  # 4 steps: cheap; the off-diagonal −0.5 needs the paths
+    x_end = euler_maruyama(lambda x, t: 0.0, lambda x, t: sigma, np.zeros((n_2d, 2)), 0.0, horizon, 4,
                            context.rng("d=2 constant sigma"), matrix_noise=True).x
     checks = []
     for i, j in ((0, 0), (0, 1), (1, 1)):
@@ -162,7 +182,7 @@ def fokker_planck_checks(context: Context) -> list[Check]:
         checks.append(_moment_check(
             f"d=2 Cov[X_1]_{i + 1}{j + 1}", rf"\operatorname{{Cov}}(X_1)_{{{i + 1}{j + 1}}}", estimate, cov[i, j],
             cov_printed[i, j], "eq. 41 as printed (σ² = σσ): Cov X_t = t(σσ + (σσ)ᵀ)/2",
-            details={"sigma": sigma, "paths": n, "steps": 4, "scheme": "Euler–Maruyama, exact for constant σ"}))
+            details={"sigma": sigma, "paths": n_2d, "steps": 4, "scheme": "Euler–Maruyama, exact for constant σ"}))
     # d = 1 OU: dX = −θX dt + s dW from N(m0, v0)
     theta, s, m0, v0 = 1.0, 1.0, 2.0, 0.25
     symbols = [sp.Symbol(name, **kw) for name, kw in (("theta", {"positive": True}), ("s", {"positive": True}),
@@ -172,17 +192,26 @@ def fokker_planck_checks(context: Context) -> list[Check]:
     mean_pred, var_pred = float(mean_of(horizon, theta, s, m0, v0)), float(var_of(horizon, theta, s, m0, v0))
     var_no_half = float(var_of(horizon, theta, math.sqrt(2.0) * s, m0, v0))
 
-    def em_variance(steps):
-        return linear_moments(lambda u: -theta, lambda u: 0.0, lambda u: s, m0, v0, 0.0, horizon, steps).variance
+    def em_moments(steps):
+        return linear_moments(lambda u: -theta, lambda u: 0.0, lambda u: s, m0, v0, 0.0, horizon, steps)
 
-    steps, richardson_bias = _richardson_steps(em_variance, var_pred, _variance_se(var_pred, n))
+    def em_variance(steps):
+        return em_moments(steps).variance
+
+    def ks_shift(steps):
+        em = em_moments(steps)
+        return _ks_shift(em.mean - mean_pred, em.variance - var_pred, var_pred)
+
+    steps = _steps(lambda k: 2 * em_variance(k) - em_variance(k // 2) - var_pred, ks_shift, _variance_se(var_pred, n), n)
+    richardson_bias = 2 * em_variance(steps) - em_variance(steps // 2) - var_pred
     rng = context.rng("OU d=1")
     x0 = m0 + math.sqrt(v0) * rng.standard_normal(n)
     pair = coupled_euler_maruyama(lambda x, t: -theta * x, lambda x, t: s, x0, 0.0, horizon, steps, rng)
     x_ou = pair.fine.x
     details = {"theta": theta, "s": s, "start": f"N({m0}, {v0})", "steps": steps, "paths": n,
                "variance": "Richardson 2·Var(K steps) − Var(K/2 steps), same Brownian path",
-               "derived_richardson_bias": richardson_bias, "derived_em_bias_fine_run": em_variance(steps) - var_pred}
+               "derived_richardson_bias": richardson_bias, "derived_em_bias_fine_run": em_variance(steps) - var_pred,
+               "derived_ks_shift_fine_run": ks_shift(steps), "ks_critical_distance": _ks_critical_distance(n)}
     checks.append(_moment_check("OU d=1 Var X_1", r"\operatorname{Var} X_1", _richardson_variance(pair), var_pred, var_no_half,
                                 "the ½ dropped from eq. 41 (diffusion s², not s²/2)", details=details))
     checks.append(_ks_check("OU d=1 law of X_1 (KS)", x_ou, stats.norm(mean_pred, math.sqrt(var_pred)).cdf, x_ou,
@@ -222,8 +251,10 @@ def endpoint_checks(context: Context) -> list[Check]:
     exports = _exports("endpoint_nonunique")
     m_value, s_value = 1.0, 1.5
     subs = {sp.Symbol("m", positive=True): m_value, sp.Symbol("s", positive=True): s_value}
-    value = {key: float(expr.subs(subs)) for key, expr in exports.items()}
-    n = _paths(context)
+    value = {key: float(expr.subs(subs)) for key, expr in exports.items() if key != "mean_i"}
+    lag = context.size(quick=0.05, full=0.01)
+    early_mean_i = float(exports["mean_i"].subs({**subs, derivation.t: 0.5 - lag}))
+    n = context.size(quick=60_000, full=1_500_000)  # 10 steps: cheap; the differences need the paths
     x0 = context.rng("start").standard_normal(n)
     rate = s_value**2 - 1
 
@@ -245,19 +276,17 @@ def endpoint_checks(context: Context) -> list[Check]:
                   "X_1 ~ ρ̄ (no transport)", details=details)
         for name, run in (("i", pair_i), ("ii", pair_ii))
     ]
+    # both pairs start from the same X_0: per-path differences carry that correlation into the SE
     mid_i, mid_ii = pair_i.saved[0], pair_ii.saved[0]
-    v_i, se_i = _variance(mid_i)
-    v_ii, se_ii = _variance(mid_ii)
-    difference = (v_i - v_ii, math.hypot(se_i, se_ii))
+    squares = (mid_i - mid_i.mean()) ** 2 - (mid_ii - mid_ii.mean()) ** 2
+    difference = tuple(float(v) for v in mean_and_standard_error(squares))
     checks.append(_moment_check("Var X_½ (i) − Var X_½ (ii)", r"\operatorname{Var}X^{(i)}_{1/2} - \operatorname{Var}X^{(ii)}_{1/2}",
                                 difference, value["mid_var_i"] - value["mid_var_ii"], 0.0,
                                 "the endpoints fix the process: the same law at t = ½", details=details))
-    m_i, sm_i = mean_and_standard_error(mid_i)
-    m_ii, sm_ii = mean_and_standard_error(mid_ii)
     checks.append(_moment_check("E X_½ (i) − E X_½ (ii)", r"\mathbb{E}X^{(i)}_{1/2} - \mathbb{E}X^{(ii)}_{1/2}",
-                                (float(m_i - m_ii), float(math.hypot(sm_i, sm_ii))),
-                                value["mid_mean_i"] - value["mid_mean_ii"], 0.0,
-                                "the endpoints fix the process: the same law at t = ½", details=details))
+                                tuple(float(v) for v in mean_and_standard_error(mid_i - mid_ii)),
+                                value["mid_mean_i"] - value["mid_mean_ii"], early_mean_i - value["mid_mean_ii"],
+                                f"pair (i) read at t = {0.5 - lag:g} (a slightly wrong time)", details=details))
     return checks
 
 
@@ -441,19 +470,30 @@ def _continuous_reverse_moments(**variant) -> tuple[float, float]:
     return 2 * fine.mean - coarse.mean, 2 * fine.variance - coarse.variance
 
 
-def _reverse_steps(n) -> tuple[int, float]:
-    """Step count K from the Gaussian case (linear): the derived bias of the Richardson variance 2v_K − v_{K/2},
-    from the scheme's exact moments, is kept below BIAS_FRACTION·SE."""
-    v0 = GAUSSIAN["variances"][0]
-    return _richardson_steps(lambda k: _gaussian_reverse_moments(k).variance, v0, _variance_se(v0, n))
+def _reverse_steps(n) -> tuple[int, float, float]:
+    """Step count K from the Gaussian case (linear), from the scheme's exact moments: the bias of the Richardson
+    variance 2v_K − v_{K/2} below BIAS_FRACTION·SE, the fine run's law shift below BIAS_FRACTION·(KS critical
+    distance). Returns K, that Richardson bias and that shift."""
+    (mu0,), (v0,) = GAUSSIAN["means"], GAUSSIAN["variances"]
+
+    def richardson_bias(k):
+        return 2 * _gaussian_reverse_moments(k).variance - _gaussian_reverse_moments(k // 2).variance - v0
+
+    def ks_shift(k):
+        em = _gaussian_reverse_moments(k)
+        return _ks_shift(em.mean - mu0, em.variance - v0, v0)
+
+    steps = _steps(richardson_bias, ks_shift, _variance_se(v0, n), n)
+    return steps, richardson_bias(steps), ks_shift(steps)
 
 
 def reverse_checks(context: Context) -> list[Check]:
     n = context.size(quick=20_000, full=400_000)
-    steps, gaussian_bias = _reverse_steps(n)
+    steps, gaussian_bias, gaussian_shift = _reverse_steps(n)
     details = {"paths": n, "steps": steps, "T": REVERSE_HORIZON, "forward": "f = −x, q = √2",
                "variance": "Richardson 2·Var(K steps) − Var(K/2 steps), same Brownian path",
-               "derived_richardson_bias_gaussian_variance": gaussian_bias}
+               "derived_richardson_bias_gaussian_variance": gaussian_bias,
+               "derived_ks_shift_gaussian_fine_run": gaussian_shift, "ks_critical_distance": _ks_critical_distance(n)}
     checks = []
     # Gaussian data: the reverse SDE is linear, so wrong variants have exact predictions (controls on the same data)
     pair = _reverse_pair(context, "gaussian", _ForwardOU(GAUSSIAN), n, steps)
@@ -517,13 +557,22 @@ def variance_exploding_checks(context: Context) -> list[Check]:
     def em_variance(steps):
         return linear_moments(lambda u: 0.0, lambda u: 0.0, math.exp, 0.0, data_var, 0.0, horizon, steps).variance
 
-    steps, bias = _richardson_steps(em_variance, var_pred, _variance_se(var_pred, n))
+    smallest = float(min(variances))
+
+    def ks_shift(steps):  # each component gains the same EM variance bias; bounded at the narrowest one, t = ½ and 1
+        return max(_ks_shift(0.0, em_variance_at(steps * time / horizon, time) - data_var - float(added(time)),
+                             smallest + float(added(time))) for time in (0.5, horizon))
+
+    def em_variance_at(steps, time):
+        return linear_moments(lambda u: 0.0, lambda u: 0.0, math.exp, 0.0, data_var, 0.0, time, round(steps)).variance
+
+    steps = _steps(lambda k: 2 * em_variance(k) - em_variance(k // 2) - var_pred, ks_shift, _variance_se(var_pred, n), n)
     x0 = _mixture_sample(context.rng("data"), n, weights, means, variances)
     pair = coupled_euler_maruyama(lambda x, t: 0.0, lambda x, t: math.exp(t), x0, 0.0, horizon, steps,
                                   context.rng("forward"), save_at=(0.5,))
     run = pair.fine
     details = {"paths": n, "steps": steps, "derived_richardson_bias": 2 * em_variance(steps) - em_variance(steps // 2) - var_pred,
-               "derived_em_bias_fine_run": em_variance(steps) - var_pred,
+               "derived_em_bias_fine_run": em_variance(steps) - var_pred, "derived_ks_shift_fine_run": ks_shift(steps),
                "variance": "Richardson 2·Var(K steps) − Var(K/2 steps), same Brownian path"}
     late = context.size(quick=0.15, full=0.04)
     checks = [_moment_check("Var X_1", r"\operatorname{Var}X_1", _richardson_variance(pair), var_pred,

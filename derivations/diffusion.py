@@ -176,7 +176,7 @@ def endpoint_nonunique() -> Derivation:
     return Derivation(
         "Eq. 45's endpoint conditions do not determine (μ, σ)",
         steps,
-        exports={"mid_mean_i": mean_i(half).doit(), "mid_var_i": var_i(half).doit(),
+        exports={"mean_i": mean_i(t).doit(), "mid_mean_i": mean_i(half).doit(), "mid_var_i": var_i(half).doit(),
                  "mid_mean_ii": sp.Integer(0), "mid_var_ii": var_ii(half).doit(), "end_mean": m, "end_var": s**2},
         result="differ",
     )
