@@ -321,7 +321,7 @@ def _naive_steps(eps, horizon, var_pred, n, m0, v0) -> tuple[int, float]:
 
 def naive_kl_checks(context: Context) -> list[Check]:
     exports = _exports("naive_score_kl")
-    symbols, mean_t, var_t = _naive_functions(exports)
+    symbols, _, var_t = _naive_functions(exports)
     kl_expr = exports["kl"].subs({derivation.M: exports["mean"], derivation.V: exports["variance"]})
     kl_t = _compile(kl_expr, *symbols)
     fisher_t = _compile(exports["fisher"].subs({derivation.M: exports["mean"], derivation.V: exports["variance"]}), *symbols)
@@ -354,15 +354,14 @@ def naive_kl_checks(context: Context) -> list[Check]:
     return printed_statement_controls(checks, "as printed")
 
 
-END_STEPS = {"quick": 200, "full": 1600}
-"""Steps to T = 5/ε: EM's stationary variance is w/(1 − εh/(2w)) with εh/w = 10/K: 2.6 % high quick, 0.3 % full —
-below what the KS test resolves (a relative variance error δ moves the KS distance by ≈ 0.12δ: 0.003 quick,
-0.0004 full, against a critical distance ≈ 2.2/√n = 0.016 quick, 0.0035 full)."""
+END_STEPS = {"quick": 400, "full": 3200}
+"""Steps to T = 5/ε: EM's stationary variance is w/(1 − εh/(2w)) with εh/w = 10/K: 1.3 % high quick, 0.16 % full;
+the law's shift (:func:`_ks_shift`, ≈ 0.12·relative variance error) is 0.0015 quick, 0.0002 full — about a tenth
+of the KS critical distance ≈ 2.2/√n (0.016 quick, 0.0035 full), as for the other KS checks."""
 
 
 def naive_convergence_checks(context: Context) -> list[Check]:
-    exports = _exports("naive_score_convergence")
-    symbols, mean_t, var_t = _naive_functions(exports)
+    _, _, var_t = _naive_functions(_exports("naive_score_convergence"))
     a, w = NAIVE["a"], NAIVE["w"]
     n = _paths(context)
     low, high = 2.0, 4.0  # ρ_0 uniform on [2, 4]: not Gaussian, far from ρ_* = N(1, 1/2)
@@ -374,8 +373,6 @@ def naive_convergence_checks(context: Context) -> list[Check]:
         steps, bias = _naive_steps(eps, t_mid, var_mid, n, m0, v0)
         steps_end = context.size(quick=END_STEPS["quick"], full=END_STEPS["full"])
         x0 = context.rng(f"start ε={eps:g}").uniform(low, high, n)
-        a_sde = lambda x, t, eps=eps: -eps * (x - a) / w  # noqa: E731
-        noise = math.sqrt(2 * eps)
         pair = _naive_sde(context, f"mid ε={eps:g}", eps, t_mid, x0, steps)
         mid = pair.fine.x
         details = {"rho_0": f"U[{low:g}, {high:g}]", "eps": eps, "paths": n, "steps": steps,
@@ -384,7 +381,8 @@ def naive_convergence_checks(context: Context) -> list[Check]:
         point_mass = float(var_t(t_mid, eps, a, w, m0, 0.0))
         checks.append(_moment_check(f"ε={eps:g}: Var X_t at t={t_mid:g}", r"\operatorname{Var} X_t", _richardson_variance(pair), var_mid,
                                     point_mass, "ρ_0's spread forgotten (ρ_0 = δ at its mean)", details=details))
-        end = euler_maruyama(a_sde, lambda x, t: noise, x0, 0.0, t_end, steps_end, context.rng(f"end ε={eps:g}")).x
+        end = euler_maruyama(lambda x, t, eps=eps: -eps * (x - a) / w, lambda x, t, eps=eps: math.sqrt(2 * eps), x0, 0.0,
+                             t_end, steps_end, context.rng(f"end ε={eps:g}")).x
         target = stats.norm(a, math.sqrt(w)).cdf
         checks.append(_ks_check(f"ε={eps:g}: law of X_T = ρ_* at T={t_end:g} (KS)", end, target, mid, target,
                                 "the law at the earlier time t has already reached ρ_*",
