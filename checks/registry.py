@@ -8,6 +8,7 @@ from ebmcheck.checks import (
     cnce,
     cnce_limits,
     contrastive_divergence,
+    diffusion,
     divergences,
     fisher,
     flows,
@@ -39,6 +40,7 @@ TOPICS = (
     notes,
     contrastive_divergence,
     cnce_limits,
+    diffusion,
 )
 """The topic modules, in the order of the index; each declares ``CLAIMS`` and may declare ``NOT_ENCODED``."""
 
