@@ -11,7 +11,7 @@ Integrators (:mod:`theory.interpolants`): RK4 for the ODE, stochastic Heun (weak
 SDE, particles as an array axis. Discretisation: the ODE's RK4 error is estimated by step doubling
 on the same particles and is orders below the standard errors; the SDE's bias is *derived* on
 Gaussian data — the drift b + εs is affine there, so the Heun scheme's exact law follows a moment
-recursion (:func:`theory.interpolants.affine_scheme_moments`) — and is about 2 % of the standard
+recursion (:func:`theory.sde.affine_scheme_moments`) — and is about 2 % of the standard
 error at the step count used (``discretisation_bias_over_se`` in each check's details); the same
 recursion measures the scheme's weak order (check "weak order"). On mixture data (drift not affine)
 the bias is estimated by coupling: the same Brownian paths at 40 and 80 steps on a fifth of the
@@ -43,7 +43,8 @@ from ebmcheck.checks.anatomy import (
 )
 from ebmcheck.checks.figures import new_figure
 from ebmcheck.derivations import interpolants as derivation
-from ebmcheck.theory import interpolants as integrators
+from ebmcheck.theory import sde as integrators
+from ebmcheck.theory.interpolants import arcsine_times
 from ebmcheck.theory.symbolic import compile_expression
 from scipy import integrate, special
 
@@ -382,7 +383,7 @@ def _weak_order_checks(data: InterpolantData) -> list[Check]:
 
 # ---- Proposition 3.5: the losses -------------------------------------------------------------------
 def _loss_terms(data: InterpolantData, context: Context, name: str, n: int):
-    t, weight = integrators.arcsine_times(n, context.rng(f"{name} times"))
+    t, weight = arcsine_times(n, context.rng(f"{name} times"))
     xt, xdot, z, gamma = data.sample_interpolant(t, context.rng(name))
     return t, weight, xt, xdot, z, gamma
 

@@ -1,4 +1,4 @@
-"""Unit tests of the interpolant integrators (theory.interpolants) and of what the checks take from the derivations."""
+"""Unit tests of the integrators the interpolant checks use (theory.sde), the arcsine times (theory.interpolants) and of what the checks take from the derivations."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 import sympy as sp
 from ebmcheck.checks import interpolants as checks
 from ebmcheck.derivations import interpolants as derivation
-from ebmcheck.theory import interpolants as integrators
+from ebmcheck.theory import sde as integrators
+from ebmcheck.theory.interpolants import arcsine_times
 from scipy import integrate
 
 
@@ -41,7 +42,12 @@ def test_the_exact_ou_mean_is_reached_as_the_step_shrinks():
     assert mean == pytest.approx(0.3 * (1 - math.exp(-1.0)), abs=1e-6)
 
 
-@pytest.mark.parametrize("simulate, scheme", [(integrators.euler_maruyama, "euler-maruyama"),
+def _euler_maruyama(drift, noise, x0, t0, t1, steps, rng):
+    """theory.sde.euler_maruyama with a constant (additive) noise, in stochastic_heun's signature."""
+    return integrators.euler_maruyama(drift, lambda x, t: noise, x0, t0, t1, steps, rng).x
+
+
+@pytest.mark.parametrize("simulate, scheme", [(_euler_maruyama, "euler-maruyama"),
                                               (integrators.stochastic_heun, "heun")])
 def test_simulated_paths_have_the_scheme_s_exact_law(simulate, scheme):
     """Coarse steps (h = 1/4), so the scheme's law differs from the OU law; the simulation follows the scheme's."""
@@ -53,7 +59,7 @@ def test_simulated_paths_have_the_scheme_s_exact_law(simulate, scheme):
 
 
 def test_arcsine_times_integrate_over_the_unit_interval():
-    t, weight = integrators.arcsine_times(400_000, np.random.default_rng(3))
+    t, weight = arcsine_times(400_000, np.random.default_rng(3))
     assert np.all((t > 0) & (t < 1))
     assert np.mean(weight) == pytest.approx(1.0, abs=0.01)
     assert np.mean(weight * t**2) == pytest.approx(1 / 3, abs=0.01)
@@ -62,10 +68,10 @@ def test_arcsine_times_integrate_over_the_unit_interval():
 @pytest.mark.parametrize("call, message", [
     (lambda: integrators.rk4_flow(lambda x, t: x, [0.0], 1.0, 0.5, 4), "t1 must be greater than t0"),
     (lambda: integrators.rk4_flow(lambda x, t: x, [0.0], 0.0, 1.0, 0), "steps"),
-    (lambda: integrators.euler_maruyama(lambda x, t: x, -1.0, [0.0], 0.0, 1.0, 4, np.random.default_rng()), "noise"),
+    (lambda: integrators.stochastic_heun(lambda x, t: x, -1.0, [0.0], 0.0, 1.0, 4, np.random.default_rng()), "noise"),
     (lambda: integrators.affine_scheme_moments(*OU, 1.0, 0.0, 1.0, 0.0, 1.0, 4, "rk4"), "scheme"),
     (lambda: integrators.affine_scheme_moments(*OU, 1.0, 0.0, -1.0, 0.0, 1.0, 4), "var0"),
-    (lambda: integrators.arcsine_times(0, np.random.default_rng()), "num"),
+    (lambda: arcsine_times(0, np.random.default_rng()), "num"),
 ])
 def test_bad_input_is_a_value_error_naming_the_argument(call, message):
     with pytest.raises((ValueError, TypeError), match=message):

@@ -17,10 +17,17 @@ array broadcastable to ``(n, d)``. ``diffusion(x, t)`` returns either an array b
 ``(n, d)`` (a scalar or a diagonal diffusion, multiplied entrywise with ξ), or, with
 ``matrix_noise=True``, a ``(d, m)`` or ``(n, d, m)`` matrix σ applied to an m-dimensional ξ.
 
-The scheme has weak order 1 (for smooth coefficients, :math:`|\mathbb E\varphi(X_K) - \mathbb
+Euler–Maruyama has weak order 1 (for smooth coefficients, :math:`|\mathbb E\varphi(X_K) - \mathbb
 E\varphi(X_{t_1})| = O(h)`) and is exact in law for constant coefficients.
 :func:`linear_moments` gives the scheme's exact mean and variance for a 1-D linear SDE, so that
 the discretisation bias of a check can be derived rather than guessed.
+
+For additive noise, :math:`dX = \mu(X,t)\,dt + \sigma\,dW`: :func:`stochastic_heun` (weak order 2),
+:func:`rk4_flow` for the deterministic flow :math:`\dot X = b(X,t)` (global error :math:`O(h^4)`),
+:func:`affine_scheme_moments` — the *exact* law of Euler–Maruyama or Heun when the drift is affine,
+:math:`\mu = a(t) + c(t)x` (a Gaussian stays Gaussian; mean and variance follow a recursion), so
+that a scheme's bias and weak order are derived, not simulated — and :func:`coarse_normals` (the
+same Brownian path on a grid twice as coarse, for coupled runs).
 """
 
 from __future__ import annotations
@@ -32,6 +39,10 @@ from typing import NamedTuple
 import numpy as np
 
 from ebmcheck.theory import validation
+from ebmcheck.theory.validation import choice, function, generator, positive_int, real_array, real_scalar
+
+SCHEMES = ("euler-maruyama", "heun")
+"""The schemes :func:`affine_scheme_moments` knows."""
 
 
 class SDESolution(NamedTuple):
@@ -206,3 +217,103 @@ def linear_moments(a: Callable[[float], float], b: Callable[[float], float], c: 
         mean = factor * mean + float(b(t)) * h
         variance = factor**2 * variance + float(c(t)) ** 2 * abs(h)
     return Moments(mean, variance)
+
+
+# ---- additive noise: Heun, RK4 for the probability-flow ODE, and their exact laws for an affine drift --------
+def _times(t0, t1, steps) -> tuple[float, float, int]:
+    t0 = real_scalar("t0", t0)
+    t1 = real_scalar("t1", t1)
+    steps = positive_int("steps", steps)
+    if not t1 > t0:
+        raise ValueError(f"t1 must be greater than t0, got t0={t0}, t1={t1}")
+    return t0, t1, steps
+
+
+def rk4_flow(velocity: Callable, x0, t0: float, t1: float, steps: int) -> np.ndarray:
+    r"""Integrate :math:`\dot X = b(X, t)` from ``x0`` (any shape) on [t0, t1] with ``steps`` RK4 steps.
+
+    ``velocity(x, t)`` returns an array of x's shape; ``t`` is a float."""
+    function("velocity", velocity, "(x, t) -> array like x")
+    x = real_array("x0", x0).copy()
+    t0, t1, steps = _times(t0, t1, steps)
+    h = (t1 - t0) / steps
+    for n in range(steps):
+        t = t0 + n * h
+        k1 = velocity(x, t)
+        k2 = velocity(x + 0.5 * h * k1, t + 0.5 * h)
+        k3 = velocity(x + 0.5 * h * k2, t + 0.5 * h)
+        k4 = velocity(x + h * k3, t + h)
+        x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return x
+
+
+def _sde(drift, noise, x0, t0, t1, steps, rng):
+    function("drift", drift, "(x, t) -> array like x")
+    noise = real_scalar("noise", noise, low=0.0)
+    x = real_array("x0", x0).copy()
+    t0, t1, steps = _times(t0, t1, steps)
+    rng = generator("rng", rng)
+    return drift, noise, x, t0, t1, steps, rng, (t1 - t0) / steps
+
+
+def stochastic_heun(drift: Callable, noise: float, x0, t0: float, t1: float, steps: int, rng,
+                    normals=None) -> np.ndarray:
+    r"""Stochastic Heun (predictor–corrector) for additive noise, weak order 2:
+
+    .. math:: \tilde X = X_n + h\mu(X_n,t_n) + \sigma\Delta W_n,\quad
+              X_{n+1} = X_n + \tfrac h2\big(\mu(X_n,t_n) + \mu(\tilde X,t_{n+1})\big) + \sigma\Delta W_n.
+
+    ``normals`` (optional, shape (steps, *x0.shape)): the standard normals ξ_n of ΔW_n = √h ξ_n,
+    for coupled runs (:func:`coarse_normals`); drawn from ``rng`` when None."""
+    drift, noise, x, t0, t1, steps, rng, h = _sde(drift, noise, x0, t0, t1, steps, rng)
+    if normals is not None:
+        normals = real_array("normals", normals, shape=(steps, *x.shape))
+    for n in range(steps):
+        t = t0 + n * h
+        increment = noise * np.sqrt(h) * (rng.standard_normal(x.shape) if normals is None else normals[n])
+        now = drift(x, t)
+        predicted = x + h * now + increment
+        x = x + 0.5 * h * (now + drift(predicted, t + h)) + increment
+    return x
+
+
+def affine_scheme_moments(offset: Callable, slope: Callable, noise: float, mean0: float, var0: float,
+                          t0: float, t1: float, steps: int, scheme: str = "heun") -> tuple[float, float]:
+    r"""Mean and variance after ``steps`` steps of ``scheme`` for the affine drift
+    :math:`\mu(x,t) = a(t) + c(t)x` from :math:`X_{t_0}` with mean ``mean0`` and variance ``var0``.
+
+    One step is :math:`X' = A X + B + C\sigma\Delta W`, so :math:`m' = Am + B`,
+    :math:`V' = A^2V + C^2\sigma^2h`. Euler–Maruyama: :math:`A = 1 + hc_n, B = ha_n, C = 1`. Heun:
+    :math:`A = 1 + \tfrac h2(c_n + c_{n+1} + hc_{n+1}c_n)`,
+    :math:`B = \tfrac h2(a_n + a_{n+1} + hc_{n+1}a_n)`, :math:`C = 1 + \tfrac h2 c_{n+1}`.
+    With ``steps`` large this is also the continuous-time law to :math:`O(h^p)`."""
+    function("offset", offset, "(t) -> float")
+    function("slope", slope, "(t) -> float")
+    noise = real_scalar("noise", noise, low=0.0)
+    mean = real_scalar("mean0", mean0)
+    var = real_scalar("var0", var0, low=0.0)
+    scheme = choice("scheme", scheme, SCHEMES)
+    t0, t1, steps = _times(t0, t1, steps)
+    h = (t1 - t0) / steps
+    grid = t0 + h * np.arange(steps + 1)
+    a, c = np.array([offset(t) for t in grid], float), np.array([slope(t) for t in grid], float)
+    if scheme == "euler-maruyama":
+        gain, shift, kick = 1 + h * c[:-1], h * a[:-1], np.ones(steps)
+    else:
+        gain = 1 + 0.5 * h * (c[:-1] + c[1:] + h * c[1:] * c[:-1])
+        shift = 0.5 * h * (a[:-1] + a[1:] + h * c[1:] * a[:-1])
+        kick = 1 + 0.5 * h * c[1:]
+    for n in range(steps):
+        mean = gain[n] * mean + shift[n]
+        var = gain[n] ** 2 * var + kick[n] ** 2 * noise**2 * h
+    return float(mean), float(var)
+
+
+def coarse_normals(fine) -> np.ndarray:
+    r"""The normals of the same Brownian path on a grid twice as coarse: :math:`(\xi_{2k} + \xi_{2k+1})/\sqrt2`.
+
+    ``fine`` has an even number of steps on its first axis."""
+    fine = real_array("fine", fine)
+    if fine.ndim == 0 or fine.shape[0] % 2:
+        raise ValueError(f"fine must have an even number of steps on its first axis, got shape {fine.shape}")
+    return (fine[0::2] + fine[1::2]) / np.sqrt(2.0)
