@@ -199,21 +199,22 @@ class Check:
     def kind(self) -> Kind:
         return kind_of(self.error_kind)
 
-    def __post_init__(self) -> None:
-        if self.control.alternative != self.test.alternative:
-            raise ValueError(f"check {self.name!r}: the control's alternative {self.control.alternative!r} differs "
-                             f"from the test's {self.test.alternative!r}; a check is two-sided or one-sided as a whole")
-
     @property
     def alternative(self) -> Alternative:
-        """"two-sided", or the side of a one-sided check's statement ("greater": m ≥ m₀; "less": m ≤ m₀)."""
+        """"two-sided", or the side of a one-sided check's statement ("greater": m ≥ m₀; "less": m ≤ m₀).
+        The control is judged by its own ``alternative``: usually the same side (a bound on the wrong
+        side of the truth), or the opposite one when the wrong statement bounds the other way (the
+        printed "the chain is ergodic: escape probability ≤ 0.01" against a measured escape)."""
         return self.test.alternative
 
     @property
     def threshold(self) -> float:
         """The |z| at which the prediction is rejected: z_{α/2} (one-sided: z_α, on the excluded
         side only), or the numerical safety factor."""
-        return critical_z(self.alpha, self.alternative) if self.kind == "statistical" else NUMERICAL_SAFETY
+        return self._threshold(self.test)
+
+    def _threshold(self, test: ZTest) -> float:
+        return critical_z(self.alpha, test.alternative) if self.kind == "statistical" else NUMERICAL_SAFETY
 
     @property
     def scale(self) -> float:
@@ -225,7 +226,7 @@ class Check:
         """Largest |estimate − prediction| accepted: z_{α/2}·SE (statistical), or the numerical
         error × safety factor floored by rounding at the check's scale (numerical)."""
         if self.kind == "statistical":
-            return self.threshold * test.standard_error
+            return self._threshold(test) * test.standard_error
         return max(NUMERICAL_SAFETY * test.standard_error, ROUNDING * self.scale)
 
     @property
@@ -246,7 +247,7 @@ class Check:
         """m ≥ m₀ ("greater") is accepted unless the estimate falls more than the bound below m₀
         (z < −z_α); m ≤ m₀ ("less") unless it lies more than the bound above (z > z_α)."""
         if test.log_scale:
-            shortfall, limit = test.statistic, self.threshold  # NaN compares False: not accepted
+            shortfall, limit = test.statistic, self._threshold(test)  # NaN compares False: not accepted
         else:
             shortfall, limit = test.estimate - test.prediction, self.bound(test)
         return shortfall >= -limit if test.alternative == "greater" else shortfall <= limit
@@ -277,7 +278,7 @@ class Check:
         narrower than the first, whose se is the radius over z_{α/2})."""
         if test is self.test and self.resolution_reached is not None:
             return self.resolution_reached
-        z = power_z(self.alpha, alternative=self.alternative)
+        z = power_z(self.alpha, alternative=test.alternative)
         return z * test.standard_error / test.estimate if test.estimate > 0 else math.inf
 
     @property
@@ -308,7 +309,7 @@ class Check:
         if self.has_own_estimate:
             gap = abs(self.control.estimate - self.control.prediction)
             if self.kind == "statistical":
-                resolution = power_z(self.alpha, alternative=self.alternative) * self.control.standard_error
+                resolution = power_z(self.alpha, alternative=self.control.alternative) * self.control.standard_error
             else:
                 resolution = self.bound(self.control)
         else:

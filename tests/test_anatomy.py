@@ -277,8 +277,21 @@ def test_one_sided_input_is_validated():
         ZTest(0.0, 0.0, 1.0, alternative="above")
     with pytest.raises(ValueError, match="alternative must be one of"):
         critical_z(ALPHA, "two_sided")
-    with pytest.raises(ValueError, match="one-sided as a whole"):
-        Check("c", "q", ZTest(0.0, 0.0, 1.0, alternative="greater"), ZTest(5.0, 0.0, 1.0), "mixed")
+
+
+def test_a_control_may_bound_the_other_side_and_is_judged_by_its_own_alternative():
+    """A measured escape probability 1 − 1/400: "p ≥ 0.99" passes; the opposite statement
+    "p ≤ 0.01" (the chain is ergodic) is rejected at its own z_α; a two-sided control at its z_{α/2}."""
+    n, p_hat = 400, 1 - 1 / 400
+
+    def proportion(level, side):
+        return ZTest(level, p_hat, math.sqrt(level * (1 - level) / n), alternative=side)
+
+    check = Check("escape", "p", proportion(0.99, "greater"), proportion(0.01, "less"), "the chain is ergodic")
+    assert check.passed and check.control_rejected and check.has_own_estimate
+    assert check.control_distance == pytest.approx((p_hat - 0.01) / (power_z(alternative="less") * math.sqrt(0.0099 / n)))
+    inside = Check("escape", "p", proportion(0.99, "greater"), proportion(0.999, "less"), "≤ 0.999")
+    assert not inside.control_rejected, "p̂ = 0.9975 does not exceed 0.999 by z_α standard errors"
 
 
 @pytest.mark.parametrize("alternative, sign", [("greater", 1.0), ("less", -1.0)])
