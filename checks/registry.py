@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import difflib
 
-from ebmcheck.checks import cnce, divergences, fisher, flows, gans, interpolants, nce, score_matching, toy, ula, vae
+from ebmcheck.checks import cnce, divergences, fisher, flows, gans, interpolants, nce, sampling, score_matching, toy, ula, vae
 from ebmcheck.checks.anatomy import Claim, NotEncoded
 
-TOPICS = (score_matching, ula, nce, toy, cnce, divergences, vae, gans, fisher, interpolants, flows)
+TOPICS = (score_matching, ula, nce, toy, cnce, divergences, vae, gans, fisher, interpolants, flows, sampling)
 """The topic modules, in the order of the index; each declares ``CLAIMS`` and may declare ``NOT_ENCODED``."""
 
 CLAIMS: tuple[Claim, ...] = tuple(claim for topic in TOPICS for claim in topic.CLAIMS)
