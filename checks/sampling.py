@@ -539,7 +539,7 @@ NOT_ENCODED: tuple[NotEncoded, ...] = (
                "the law of X_{k+1} by conditioning (a definition of T; the index glitches Ω^{n+1}, ∏_{i=0}^n, Ω^d do not "
                "change it); the sentence after it is qualitative"),
     NotEncoded(Source(REVIEW, "§4, eq. 76", r"T(X_{k+1}|X_k,\dots,X_0) = T(X_{k+1}|X_k) := T(X_k,X_{k+1})"),
-               "the definition of a Markov kernel"),
+               "the definition of a Markov (memoryless) transition kernel; nothing to check"),
     NotEncoded(Source(REVIEW, "§4, before Definition 4.2",
                       r"\rho_{BG}(x) \text{ is the unique stationary distribution, i.e., } \rho(X_k) = \rho_{BG}(x) \text{ for any } n > T"),
                "read as a definition of the goal; as mathematics the 'i.e.' is too strong (a chain with a unique stationary "
@@ -563,7 +563,7 @@ NOT_ENCODED: tuple[NotEncoded, ...] = (
     NotEncoded(Source(REVIEW, "§4, limitations of MH (paragraph after Proposition 4.1)",
                       r"\text{sensitive to the choice of the proposal } g \text{ [...] multimodal distributions [...] jumps between "
                       r"modes can be very rare}"),
-               "qualitative"),
+               "qualitative (tuning, correlation and mixing of MH chains), no quantity stated"),
     NotEncoded(Source(REVIEW, "§4, after Definition 4.3",
                       r"\text{ULA represents a biased implementation [...] For a nonzero time step, the global solution is } "
                       r"\rho_{bias} \neq \rho_{BG}"),
@@ -612,5 +612,5 @@ NOT_ENCODED: tuple[NotEncoded, ...] = (
                "keep the state) — the acceptance against h is in sampling-mala-acceptance's figure"),
     NotEncoded(Source(REVIEW, "§4, closing paragraphs (MALA random-walk behaviour, HMC, Gibbs, parallel tempering, bias at finite time)",
                       r"\text{MALA may exhibit random walk behavior [...] Hamiltonian Monte Carlo [...] Gibbs sampling [...] Parallel Tempering}"),
-               "qualitative and historical"),
+               "qualitative and historical (other samplers named with references)"),
 )

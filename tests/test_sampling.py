@@ -151,3 +151,45 @@ def test_the_quartic_target_is_the_models_quartic():
     points = np.linspace(-2, 2, 5)
     np.testing.assert_allclose(log_density(points), points - points**2 / 2 - points**4 / 8, atol=1e-14)
     assert isinstance(model, models.Model)
+
+
+def _context(claim_id: str):
+    from ebmcheck.checks.anatomy import Context
+    from ebmcheck.checks.config import RunConfig
+    return Context(claim_id, RunConfig(seed=1, profile="quick", backend="numpy"))
+
+
+def test_the_mala_check_fails_when_the_exported_log_ratio_is_wrong(monkeypatch):
+    """The Gaussian acceptance check takes its prediction from the export: doubling the log-ratio
+    (a wrong derivation) moves the quadrature prediction and the check fails."""
+    original = derivation.mala_acceptance
+
+    def doubled():
+        result = original()
+        return type(result)(result.title, result.steps, {**result.exports, "log_ratio": 2 * result.exports["log_ratio"]})
+
+    monkeypatch.setattr(derivation, "mala_acceptance", doubled)
+    results = checks.mala_checks(_context("sampling-mala-acceptance"))
+    assert not results[0].passed
+
+
+def test_the_mh_checks_fail_when_the_exported_acceptance_drops_the_ratio(monkeypatch):
+    """With an export that ignores the flux ratio (always accept), stationarity fails."""
+    original = derivation.mh_stationary
+    checks._acceptance.cache_clear()
+
+    def always():
+        result = original()
+        return type(result)(result.title, result.steps, {"acceptance": derivation.reverse / derivation.reverse})
+
+    monkeypatch.setattr(derivation, "mh_stationary", always)
+    try:
+        first = checks.stationary_checks(_context("sampling-mh-stationary"))[0]
+    finally:
+        checks._acceptance.cache_clear()
+    assert not first.passed
+
+
+def test_not_encoded_entries_name_their_source_and_a_reason():
+    for entry in checks.NOT_ENCODED:
+        assert entry.source.seed_file == "003" and entry.source.statement and len(entry.reason) > 40
