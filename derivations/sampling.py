@@ -230,3 +230,34 @@ def mala_acceptance() -> Derivation:
     )
     return Derivation("MALA's acceptance rate as h → 0", steps,
                       exports={"log_ratio": log_ratio, "rejection_leading": rate_leading}, result="rate")
+
+
+def kl_decomposition() -> Derivation:
+    r"""The KL decomposition recalled after eq. 92, with §2.1's definitions (eqs. 9–11):
+    :math:`H(\rho_1,\rho_2) = -\int\rho_1\log\rho_2`, :math:`H(\rho) = -\int\rho\log\rho`, so
+    :math:`D_{KL}(\rho\|\pi) = H(\rho,\pi) - H(\rho)` and :math:`H(\rho,\rho_{BG}) = \mathbb E_\rho[U] + \log Z`.
+    Shown on ρ = N(m, s²), π = N(0, 1) (U = x²/2 + ½log 2π, Z = 1), whose three integrals are closed forms."""
+    m = sp.Symbol("m", real=True)
+    sd = sp.Symbol("sigma", positive=True)
+    cross = sp.log(2 * sp.pi) / 2 + (sd**2 + m**2) / 2  # −E_ρ[log π] = E_ρ[U]
+    entropy = sp.log(2 * sp.pi * sp.E * sd**2) / 2
+    kl = (sd**2 + m**2 - 1) / 2 - sp.log(sd)
+    energy_mean = (sd**2 + m**2) / 2 + sp.log(2 * sp.pi) / 2
+    steps = (
+        Step(kl, cross - entropy,
+             "D_KL(ρ‖π) = E_ρ[log ρ] − E_ρ[log π] = H(ρ, π) − H(ρ) (eqs. 9–11); Gaussian closed forms",
+             label="decomposition", rests_on=(DEFINITION,)),
+        Step(kl, -cross - entropy,
+             "as printed after eq. 92, D_KL = −H(ρ, ρ_BG) − H(ρ): the cross-entropy with the wrong sign",
+             relation="≠", erratum="Section 4, after eq. 92 (D_KL = −H(ρ, ρ_GB) − H(ρ))", label="printed-kl",
+             rests_on=(DEFINITION,)),
+        Step(energy_mean, cross - sp.log(sp.Integral(sp.exp(-x**2 / 2 - sp.log(2 * sp.pi) / 2), (x, -sp.oo, sp.oo))),
+             "E_ρ[U] = H(ρ, ρ_BG) − log Z with Z = ∫e^{−U} = 1 here: the gradient step of eq. 92 descends H(ρ, ρ_BG), not −H",
+             label="energy", rests_on=(DEFINITION,)),
+        Step(energy_mean, -cross,
+             "as printed, −H(ρ, ρ_GB) = E_ρ[U]: wrong sign", relation="≠",
+             erratum="Section 4, after eq. 92 (−H(ρ, ρ_GB) = E_ρ[U])", label="printed-energy", rests_on=(DEFINITION,)),
+    )
+    return Derivation("The KL decomposition after eq. 92", steps,
+                      exports={"cross_entropy_coefficient": sp.Integer(1), "entropy_coefficient": sp.Integer(-1)},
+                      result="decomposition")
