@@ -166,7 +166,7 @@ def langevin_stationary() -> Derivation:
              label="example-hessian", rests_on=(DEFINITION,)),
     )
     return Derivation("The Langevin SDE's stationary law (Proposition 4.2)", steps,
-                      exports={"energy": energy, "temperature_two_energy": energy / 2}, result="stationary")
+                      exports={"energy": energy, "quartic_energy": x**4 / 4 - x}, result="stationary")
 
 
 def ula_transience() -> Derivation:
