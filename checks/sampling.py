@@ -376,7 +376,7 @@ def _figure_mala(context: Context, log_ratio, leading) -> None:
     rejection = np.array([1 - _gaussian_acceptance(log_ratio, h, 0, nodes=201)[0] for h in steps])
     leading_rate = compile_expression((derivation.h,), leading)
     figure, (axis,) = new_figure()
-    theory_line(axis, steps, leading_rate(steps), "h^{3/2}/(√2 π) (derived, leading order)")
+    theory_line(axis, steps, leading_rate(steps), r"$h^{3/2}/(\sqrt{2}\,\pi)$ (derived, leading order)")
     simulation_points(axis, steps, rejection, None, "1 − acceptance rate (quadrature), N(0, 1)")
     axis.set_xscale("log")
     axis.set_yscale("log")
@@ -607,6 +607,14 @@ NOT_ENCODED: tuple[NotEncoded, ...] = (
                "change it); the sentence after it is qualitative"),
     NotEncoded(Source(REVIEW, "§4, eq. 76", r"T(X_{k+1}|X_k,\dots,X_0) = T(X_{k+1}|X_k) := T(X_k,X_{k+1})"),
                "the definition of a Markov (memoryless) transition kernel; nothing to check"),
+    NotEncoded(Source(REVIEW, "§4, after eq. 76",
+                      r"\text{it is required that } T \text{ is associated with an explicit time evolution for the process, namely an "
+                      r"explicit mapping } X_{k+1} = F(X_k)"),
+               "qualitative (a deterministic F cannot carry a law to ρ_BG; the samplers here are random maps, e.g. eq. 84)"),
+    NotEncoded(Source(REVIEW, "§4, after Definition 4.3",
+                      r"\text{An advantage over the Metropolis-Hastings (MH) algorithm is that the chain is uniquely defined via } "
+                      r"U(x)\text{, and no proposal distribution is necessary}"),
+               "qualitative comparison of the two algorithms; nothing quantitative stated"),
     NotEncoded(Source(REVIEW, "§4, before Definition 4.2",
                       r"\rho_{BG}(x) \text{ is the unique stationary distribution, i.e., } \rho(X_k) = \rho_{BG}(x) \text{ for any } n > T"),
                "read as a definition of the goal; as mathematics the 'i.e.' is too strong (a chain with a unique stationary "
