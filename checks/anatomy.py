@@ -19,6 +19,14 @@ rate: it passes when :math:`|\text{value} - m_{\text{pred}}|` is within its erro
 of the check (:data:`ROUNDING` relative to the largest magnitude among prediction, value and
 control); its resolution is that bound, and it reports agreement in significant digits.
 
+A **one-sided** statistical check tests a statement that bounds a quantity on one side, "m ≥ m₀"
+(``ZTest(..., alternative="greater")``) or "m ≤ m₀" (``alternative="less"``): "m ≥ m₀" is accepted
+unless :math:`z = (\hat m - m_0)/\widehat{\mathrm{se}} < -z_\alpha` (critical value
+:math:`z_\alpha \approx 3.72`, not :math:`z_{\alpha/2}`), so its false-alarm rate is at most α at the
+boundary m = m₀ and smaller inside; its resolution is :math:`(z_\alpha + z_\beta)\,\widehat{\mathrm{se}}`,
+the shortfall below m₀ it detects with probability 1 − β. Its negative control is a bound on the
+wrong side of the truth (for "m ≥ m₀", a level above the true m) that the experiment must reject.
+
 Every check carries a **negative control** — a plausible wrong prediction — that the same
 experiment must reject; a surviving control means no power. A control's *distance* is
 :math:`|m_{\text{control}} - m_{\text{pred}}|` in units of the check's resolution; every claim
@@ -88,14 +96,22 @@ CONFIRMATION = "confirmation"
 """The name of the independent random stream on which a statistical failure is confirmed."""
 Verdict = Literal["verified", "verified-with-conditions", "refuted", "inconclusive"]
 Kind = Literal["statistical", "numerical"]
+Alternative = Literal["two-sided", "greater", "less"]
+ALTERNATIVES: tuple[str, ...] = ("two-sided", "greater", "less")
 Evidence = Literal["statement", "corrected", "sharpening"]
 Profile = Literal["quick", "full"]
 PROFILES: tuple[str, ...] = ("quick", "full")
 
 
-def critical_z(alpha: float = ALPHA) -> float:
-    """Two-sided critical value :math:`z_{\\alpha/2}`."""
-    return float(stats.norm.isf(alpha / 2))
+def critical_z(alpha: float = ALPHA, alternative: Alternative = "two-sided") -> float:
+    """Critical value: :math:`z_{\\alpha/2}` for a two-sided test, :math:`z_\\alpha` for a one-sided one."""
+    _require_alternative(alternative)
+    return float(stats.norm.isf(alpha / 2)) if alternative == "two-sided" else float(stats.norm.isf(alpha))
+
+
+def _require_alternative(alternative: str) -> None:
+    if alternative not in ALTERNATIVES:
+        raise ValueError(f"alternative must be one of {ALTERNATIVES}, got {alternative!r}")
 
 
 def kind_of(error_kind: str) -> Kind:
@@ -104,10 +120,11 @@ def kind_of(error_kind: str) -> Kind:
     return "statistical" if str(error_kind).startswith("monte-carlo") else "numerical"
 
 
-def power_z(alpha: float = ALPHA, beta: float = BETA) -> float:
-    """:math:`z_{\alpha/2} + z_\beta`: a discrepancy of this many standard errors is detected with
-    probability :math:`1-\beta` (normal approximation)."""
-    return critical_z(alpha) + float(stats.norm.isf(beta))
+def power_z(alpha: float = ALPHA, beta: float = BETA, alternative: Alternative = "two-sided") -> float:
+    r""":math:`z_{\alpha/2} + z_\beta` (one-sided: :math:`z_\alpha + z_\beta`): a discrepancy of this many
+    standard errors (one-sided: on the side the statement excludes) is detected with probability
+    :math:`1-\beta` (normal approximation)."""
+    return critical_z(alpha, alternative) + float(stats.norm.isf(beta))
 
 
 @dataclass(frozen=True)
@@ -118,12 +135,21 @@ class ZTest:
     :math:`\\widehat{\\mathrm{se}}/\\hat m`, for a positive quantity (a variance, a trace) estimated by a
     mean of skewed, chi-square-like values, whose studentized mean is far from normal in the low
     tail; on the log scale it is much closer (``benchmarks/bench_sequential.py`` measures both).
+
+    ``alternative``: which statement about the quantity *m* the prediction :math:`m_0` stands for —
+    ``"two-sided"`` (the default): m = m₀; ``"greater"``: m ≥ m₀, rejected only when
+    :math:`z < -z_\\alpha`; ``"less"``: m ≤ m₀, rejected only when :math:`z > z_\\alpha`. (It names the
+    side the *statement* puts m on — the null hypothesis — not scipy's alternative hypothesis.)
     """
 
     prediction: float
     estimate: float
     standard_error: float
     log_scale: bool = False
+    alternative: Alternative = "two-sided"
+
+    def __post_init__(self) -> None:
+        _require_alternative(self.alternative)
 
     @property
     def statistic(self) -> float:
@@ -174,9 +200,21 @@ class Check:
         return kind_of(self.error_kind)
 
     @property
+    def alternative(self) -> Alternative:
+        """"two-sided", or the side of a one-sided check's statement ("greater": m ≥ m₀; "less": m ≤ m₀).
+        The control is judged by its own ``alternative``: usually the same side (a bound on the wrong
+        side of the truth), or the opposite one when the wrong statement bounds the other way (the
+        printed "the chain is ergodic: escape probability ≤ 0.01" against a measured escape)."""
+        return self.test.alternative
+
+    @property
     def threshold(self) -> float:
-        """The |z| at which the prediction is rejected: z_{α/2}, or the numerical safety factor."""
-        return critical_z(self.alpha) if self.kind == "statistical" else NUMERICAL_SAFETY
+        """The |z| at which the prediction is rejected: z_{α/2} (one-sided: z_α, on the excluded
+        side only), or the numerical safety factor."""
+        return self._threshold(self.test)
+
+    def _threshold(self, test: ZTest) -> float:
+        return critical_z(self.alpha, test.alternative) if self.kind == "statistical" else NUMERICAL_SAFETY
 
     @property
     def scale(self) -> float:
@@ -188,7 +226,7 @@ class Check:
         """Largest |estimate − prediction| accepted: z_{α/2}·SE (statistical), or the numerical
         error × safety factor floored by rounding at the check's scale (numerical)."""
         if self.kind == "statistical":
-            return self.threshold * test.standard_error
+            return self._threshold(test) * test.standard_error
         return max(NUMERICAL_SAFETY * test.standard_error, ROUNDING * self.scale)
 
     @property
@@ -199,9 +237,20 @@ class Check:
     def _accepts(self, test: ZTest) -> bool:
         if self.kind == "statistical" and not test.standard_error > 0:
             return False
+        if test.alternative != "two-sided":
+            return self._accepts_one_sided(test)
         if test.log_scale:
             return abs(test.statistic) <= self.threshold  # NaN (a non-positive value) is not accepted
         return abs(test.estimate - test.prediction) <= self.bound(test)
+
+    def _accepts_one_sided(self, test: ZTest) -> bool:
+        """m ≥ m₀ ("greater") is accepted unless the estimate falls more than the bound below m₀
+        (z < −z_α); m ≤ m₀ ("less") unless it lies more than the bound above (z > z_α)."""
+        if test.log_scale:
+            shortfall, limit = test.statistic, self._threshold(test)  # NaN compares False: not accepted
+        else:
+            shortfall, limit = test.estimate - test.prediction, self.bound(test)
+        return shortfall >= -limit if test.alternative == "greater" else shortfall <= limit
 
     @property
     def passed(self) -> bool:
@@ -220,7 +269,7 @@ class Check:
                 return abs(self.test.prediction) * math.expm1(self._log_resolution(self.test))
             if self.resolution_reached is not None:
                 return self.resolution_reached
-            return power_z(self.alpha) * self.test.standard_error
+            return power_z(self.alpha, alternative=self.alternative) * self.test.standard_error
         return self.bound(self.test)
 
     def _log_resolution(self, test: ZTest) -> float:
@@ -229,7 +278,8 @@ class Check:
         narrower than the first, whose se is the radius over z_{α/2})."""
         if test is self.test and self.resolution_reached is not None:
             return self.resolution_reached
-        return power_z(self.alpha) * test.standard_error / test.estimate if test.estimate > 0 else math.inf
+        z = power_z(self.alpha, alternative=test.alternative)
+        return z * test.standard_error / test.estimate if test.estimate > 0 else math.inf
 
     @property
     def relative_resolution(self) -> float:
@@ -259,7 +309,7 @@ class Check:
         if self.has_own_estimate:
             gap = abs(self.control.estimate - self.control.prediction)
             if self.kind == "statistical":
-                resolution = power_z(self.alpha) * self.control.standard_error
+                resolution = power_z(self.alpha, alternative=self.control.alternative) * self.control.standard_error
             else:
                 resolution = self.bound(self.control)
         else:
@@ -276,6 +326,9 @@ class Check:
         return min(16.0, -math.log10(max(difference / scale, 1e-16)))
 
     def to_json(self) -> dict[str, Any]:
+        # "alternative" is written only for a one-sided check (absent: two-sided), so that results
+        # written before one-sided checks existed reproduce key for key
+        sided = {} if self.alternative == "two-sided" else {"alternative": self.alternative}
         return {
             "name": self.name,
             "quantity": self.quantity,
@@ -288,6 +341,7 @@ class Check:
             "scale": "log" if self.test.log_scale else "linear",
             "statistic": _number(self.test.statistic),
             "threshold": self.threshold,
+            **sided,
             "alpha": self.alpha if self.kind == "statistical" else None,
             "resolution": _number(self.resolution),
             "resolution_reached": _number(self.resolution_reached) if self.resolution_reached is not None else None,

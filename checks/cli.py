@@ -180,11 +180,17 @@ def _print_result(result) -> None:
         control = "rejected" if check.control_rejected else "NOT REJECTED"
         click.echo(
             f"  {status} {check.name} [{check.kind}, resolution {check.relative_resolution:.2g}]: "
-            f"z = {check.test.statistic:+.2f} (|z| <= {check.threshold:.2f}); "
+            f"z = {check.test.statistic:+.2f} ({_acceptance(check)}); "
             f"control z = {check.control.statistic:+.3g} at {check.control_distance:.3g} resolutions, {control}"
         )
     for reason in result.reasons:
         click.echo(f"  ! {reason}")
+
+
+def _acceptance(check) -> str:
+    """When a check accepts: "|z| <= 3.89" (two-sided), "z >= -3.72" / "z <= 3.72" (one-sided)."""
+    return {"greater": f"z >= -{check.threshold:.2f}", "less": f"z <= {check.threshold:.2f}"}.get(
+        check.alternative, f"|z| <= {check.threshold:.2f}")
 
 
 def _summary(results, seconds: float, reports: Path | None = None) -> None:

@@ -17,6 +17,7 @@ from ebmcheck.checks import (
     nce,
     notes,
     physics,
+    sampling,
     score_matching,
     toy,
     ula,
@@ -41,6 +42,7 @@ TOPICS = (
     contrastive_divergence,
     cnce_limits,
     diffusion,
+    sampling,
 )
 """The topic modules, in the order of the index; each declares ``CLAIMS`` and may declare ``NOT_ENCODED``."""
 

@@ -240,3 +240,137 @@ def test_a_sequential_check_reports_the_resolution_it_reached():
                 resolution_reached=0.08)
     assert log.relative_resolution == pytest.approx(math.expm1(0.08))
     assert log.control_distance == pytest.approx(math.log(2.0) / 0.08)
+
+
+def _one_sided(estimate: float, prediction: float, alternative: str, control_prediction: float, se: float = 1.0) -> Check:
+    return Check("one-sided", "q", ZTest(prediction, estimate, se, alternative=alternative),
+                 ZTest(control_prediction, estimate, se, alternative=alternative), "a bound on the wrong side")
+
+
+def test_a_one_sided_test_uses_z_alpha_on_the_excluded_side_only():
+    """"m ≥ m₀" (alternative="greater") is rejected only when z < −z_α; "m ≤ m₀" only when z > z_α;
+    z_α = Φ⁻¹(1 − α), not z_{α/2}; resolution (z_α + z_β)·SE; the report records the side."""
+    z_alpha = critical_z(ALPHA, "greater")
+    assert z_alpha == pytest.approx(3.7190, abs=1e-4) and critical_z(ALPHA, "less") == z_alpha < critical_z(ALPHA)
+    assert power_z(alternative="greater") == pytest.approx(2 * 3.7190, abs=1e-3)
+    far_above = _one_sided(50.0, 0.0, "greater", control_prediction=60.0)
+    assert far_above.passed and far_above.control_rejected, "any excess over a lower bound is accepted"
+    just_inside, just_outside = (_one_sided(-z_alpha + s, 0.0, "greater", 20.0) for s in (1e-9, -1e-9))
+    assert just_inside.passed and not just_outside.passed
+    assert _one_sided(-z_alpha + 1e-9, 0.0, "less", -20.0).passed
+    assert not _one_sided(z_alpha + 1e-9, 0.0, "less", -20.0).passed and _one_sided(-50.0, 0.0, "less", -60.0).passed
+    check = _one_sided(0.3, 0.0, "greater", control_prediction=9.0, se=0.5)
+    assert check.threshold == z_alpha and check.resolution == pytest.approx(power_z(alternative="greater") * 0.5)
+    assert check.control_distance == pytest.approx(9.0 / check.resolution)
+    assert check.to_json()["alternative"] == "greater" and check.to_json()["threshold"] == z_alpha
+    assert "alternative" not in _check(0.5, 10).to_json(), "two-sided records stay as they were"
+    wrong_side_control = _one_sided(0.3, 0.0, "greater", control_prediction=-9.0, se=0.5)
+    assert not wrong_side_control.control_rejected, "a control below the truth of 'm ≥ m₀' cannot be rejected"
+    assert _verdict(_claim(), [wrong_side_control]) == "inconclusive"
+    log_check = Check("c", "q", ZTest(2.0, 1.0, 0.05, log_scale=True, alternative="less"),
+                      ZTest(0.5, 1.0, 0.05, log_scale=True, alternative="less"), "a bound below the truth")
+    assert log_check.passed and log_check.control_rejected
+
+
+def test_one_sided_input_is_validated():
+    with pytest.raises(ValueError, match="alternative must be one of"):
+        ZTest(0.0, 0.0, 1.0, alternative="above")
+    with pytest.raises(ValueError, match="alternative must be one of"):
+        critical_z(ALPHA, "two_sided")
+
+
+def test_a_control_may_bound_the_other_side_and_is_judged_by_its_own_alternative():
+    """A measured escape probability 1 − 1/400: "p ≥ 0.99" passes; the opposite statement
+    "p ≤ 0.01" (the chain is ergodic) is rejected at its own z_α; a two-sided control at its z_{α/2}."""
+    n, p_hat = 400, 1 - 1 / 400
+
+    def proportion(level, side):
+        return ZTest(level, p_hat, math.sqrt(level * (1 - level) / n), alternative=side)
+
+    check = Check("escape", "p", proportion(0.99, "greater"), proportion(0.01, "less"), "the chain is ergodic")
+    assert check.passed and check.control_rejected and check.has_own_estimate
+    assert check.control_distance == pytest.approx((p_hat - 0.01) / (power_z(alternative="less") * math.sqrt(0.0099 / n)))
+    inside = Check("escape", "p", proportion(0.99, "greater"), proportion(0.999, "less"), "≤ 0.999")
+    assert not inside.control_rejected, "p̂ = 0.9975 does not exceed 0.999 by z_α standard errors"
+
+
+@pytest.mark.parametrize("alternative, sign", [("greater", 1.0), ("less", -1.0)])
+def test_one_sided_false_alarm_rate_and_power_by_simulation(alternative, sign):
+    """On 10⁵ null z-values at the boundary m = m₀ (the worst case of "m ≥ m₀"), a test at α = 0.01
+    rejects a fraction within a 5σ binomial interval of α; at a true m one resolution
+    (z_α + z_β)·SE past the bound on the excluded side (β = 0.05) it rejects a fraction within that
+    interval of 1 − β; 2 SE inside the statement's region it rejects far fewer than α. The
+    two-sided test at the same α keeps its rate α (split over both tails).
+
+    Acceptance is monotone in the estimate on each side, so the number of rejections among the
+    sorted simulated estimates is found by bisection on ``Check.passed`` itself (a few dozen checks
+    instead of 10⁵)."""
+    rng = np.random.default_rng(20260)
+    alpha, beta, n = 0.01, 0.05, 100_000
+    noise = np.sort(rng.standard_normal(n))
+
+    def passes(estimate: float, side: str) -> bool:
+        return Check("c", "q", ZTest(0.0, estimate, 1.0, alternative=side),
+                     ZTest(1e3, estimate, 1.0, alternative=side), "far", alpha=alpha).passed
+
+    def first_index(values, predicate) -> int:
+        """First index of the sorted ``values`` at which the monotone ``predicate`` turns true."""
+        low, high = 0, len(values)
+        while low < high:
+            middle = (low + high) // 2
+            low, high = (low, middle) if predicate(values[middle]) else (middle + 1, high)
+        return low
+
+    def rejection_rate(true_shift: float, side: str) -> float:
+        estimates = true_shift + noise
+        if side == "greater":  # rejected below the boundary
+            rejected = first_index(estimates, lambda e: passes(e, side))
+        elif side == "less":  # rejected above it
+            rejected = n - first_index(estimates, lambda e: not passes(e, side))
+        else:
+            lower = first_index(estimates, lambda e: passes(e, side))
+            upper = first_index(estimates, lambda e: e > 0 and not passes(e, side))
+            rejected = lower + n - upper
+        return rejected / n
+
+    def within(rate: float, p: float) -> bool:
+        return abs(rate - p) <= 5 * math.sqrt(p * (1 - p) / n)
+
+    resolution = power_z(alpha, beta, alternative)
+    assert resolution == pytest.approx(critical_z(alpha, alternative) + 1.644854, abs=1e-5)
+    assert within(rejection_rate(0.0, alternative), alpha)
+    assert within(rejection_rate(-sign * resolution, alternative), 1 - beta)
+    assert rejection_rate(2.0 * sign, alternative) < alpha / 10, "inside the statement's region: far fewer alarms"
+    assert within(rejection_rate(0.0, "two-sided"), alpha)
+
+
+def test_two_sided_behaviour_is_unchanged_by_the_one_sided_option():
+    """The default is two-sided with |z| ≤ z_{α/2}: the same pass/fail, threshold, resolution as an
+    explicit alternative="two-sided", and z = ±3.8 (inside z_{α/2} = 3.89, outside z_α = 3.72) passes."""
+    for z in (-4.0, -3.8, 0.0, 3.8, 4.0):
+        default = _check(z, 20)
+        explicit = Check("c", "q", ZTest(0.0, z, 1.0, alternative="two-sided"), ZTest(z - 20, z, 1.0, alternative="two-sided"), "wrong")
+        assert (default.passed, default.threshold, default.resolution) == (explicit.passed, explicit.threshold, explicit.resolution)
+        assert default.passed == (abs(z) <= critical_z()) and default.threshold == critical_z(ALPHA)
+
+
+def test_a_one_sided_check_reads_z_at_least_minus_z_alpha_in_the_reports(tmp_path):
+    """The check table prints a one-sided check's threshold as "z ≥ −3.72" (Markdown and HTML),
+    a two-sided one as before ("3.89"), and the page says how many checks are one-sided."""
+    from ebmcheck.checks.report.write import write_reports
+    from ebmcheck.checks.runner import run_claims
+
+    def checks(context):
+        return [Check("lower bound", "p", ZTest(0.5, 0.52, 0.01, alternative="greater"),
+                      ZTest(0.6, 0.52, 0.01, alternative="greater"), "a level above the truth"),
+                _check(0.5, 10, name="two-sided")]
+
+    claim = _claim(id="one-sided-toy", checks=checks,
+                   derivation=lambda: Derivation("d", (Step(sp.diff(x**3, x), 3 * x**2, "power rule"),)))
+    config = RunConfig(seed=DEFAULT_SEED, profile="quick", backend="numpy")
+    out = tmp_path / "reports"
+    write_reports(run_claims([claim], config, progress=False), out, config)
+    threshold = f"{critical_z(alternative='greater'):.2f}"
+    for page in ("one-sided-toy.md", "one-sided-toy.html"):
+        text = (out / "claims" / page).read_text()
+        assert f"z ≥ −{threshold}" in text and f"{critical_z():.2f}" in text and "1 one-sided" in text

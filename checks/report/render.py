@@ -159,6 +159,13 @@ def _rests_on_text(name: str, derivation) -> str:
     return next(f"step {i}" for i, step in enumerate(derivation.steps, start=1) if step.label == name)
 
 
+def _threshold_text(check) -> str:
+    """The acceptance threshold as the check table prints it: "3.89" for a two-sided check (|z| ≤),
+    "z ≥ −3.72" for a one-sided check of "m ≥ m₀", "z ≤ 3.72" for one of "m ≤ m₀"."""
+    text = f"{check.threshold:.2f}"
+    return {"greater": f"z ≥ −{text}", "less": f"z ≤ {text}"}.get(check.alternative, text)
+
+
 def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
     """Everything a claim's pages show, computed once for both the Markdown and the HTML."""
     claim = result.claim
@@ -177,6 +184,7 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
             "standard_error": check.test.standard_error,
             "statistic": check.test.statistic,
             "threshold": check.threshold,
+            "threshold_text": _threshold_text(check),
             "error_kind": check.error_kind,
             "passed": check.passed,
             "diverged": check.diverged,
@@ -238,6 +246,8 @@ def _claim_view(result: ClaimResult, figures: list[dict]) -> dict:
         "checks": checks,
         "common_quantity": checks[0]["quantity"] if checks and len({c["quantity"] for c in checks}) == 1 else "",
         "checks_passed": sum(c["passed"] for c in checks),
+        "one_sided": sum(check.alternative != "two-sided" for check in result.checks),
+        "one_sided_threshold": critical_z(alternative="greater"),
         "controls_rejected": sum(c["control_rejected"] for c in checks),
         "max_abs_z": max(finite, default=math.nan),
         "min_abs_control_z": min(controls, default=math.nan),
