@@ -31,20 +31,20 @@ TOPICS = (
     nce,
     toy,
     cnce,
+    cnce_limits,
     divergences,
     vae,
     gans,
+    diffusion,
     fisher,
     interpolants,
     flows,
-    physics,
-    notes,
-    contrastive_divergence,
-    cnce_limits,
-    diffusion,
     sampling,
+    physics,
+    contrastive_divergence,
+    notes,
 )
-"""The topic modules, in the order of the index; each declares ``CLAIMS`` and may declare ``NOT_ENCODED``."""
+"""The topic modules, in the order of the index (the notes' and the CNCE paper's first, then the review's sections); each declares ``CLAIMS`` and may declare ``NOT_ENCODED``."""
 
 CLAIMS: tuple[Claim, ...] = tuple(claim for topic in TOPICS for claim in topic.CLAIMS)
 
