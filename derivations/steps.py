@@ -271,9 +271,12 @@ steps inside the any-K derivation — is proved once."""
 
 
 def _check_once(step: Step, seed: int) -> StepResult:
+    # Keyed on the expressions themselves (structural hash and equality), not on a printed form:
+    # printing orders terms and evaluates a closed integral by quadrature (seconds per step).
     try:
-        key = (sp.srepr(step.lhs), sp.srepr(step.rhs), step.relation)
-    except Exception:  # noqa: BLE001 - an expression SymPy cannot srepr is simply not cached
+        key = (_hashable(step.lhs), _hashable(step.rhs), step.relation)
+        hash(key)
+    except TypeError:  # an expression without a hash is simply not cached
         return step.check(seed)
     if key in _PROVED:
         return StepResult(step, "symbolic", _PROVED[key])
@@ -281,6 +284,11 @@ def _check_once(step: Step, seed: int) -> StepResult:
     if result.status == "symbolic":
         _PROVED[key] = result.detail
     return result
+
+
+def _hashable(expression):
+    """A mutable SymPy matrix as its immutable twin (equal entries, a hash); anything else as it is."""
+    return sp.ImmutableMatrix(expression) if isinstance(expression, sp.MatrixBase) else expression
 
 
 def _difference(lhs, rhs):
@@ -343,7 +351,9 @@ def _concrete(expr, generator: random.Random):
     lhs ≠ rhs is a counterexample; agreement is only numerical evidence.
     """
     replacements = {}
-    for applied in expr.atoms(sp.core.function.AppliedUndef):
+    # in a fixed order (a set's order follows string hashes, which differ between processes): the same
+    # seed gives the same functions, hence the same numbers on every run
+    for applied in sorted(expr.atoms(sp.core.function.AppliedUndef), key=sp.default_sort_key):
         args = applied.args
         exponent = sp.Rational(generator.randint(-9, 9), 10) + sum(
             sp.Rational(generator.randint(-9, 9), 10) * a + sp.Rational(generator.randint(-9, 9), 20) * a**2 for a in args
