@@ -528,6 +528,26 @@ CLAIMS: tuple[Claim, ...] = (
 )
 
 NOT_ENCODED: tuple[NotEncoded, ...] = (
+    NotEncoded(Source(REVIEW, "§2, eq. 5 and the sentence after it",
+                      r"\rho_{\theta}(x) = Z_{\theta}^{-1} e^{-U_{\theta}(x)},\ U_\theta: \mathbb{R}^d \to [0, \infty);\ "
+                      r"\text{any probability density function can be written as a Boltzmann Gibbs ensemble}"),
+               "the EBM's definition, used by every claim; the sentence holds for positive densities with U = −log ρ + c, "
+               "and with the printed range U ≥ 0 only for bounded ones (c = log sup ρ) — a remark, not checked"),
+    NotEncoded(Source(REVIEW, "§2, Definitions 2.1–2.2, eq. 7",
+                      r"\varphi(tx_1 + (1-t)x_2) \le t\varphi(x_1) + (1-t)\varphi(x_2)"),
+               "definitions (convexity, log-concavity) with nothing to check; eq. 7 quantifies over 0 < λ < 1 and "
+               "uses t — a notation slip that changes nothing"),
+    NotEncoded(Source(REVIEW, "§2, Assumptions 2.1–2.2",
+                      r"\|\nabla\nabla U_{\theta}\| \le L;\ x \cdot \nabla U_\theta(x) \ge a|x|^2 \text{ outside a compact set};\ "
+                      r"\exists \theta_*: \rho_{\theta_*} = \rho_*"),
+               "assumptions; what the review derives from them is checked where it is used: Langevin's stationary "
+               "law and ULA's ergodicity (sampling-langevin-stationary, sampling-ula-ergodicity), and the "
+               "well-specified model in every fixed-point claim"),
+    NotEncoded(Source(REVIEW, "§2, Remark 2.1, eq. 6",
+                      r"Z_{\theta} = \mathbb{E}_0 \left[\frac{e^{-U_{\theta}}}{\rho_0} \right]"),
+               "importance sampling of the partition function: an identity for any ρ₀ > 0 where e^{−U} > 0, and the "
+               "remark on its coefficient of variation is qualitative; the estimators of Z the suite checks are "
+               "NCE's (nce-learned-normalizer, toy-nce-with-normalizer)"),
     NotEncoded(Source(REVIEW, "§2.1, Definition 2.3, eqs. 9–11",
                       r"H(\rho_1, \rho_2) = -\int_{\mathbb{R}^d} \log \rho_2(x) \rho_1(x) dx,\ D_{KL}(\rho_1 \parallel \rho_2) = \int_{\mathbb{R}^d} \rho_1(x) \log \left(\frac{\rho_1(x)}{\rho_2(x)} \right) dx,\ H(\rho_1) = -\int_{\mathbb{R}^d} \log \rho_1(x) \rho_1(x) dx"),
                "definitions with nothing of their own to check; every divergences-* claim starts from them"),

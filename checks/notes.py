@@ -449,6 +449,17 @@ CLAIMS: tuple[Claim, ...] = (
 
 
 NOT_ENCODED: tuple[NotEncoded, ...] = (
+    NotEncoded(Source(SLIDES, "slide 'Defining EBMs', examples",
+                      r"U_{\theta}(x) = \langle x, \theta x \rangle: \text{centered Gaussian};\ U_{\theta}(x) = |x - \theta|: \text{Laplace}"),
+               "examples of families: true for θ symmetric positive definite (covariance (2θ)^{-1}) and as stated for "
+               "the Laplace location family; nothing a check could add"),
+    NotEncoded(Source(SLIDES, "slide 'Using an EBM' (Langevin with √η)",
+                      r"X_{\tau+1} = X_{\tau} - \eta \nabla_{x} U_{\theta_{*}}(X_{\tau}) + \sqrt{\eta} \xi_{\tau}"),
+               "covered by langevin-noise-scale (the √η update samples ∝ e^{−2U})"),
+    NotEncoded(Source(NOTES, "'Comparing NCE and GAN' (similarities, table, when to use each)",
+                      r"D_{\theta,Z}(x) = \frac{e^{f_\theta(x)}}{e^{f_\theta(x)} + Z \cdot p_n(x)};\ \text{stable training; GANs can adapt to cover all data modes}"),
+               "the NCE discriminator is covered by nce-optimal-discriminator; the rest is a qualitative comparison "
+               "(stability, mode coverage) with no quantitative statement to check"),
     NotEncoded(Source(NOTES, "Score Matching Reformulation (Univariate Case), l.110–150",
                       r"\text{expand the square; } \frac{d}{dx}\log p_{data}\cdot p_{data} = \frac{d}{dx}p_{data}; \int f g' = "
                       r"fg - \int f' g; \ldots = -\mathbb{E}[\frac{d^2}{dx^2}\log p_\theta]"),
