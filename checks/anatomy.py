@@ -299,14 +299,18 @@ class Check:
     def control_distance(self) -> float:
         """How far the control is from the truth the data show, in resolutions:
         |control prediction − prediction| / resolution when the control shares the estimate; for a
-        control with its own statistic, |its estimate − its prediction| in its own resolutions."""
+        control with its own statistic, or a one-sided control on the other side of the test's bound,
+        |its estimate − its prediction| in its own resolutions."""
         if self.test.log_scale and self.kind == "statistical":
             # the same two cases on the log scale: log-ratios in units of the log-scale resolution
             test, reference = (self.control, self.control.estimate) if self.has_own_estimate else (self.test, self.test.prediction)
             if min(self.control.prediction, reference, test.estimate) <= 0:
                 return math.nan
             return abs(math.log(self.control.prediction / reference)) / self._log_resolution(test)
-        if self.has_own_estimate:
+        opposite = self.control.alternative != self.test.alternative and "two-sided" not in (
+            self.control.alternative, self.test.alternative)
+        if self.has_own_estimate or opposite:
+            # a control on the other side of the same bound shares it: its distance is where the data sit
             gap = abs(self.control.estimate - self.control.prediction)
             if self.kind == "statistical":
                 resolution = power_z(self.alpha, alternative=self.control.alternative) * self.control.standard_error

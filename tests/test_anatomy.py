@@ -374,3 +374,13 @@ def test_a_one_sided_check_reads_z_at_least_minus_z_alpha_in_the_reports(tmp_pat
     for page in ("one-sided-toy.md", "one-sided-toy.html"):
         text = (out / "claims" / page).read_text()
         assert f"z ≥ −{threshold}" in text and f"{critical_z():.2f}" in text and "1 one-sided" in text
+
+
+def test_a_one_sided_control_across_the_same_bound_is_as_far_as_the_data_sit():
+    """"m ≥ 0" tested, "m ≤ 0" the control: the two share the bound, so the control's distance is where the
+    estimate sits from it, in the control's resolutions — not 0."""
+    from ebmcheck.checks.anatomy import Check, ZTest, power_z
+
+    check = Check("d", "m", ZTest(0.0, 3.6, 0.7, alternative="greater"), ZTest(0.0, 3.6, 0.7, alternative="less"), "m ≤ 0")
+    assert check.passed and check.control_rejected
+    assert check.control_distance == pytest.approx(3.6 / (power_z(alternative="less") * 0.7))
