@@ -136,6 +136,9 @@ class Step:
 SYMBOL_LATEX: dict[str, str] = {
     # derivations/toy.py: the data's parameter θ*
     "theta_star": r"\theta^{*}",
+    # derivations/flows.py: the data's location and scale
+    "mu_star": r"\mu^{*}",
+    "sigma_star": r"\sigma^{*}",
     # derivations/nce.py: e^{f_θ*}(x) at a point, and Z(θ*)
     "f_star": r"f^{*}",
     "Z_star": r"Z^{*}",

@@ -78,11 +78,12 @@ def test_every_step_on_the_chain_says_what_it_rests_on(claim):
 
 def _derivation_builders(module):
     """The module's own zero-argument functions that return a Derivation (claims' and free-standing ones)."""
-    for function in vars(module).values():
+    for value in vars(module).values():
+        function = inspect.unwrap(value) if callable(value) else value  # a builder cached with functools
         if (inspect.isfunction(function) and function.__module__ == module.__name__
                 and function.__annotations__.get("return") in ("Derivation", Derivation)
                 and not any(p.default is p.empty for p in inspect.signature(function).parameters.values())):
-            yield function
+            yield value
 
 
 def test_every_declared_assumption_is_used_by_some_step():

@@ -38,7 +38,7 @@ CONFIG = RunConfig(seed=20261123, profile="quick", backend="numpy")
 CLAIM_IDS = ("hyvarinen-identity-factor-two", "nce-identifiability", "cnce-loss-symmetry", "toy-nce-with-normalizer",
              "cnce-asymptotic-covariance")
 # how SymPy names printed verbatim look: θ_{star}, lpd_{x}, lpn_{yx}, logZ, C_{1 12}
-SYMPY_IDENTIFIER = re.compile(r"star|lp[dn]|logZ|[A-Z]_\{\d \d\d\}")
+SYMPY_IDENTIFIER = re.compile(r"star(?![a-z])|lp[dn]|logZ|[A-Z]_\{\d \d\d\}")  # "star" not inside a word ("starts")
 RAW_LATEX = re.compile(r"\\[A-Za-z]+|[\^_]")
 
 

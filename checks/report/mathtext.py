@@ -42,6 +42,7 @@ _SIZED_DELIMITER = re.compile(
 LATEX_REWRITES = (
     (_SIZED_DELIMITER, lambda m: m.group(1) + _DELIMITER_CHARACTERS.get(m.group(2), m.group(2))),
     (re.compile(r"\\arg(?![A-Za-z])"), lambda m: r"\operatorname{arg}"),
+    (re.compile(r"\\[lc]?dots(?![A-Za-z])"), lambda m: "…"),  # an ellipsis in a quotation: latex2mathml has no \ldots
 )
 # latex2mathml writes \log x as <mi>log</mi><mi>x</mi> with no space between; TeX puts a thin
 # space there (none before a parenthesis).
