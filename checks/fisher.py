@@ -293,7 +293,7 @@ def eq53_checks(context: Context) -> list[Check]:
             truth, near, near_label = fisher, fisher / 2, "the ½ convention ½E|s₁ − s₂|² (seeds 000/001)"
         mean, error = mean_and_standard_error(per_sample)
         name = f"{which} m={separation:g} z={z:g} N={size}"
-        checks.append(Check(name + " (average)", r"\frac1N\sum_i h(x_i)", ZTest(truth, float(mean), float(error)),
+        checks.append(Check(name + " (average)", r"\frac{1}{N}\sum_i h(x_i)", ZTest(truth, float(mean), float(error)),
                             ZTest(near, float(mean), float(error)), near_label, details={"N": size}))
         checks.append(Check(name + " (sum)", r"\sum_i h(x_i)", ZTest(truth, float(mean), float(error)),
                             ZTest(truth, float(mean) * size, float(error) * size),

@@ -347,7 +347,7 @@ def em_checks(context: Context) -> list[Check]:
         error = abs(levels[1] - levels[0]) + spread + 64 * np.finfo(float).eps * abs(optimum)
         checks.append(Check(
             name=name + ", limit",
-            quantity=r"\tfrac1N\log\rho_{\theta_K}(\mathcal{X})",
+            quantity=r"\tfrac{1}{N}\log\rho_{\theta_K}(\mathcal{X})",
             test=ZTest(optimum, levels[1], error),
             control=ZTest(_log_likelihood(data, offset, *at_zero), levels[1], error),
             control_label="EM's other fixed point w = 0 (the saddle EM stays at when started there)",
@@ -380,7 +380,7 @@ def _figure_em(context: Context, data, offset, path, optimum) -> None:
     likelihood = [_log_likelihood(data, offset, *path[k]) for k in iterations]
     elbo = [_elbo(data, offset, *path[k], *path[k - 1]) for k in iterations]
     figure, (axis,) = new_figure(width=5.6, height=3.4)
-    axis.plot(iterations, likelihood, "o-", ms=3, label=r"$\frac1N\log\rho_{\theta_k}(\mathcal{X})$")
+    axis.plot(iterations, likelihood, "o-", ms=3, label=r"$\frac{1}{N}\log\rho_{\theta_k}(\mathcal{X})$")
     axis.plot(iterations, elbo, "s--", ms=3, label=r"ELBO$(\theta_k, q_{k-1})$ after the M step")
     axis.axhline(optimum, color="k", lw=0.8, label="maximum likelihood (BFGS)")
     axis.set_xlabel("EM iteration $k$")
