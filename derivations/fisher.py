@@ -86,6 +86,7 @@ def mode_blindness() -> Derivation:
     score_gap = m * (sp.sinh(m * x) / sp.cosh(m * x) - sp.sinh(m * x - c) / sp.cosh(m * x - c))
     log_ratio = sp.log(sp.cosh(c)) + sp.log(sp.cosh(m * x)) - sp.log(sp.cosh(m * x - c))
     kernel = sp.cosh(u) * (sp.sinh(u) / sp.cosh(u) - sp.sinh(u - c) / sp.cosh(u - c)) ** 2  # = sinh²c/(cosh u cosh²(u − c))
+    kernel_stable = sp.sinh(c) ** 2 / (sp.cosh(u) * sp.cosh(u - c) ** 2)  # no cancellation of tanh u − tanh(u − c) at large u
     fisher_density_u = m * sp.exp(-(m**2) / 2) * _phi(u / m) * kernel  # integrand of D_F in u = m x
     sinh_c = (1 / b - b) / 2  # sinh c at b = e^{−c}
     rational = sinh_c**2 * 8 * b**2 * v**2 / ((v**2 + 1) * (b**2 * v**2 + 1) ** 2)
@@ -114,6 +115,10 @@ def mode_blindness() -> Derivation:
         Step(sp.Subs(prefactor * sp.cosh(m * x) * score_gap**2, x, u / m) * sp.Derivative(u / m, u), fisher_density_u,
              "eq. 51's integrand ρ₁|s₁ − s₂|² after x = u/m: D_F = m e^{−m²/2} ∫ φ(u/m) cosh u (tanh u − tanh(u − z/2))² du (exact)",
              label="fisher-exact", rests_on=("rho1", "score-gap")),
+        Step(kernel, kernel_stable,
+             "tanh u − tanh(u − c) = sinh c/(cosh u cosh(u − c)): the kernel without the cancellation that makes the "
+             "difference of two tanh's lose its digits for large u (the form the quadratures use)",
+             label="kernel-stable", rests_on=("fisher-exact",)),
         Step(kernel_in_v, rational,
              "the kernel at φ(u/m) → φ(0), written in v = e^u (du = dv/v) and b = e^{−z/2}: a rational function of v",
              label="kernel-rational", rests_on=("fisher-exact",)),
@@ -138,7 +143,7 @@ def mode_blindness() -> Derivation:
     return Derivation(
         "Fisher divergence and KL between the two mixtures of eq. 52, as functions of the separation m",
         steps,
-        exports={"score_gap": score_gap, "log_ratio": log_ratio, "fisher_density_u": fisher_density_u, "kernel": kernel,
+        exports={"score_gap": score_gap, "log_ratio": log_ratio, "fisher_density_u": fisher_density_u, "kernel": kernel_stable,
                  "leading": leading, "kl_limit": sp.log(sp.cosh(c)), "fisher_curvature_density": fisher_curvature_density,
                  "kl_curvature_density": kl_curvature_density},
         notes="The leading asymptotics' remainder is bounded in the checks by the moments M₂, M₄ of the kernel "
