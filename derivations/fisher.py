@@ -51,6 +51,7 @@ CONNECTED_POSITIVE = Assumption(
 
 x = sp.Symbol("x", real=True)
 u = sp.Symbol("u", real=True)
+y = sp.Symbol("y", real=True)  # the second coordinate of the mixtures in d = 2
 z = sp.Symbol("z", real=True)
 m = sp.Symbol("m", positive=True)
 v, b = sp.symbols("v b", positive=True)
@@ -133,6 +134,10 @@ def mode_blindness() -> Derivation:
              sp.sqrt(2 * sp.pi) * m * sp.exp(-(m**2) / 2) * ((half_z - 1 / half_z) / 2) ** 2,
              "leading order: φ(u/m) → φ(0) in the exact D_F, J inserted: D_F ~ √(2π) m e^{−m²/2} sinh²(z/4)",
              label="fisher-leading", rests_on=("fisher-exact", "kernel-integral")),
+        Step(sp.Derivative(sp.log(sp.UnevaluatedExpr(rho1 * _phi(y)) / sp.UnevaluatedExpr(rho2 * _phi(y))), y), sp.Integer(0),
+             "d = 2, means (±m, 0) and identity covariance: ρᵢ(x, y) = ρᵢ(x)φ(y); the y-component of the score "
+             "difference vanishes, so D_F in d = 2 is the 1-D D_F (∫φ(y)dy = 1) — what the Monte Carlo in d = 2 checks",
+             label="two-d", rests_on=(DEFINITION,)),
         Step(sp.Subs(sp.Derivative(score_gap**2, z, 2), z, 0), fisher_curvature_density,
              "curvature at the truth z = 0 of D_F's integrand: ∂²_z (s₁ − s₂)² = (m²/2) sech⁴(mx)",
              label="fisher-curvature", rests_on=("score-gap",)),

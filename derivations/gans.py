@@ -220,6 +220,7 @@ def jensen_shannon() -> Derivation:
     kl_terms = a * sp.log(a / half_sum) + b * sp.log(b / half_sum)
     jsd_integrand = (a * sp.log(a / half_sum) + b * sp.log(b / half_sum)) / 2
     gibbs = t * sp.log(t) - t + 1
+    phi2 = sp.exp(-(u**2) / 2) / sp.sqrt(2 * sp.pi)  # the second coordinate's density, u ~ N(0, 1)
     steps = (
         Step(criterion, -half_sum * sp.log(4) + kl_terms,
              "C(G)'s integrand (eq. 37 corrected) with ±log 4 added: log(a/(a+b)) = log(a/m) − log 2, m = (a+b)/2; "
@@ -235,6 +236,10 @@ def jensen_shannon() -> Derivation:
              "φ'(1) = 0 and φ'' = 1/t > 0: φ ≥ 0 with equality only at t = 1; so KL ≥ 0, = 0 iff ρ = m, and JSD = 0 iff "
              "ρ_g = ρ_*: C(G) ≥ −log 4 with equality exactly at ρ_g = ρ_* (Theorem 3.2)",
              label="nonnegative", rests_on=("gibbs",)),
+        Step(sp.UnevaluatedExpr(a * phi2) / sp.UnevaluatedExpr(a * phi2 + b * phi2), a / (a + b),
+             "in d = 2 with a common second factor, ρ(x, y) = ρ(x)φ(y): D*(x, y) = ρ_*(x)/(ρ_*(x) + ρ_g(x)) does not "
+             "depend on y, so C(G) and the JSD in d = 2 are the 1-D ones (∫φ = 1) — what the Monte Carlo in d = 2 checks",
+             label="two-d", rests_on=(DEFINITION,)),
         Step(sp.Subs(a / (a + b), b, a), sp.Rational(1, 2),
              "at ρ_g = ρ_* the optimal discriminator is D* = 1/2 everywhere: a random classifier",
              label="half", rests_on=("nonnegative",)),
