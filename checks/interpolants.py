@@ -245,7 +245,7 @@ def ode_checks(context: Context) -> list[Check]:
             control=ZTest(prediction, float(fine0[i]), float(abs(fine0[i] - coarse0[i]))),
             control_label="the ODE with b without the γ̇z term", error_kind="ode"))
     mixture = _data(exports, "mixture")
-    n = context.size(quick=100_000, full=2_000_000)
+    n = context.size(quick=100_000, full=3_200_000)
     x0 = context.rng("ode mixture").standard_normal(n)
     end, end_coarse = _flow(mixture, "velocity", x0, ODE_STEPS), _flow(mixture, "velocity", x0, ODE_STEPS // 2)
     end0 = _flow(mixture, "velocity_without_gamma_dot", x0, ODE_STEPS)
@@ -301,7 +301,7 @@ def _affine_drift(offset, slope, grid):
 def sde_checks(context: Context) -> list[Check]:
     exports = derivation.sde_generative().exports
     checks = []
-    n = context.size(quick=100_000, full=2_000_000)
+    n = context.size(quick=100_000, full=3_200_000)
     steps = context.size(quick=SDE_STEPS, full=4 * SDE_STEPS)  # the bias (∝ h²) stays below the SE as the SE shrinks
     gaussian = _data(exports, "gaussian")
     m, s = GAUSSIAN_DATA[1][0], GAUSSIAN_DATA[2][0]
@@ -398,7 +398,7 @@ def loss_checks(context: Context) -> list[Check]:
     Perturbations b + δ·1 and s + δ·1 have excess ½δ² exactly; the near controls are the same
     excess at a small δ₂, which a flat loss (no unique minimiser) would make 0."""
     exports = derivation.loss_minimisers().exports
-    n = context.size(quick=200_000, full=4_000_000)
+    n = context.size(quick=200_000, full=6_400_000)
     mixture, gaussian = _data(exports, "mixture"), _data(exports, "gaussian")
     delta, small = 1.0, 0.2
     loss_b = lambda xdot, candidate: 0.5 * candidate**2 - xdot * candidate
