@@ -99,9 +99,11 @@ def run_claims(
 
     ``config`` and ``settings`` as in :func:`run_claim`. ``jobs``: 1 runs the claims one after the
     other in this process; N > 1 runs them in a pool of N worker processes, 0 in one per available
-    core. The numbers do not depend on it: every claim draws from its own streams, derived from the
-    root seed and the claim id (:meth:`Context.rng`), so a claim's result is the same whichever
-    process runs it and whatever ran before. With ``progress`` (the command line's default): on a
+    core. The numbers do not depend on it beyond rounding: every claim draws from its own streams,
+    derived from the root seed and the claim id (:meth:`Context.rng`). Measured: byte-identical for
+    the claims of ``tests/test_runner.py``; over the whole suite, the last digit of a few CNCE values
+    depends on which worker ran what before (not yet explained; ``report --check`` compares within
+    resolution). With ``progress`` (the command line's default): on a
     terminal, a progress bar with the estimated time left on stderr, kept when done; otherwise one
     line per claim as it finishes (``[3/24] hyvarinen-identity: verified, 12 checks, 2.1 s``), so a
     log shows where a long run is. ``label`` prefixes the bar and the lines (a sweep passes
