@@ -430,6 +430,7 @@ class Context:
     stream: str = ""  # "" for the primary data; CONFIRMATION for fresh, independent data
     figures: list[tuple[str, Any, str]] = field(default_factory=list)  # (filename, figure, caption)
     backend: Backend = field(init=False)
+    last_check: str | None = field(default=None, init=False)  # the last check that drew a stream: named when a check raises
 
     def __post_init__(self) -> None:
         self.backend = get_backend(self.config.backend)
@@ -445,10 +446,12 @@ class Context:
     def rng(self, check_name: str) -> np.random.Generator:
         """The host (numpy) generator of check ``check_name``, independent of every other check
         and of the same check on another stream."""
+        self.last_check = check_name
         return np.random.default_rng(derive_seed(self.config.seed, *self._key(check_name)))
 
     def device_rng(self, check_name: str):
         """The generator of check ``check_name`` on the array backend (numpy or cupy)."""
+        self.last_check = check_name
         return self.backend.rng(self.config.seed, *self._key(check_name))
 
     @property

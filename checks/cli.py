@@ -4,7 +4,8 @@ Exit codes (every subcommand): 0 success, every verdict as recorded; 1 a verdict
 recorded expected verdict (``verify``, ``report``), ``report --check`` found a difference, or
 ``objectives`` saw a failed property; 2 usage error (unknown claim id, bad option or seed, an
 unusable ``--out`` folder, a dirty tree for the repository's reports); 3 the requested backend
-is unavailable.
+is unavailable; 4 a unit of work raised (the claim, the check and the command that reproduces it
+are printed; nothing is written).
 """
 
 from __future__ import annotations
@@ -22,14 +23,16 @@ from tqdm import tqdm
 from ebmcheck.checks import registry
 from ebmcheck.checks.anatomy import PROFILES
 from ebmcheck.checks.config import DEFAULT_SEED, RunConfig
-from ebmcheck.checks.runner import run_claims
+from ebmcheck.checks.runner import run_claims, run_sweep
+from ebmcheck.checks.scheduler import SCHEDULER_HELP, RunStats, Scheduler, UnitFailed, parse_scheduler
 from ebmcheck.theory.backend import BACKENDS, BackendUnavailable, get_backend
 
 SEED_VARIABLE = "EBMCHECK_SEED"
 SEED_HELP = f"root seed S, or a range A-B for a false-alarm sweep (default: ${SEED_VARIABLE} or {DEFAULT_SEED})"
 EXIT_CODES = (
     "Exit codes: 0 every verdict as recorded; 1 a verdict differs from the recorded one{extra}; "
-    "2 usage error (unknown claim id, bad option, seed or folder); 3 backend unavailable."
+    "2 usage error (unknown claim id, bad option, seed or folder); 3 backend unavailable; "
+    "4 a unit raised (nothing written)."
 )
 LARGE_SWEEP = 20  # seeds: above this, a sweep says up front how long it will take
 
@@ -95,9 +98,44 @@ def _fail(message: str, code: int = 2) -> None:
 
 profile_option = click.option("--profile", type=click.Choice(PROFILES), default="quick", show_default=True)
 backend_option = click.option("--backend", type=click.Choice(BACKENDS), default="numpy", show_default=True)
-jobs_option = click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
-                           help="worker processes for the claims' numerical checks (0: one per core); the numbers "
-                                "do not depend on it")
+jobs_option = click.option("-j", "--jobs", type=click.IntRange(min=0), default=None,
+                           help="short for --scheduler pool:N: N worker processes (0: one per core)")
+scheduler_option = click.option("--scheduler", "scheduler_text", default=None, metavar="SCHEDULER",
+                                help=SCHEDULER_HELP + "; the numbers do not depend on it")
+
+
+def _resolve_scheduler(scheduler_text: str | None, jobs: int | None) -> Scheduler:
+    """The scheduler of ``--scheduler`` or ``-j/--jobs``; a usage error when both are given, or
+    when a Dask scheduler is asked for without Dask installed."""
+    if scheduler_text is not None and jobs is not None:
+        raise click.UsageError("give --scheduler or -j/--jobs, not both (-j N is short for --scheduler pool:N)")
+    try:
+        scheduler = parse_scheduler(scheduler_text) if jobs is None else Scheduler("pool", jobs) if jobs != 1 else parse_scheduler(None)
+    except ValueError as error:
+        raise click.UsageError(f"--scheduler: {error}") from None
+    if scheduler.uses_dask:
+        try:
+            import dask.distributed  # noqa: F401  (only asked for here: the default run never imports Dask)
+        except ImportError:
+            raise click.UsageError(f"--scheduler {scheduler} needs Dask: pip install 'ebmcheck[dask]'") from None
+    return scheduler
+
+
+def _unit_failed(error: UnitFailed) -> None:
+    """Report a unit that raised (exit 4): what it was, the exception, the command that reproduces it."""
+    click.echo(f"error: a unit raised: {error.what}", err=True)
+    click.echo(error.detail.rstrip(), err=True)
+    click.echo(f"reproduce: {error.reproduce}", err=True)
+    click.echo("nothing was written", err=True)
+    sys.exit(4)
+
+
+def _scheduler_summary(stats: RunStats) -> None:
+    for note in stats.notes:
+        click.echo(f"note: {note}", err=True)
+    if stats.scheduler != "in-process":
+        retried = "unknown (the scheduler refused to say)" if stats.retried < 0 else stats.retried
+        click.echo(f"scheduler {stats.scheduler}: {stats.units} units, {retried} rescheduled after a worker died", err=True)
 
 
 @click.group(epilog=EXIT_CODES.format(extra=", a report --check difference or a failed objective property"))
@@ -145,19 +183,26 @@ def list_claims(claim_ids, out, verbose) -> None:
 @backend_option
 @click.option("--seed", "seed_text", help=SEED_HELP)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON document on stdout")
+@scheduler_option
 @jobs_option
-def verify(claim_ids, profile, backend, seed_text, as_json, jobs) -> None:
+def verify(claim_ids, profile, backend, seed_text, as_json, scheduler_text, jobs) -> None:
     """Verify claims (all by default); exit 1 when a verdict differs from the recorded one."""
     claims = _select(claim_ids)
     _require_backend(backend, claims)
     seeds, origin = parse_seeds(seed_text)
+    scheduler = _resolve_scheduler(scheduler_text, jobs)
     click.echo(f"ebmcheck verify: {_describe_seeds(seeds, origin)}, profile {profile}, backend {backend}, "
-               f"{len(claims)} claims", err=True)
+               f"{len(claims)} claims, scheduler {scheduler}", err=True)
     config = RunConfig(seeds[0], profile, backend)
-    if len(seeds) > 1:
-        sys.exit(_sweep(claims, seeds, config, jobs))
-    start = time.perf_counter()
-    results = run_claims(claims, config, jobs=jobs)
+    stats = RunStats()
+    try:
+        if len(seeds) > 1:
+            sys.exit(_sweep(claims, seeds, config, scheduler, stats, as_json))
+        start = time.perf_counter()
+        results = run_claims(claims, config, scheduler=scheduler, stats=stats)
+    except UnitFailed as error:
+        _unit_failed(error)
+    _scheduler_summary(stats)
     mismatched = [r for r in results if r.verdict != r.claim.expected_verdict]
     if as_json:
         document = {**config.to_json(), "claims": [r.to_json() for r in results]}
@@ -210,63 +255,80 @@ def _summary(results, seconds: float, reports: Path | None = None) -> None:
         click.echo(f"open {reports / 'index.html'} (or index.md); errata: {reports / 'errata.html'}", err=True)
 
 
-def _sweep(claims, seeds, config: RunConfig, jobs: int = 1) -> int:
-    """Run every seed under ``config``'s profile and backend and report how often each check's
-    correct prediction was rejected."""
+def _sweep(claims, seeds, config: RunConfig, scheduler: Scheduler, stats: RunStats, as_json: bool = False) -> int:
+    """Run every claim under every seed (``config``'s profile and backend) on ``scheduler`` and report
+    how often each check's correct prediction was rejected: per check, the false-alarm count with its
+    95 % Clopper–Pearson interval against the check's α; the surviving controls; the verdicts that
+    moved; and for each failure the command that reproduces it. ``as_json``: the same counts as one
+    JSON document on stdout (sweeps run in pieces can be added up)."""
+    checks: dict[str, dict] = {}  # "claim / check" -> kind, alpha, runs, failures, survived, first failing seed
+    verdicts_moved: Counter = Counter()  # (claim id, verdict) for verdicts that differ from the recorded one
+    first_move: dict[str, int] = {}  # claim id -> first seed where its verdict moved
+    seeds_done: Counter = Counter()
+    if len(seeds) > LARGE_SWEEP:
+        click.echo(f"note: {len(seeds)} seeds x {len(claims)} claims; when the first seed is done the sweep says "
+                   "how long the whole will take (interrupt with Ctrl-C)", err=True)
+    start, units_done = time.perf_counter(), 0
+    for seed, result in run_sweep(claims, seeds, config, scheduler=scheduler, stats=stats, progress=True):
+        units_done += 1
+        seeds_done[seed] += 1
+        if seeds_done[seed] == len(claims) and len(seeds_done) == 1 and len(seeds) > LARGE_SWEEP:
+            elapsed = time.perf_counter() - start
+            click.echo(f"first seed done after {elapsed:.0f} s: the sweep needs about "
+                       f"{elapsed * len(seeds) * len(claims) / units_done / 60:.0f} min", err=True)
+        if result.verdict != result.claim.expected_verdict:
+            verdicts_moved[(result.claim.id, result.verdict)] += 1
+            first_move[result.claim.id] = min(seed, first_move.get(result.claim.id, seed))
+        for check in result.checks:
+            entry = checks.setdefault(f"{result.claim.id} / {check.name}", {
+                "kind": check.kind, "alpha": check.alpha, "runs": 0, "failures": 0, "survived": 0, "first": None})
+            entry["runs"] += 1
+            entry["failures"] += not check.passed
+            entry["survived"] += not check.control_rejected
+            if not check.passed:
+                entry["first"] = min(seed, entry["first"] if entry["first"] is not None else seed)
+    seconds = time.perf_counter() - start
+    if as_json:
+        click.echo(json.dumps({"profile": config.profile, "backend": config.backend, "seeds": [seeds[0], seeds[-1]], "claims": [c.id for c in claims],
+                               "scheduler": str(scheduler), "seconds": round(seconds, 1), "checks": checks,
+                               "verdicts_moved": [[cid, verdict, count, first_move[cid]]
+                                                  for (cid, verdict), count in sorted(verdicts_moved.items())]}, indent=1))
+    else:
+        _sweep_table(checks, seeds, claims, verdicts_moved, first_move)
+    click.echo(f"sweep time: {seconds:.0f} s on {scheduler} ({len(seeds)} seeds x {len(claims)} claims)", err=True)
+    _scheduler_summary(stats)
+    return 0
+
+
+def _sweep_table(checks: dict[str, dict], seeds, claims, verdicts_moved: Counter, first_move: dict[str, int]) -> None:
     from ebmcheck.checks.anatomy import ALPHA
 
-    false_alarms, controls_survived, totals = Counter(), Counter(), Counter()
-    kinds: dict[str, str] = {}
-    verdicts_moved: Counter = Counter()  # (claim id, verdict) for verdicts that differ from the recorded one
-    first_failure: dict[str, int] = {}  # check key -> first seed where it failed
-    first_move: dict[str, int] = {}  # claim id -> first seed where its verdict moved
-    if len(seeds) > LARGE_SWEEP:
-        click.echo(f"note: {len(seeds)} seeds x {len(claims)} claims; the time per seed is printed after the first "
-                   "seed, with an estimate of the whole sweep (interrupt with Ctrl-C)", err=True)
-    start = time.perf_counter()
-    interactive = sys.stderr.isatty()
-    with tqdm(seeds, desc="seeds", unit="seed", disable=not interactive, leave=True, file=sys.stderr) as bar:
-        for index, seed in enumerate(bar, start=1):
-            label = f"seed {seed} ({index}/{len(seeds)})"
-            for result in run_claims(claims, config, seed=seed, progress=not interactive, label=label, jobs=jobs):
-                if result.verdict != result.claim.expected_verdict:
-                    verdicts_moved[(result.claim.id, result.verdict)] += 1
-                    first_move.setdefault(result.claim.id, seed)
-                for check in result.checks:
-                    key = f"{result.claim.id} / {check.name}"
-                    kinds[key] = check.kind
-                    totals[key] += 1
-                    false_alarms[key] += not check.passed
-                    controls_survived[key] += not check.control_rejected
-                    if not check.passed:
-                        first_failure.setdefault(key, seed)
-            if index == 1 and len(seeds) > LARGE_SWEEP:
-                per_seed = time.perf_counter() - start
-                click.echo(f"first seed took {per_seed:.0f} s: the sweep needs about "
-                           f"{per_seed * len(seeds) / 60:.0f} min", err=True)
-    num_checks = sum(totals.values())
     for kind in ("statistical", "numerical"):
-        keys = [k for k in totals if kinds[k] == kind]
+        keys = [k for k, entry in checks.items() if entry["kind"] == kind]
         if not keys:
             continue
-        runs, alarms = sum(totals[k] for k in keys), sum(false_alarms[k] for k in keys)
+        runs, alarms = sum(checks[k]["runs"] for k in keys), sum(checks[k]["failures"] for k in keys)
         low, high = _binomial_interval(alarms, runs)
         nominal = f" (nominal alpha {ALPHA:.0e})" if kind == "statistical" else " (no false-alarm rate: numerical)"
         click.echo(f"{len(seeds)} seeds x {len(keys)} {kind} checks: {alarms} failures in {runs} runs, rate "
                    f"{alarms / max(runs, 1):.2e}, 95% interval [{low:.1e}, {high:.1e}]{nominal}")
-    click.echo(f"negative controls that survived: {sum(controls_survived.values())} of {num_checks}")
+    click.echo(f"negative controls that survived: {sum(e['survived'] for e in checks.values())} of "
+               f"{sum(e['runs'] for e in checks.values())}")
     runs = len(seeds) * len(claims)
     click.echo(f"claim verdicts that differ from the recorded one: {sum(verdicts_moved.values())} of {runs} claim runs")
     for (claim_id, verdict), count in sorted(verdicts_moved.items()):
         click.echo(f"  {claim_id}: {verdict} in {count} of {len(seeds)} seeds; reproduce: "
                    f"ebmcheck verify {claim_id} --seed {first_move[claim_id]}")
-    for key in sorted(totals):
-        if false_alarms[key] or controls_survived[key]:
-            claim_id = key.split(" / ", 1)[0]
-            again = f"; reproduce: ebmcheck verify {claim_id} --seed {first_failure[key]}" if key in first_failure else ""
-            click.echo(f"  {key}: {false_alarms[key]} false alarms, {controls_survived[key]} surviving controls{again}")
-    click.echo(f"sweep time: {time.perf_counter() - start:.0f} s", err=True)
-    return 0
+    click.echo("per check: false alarms / runs, 95% interval, alpha (statistical) or numerical; "
+               "'above alpha' when the interval excludes it")
+    for key, entry in sorted(checks.items()):
+        low, high = _binomial_interval(entry["failures"], entry["runs"])
+        side = "numerical" if entry["kind"] == "numerical" else f"alpha {entry['alpha']:.0e}"
+        flag = " above alpha" if entry["kind"] == "statistical" and low > entry["alpha"] else ""
+        survived = f", {entry['survived']} surviving controls" if entry["survived"] else ""
+        again = (f"; reproduce: ebmcheck verify {key.split(' / ', 1)[0]} --seed {entry['first']}"
+                 if entry["first"] is not None else "")
+        click.echo(f"  {key}: {entry['failures']}/{entry['runs']} [{low:.1e}, {high:.1e}] {side}{flag}{survived}{again}")
 
 
 def _binomial_interval(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:
@@ -281,17 +343,32 @@ def _binomial_interval(successes: int, trials: int, level: float = 0.95) -> tupl
     return low, high
 
 
-@main.command(epilog="Exit codes: 0 no property failed; 1 a property failed (a false alarm of the harness); 2 usage error.")
+@main.command(epilog="Exit codes: 0 no property failed; 1 a property failed (a false alarm of the harness); "
+                    "2 usage error; 4 a unit raised.")
 @profile_option
 @click.option("--seed", "seed_text", help=SEED_HELP)
-def objectives(profile, seed_text) -> None:
+@scheduler_option
+@jobs_option
+def objectives(profile, seed_text, scheduler_text, jobs) -> None:
     """Property-test the built-in objectives (checks.properties) over seeds: the harness's false-alarm rate."""
-    from ebmcheck.checks.properties import sweep
-    from ebmcheck.theory.objectives import built_in_objectives
+    from ebmcheck.checks.properties.sweep import built_in_sweep, merge_tallies
+    from ebmcheck.checks.scheduler import run_units
 
     seeds, origin = parse_seeds(seed_text)
-    click.echo(f"ebmcheck objectives: {_describe_seeds(seeds, origin)}, profile {profile}", err=True)
-    tally = sweep(built_in_objectives(), tqdm(seeds, desc="seeds", unit="seed", file=sys.stderr), profile)
+    scheduler = _resolve_scheduler(scheduler_text, jobs)
+    click.echo(f"ebmcheck objectives: {_describe_seeds(seeds, origin)}, profile {profile}, scheduler {scheduler}", err=True)
+    stats, per_seed = RunStats(), [None] * len(seeds)
+    units = [(seed, profile) for seed in seeds]
+    describe = lambda i: (f"objectives, seed {seeds[i]}", f"ebmcheck objectives --seed {seeds[i]} --profile {profile}")  # noqa: E731
+    try:
+        with tqdm(total=len(seeds), desc="seeds", unit="seed", file=sys.stderr) as bar:
+            for index, tally in run_units(built_in_sweep, units, scheduler, describe=describe, stats=stats):
+                per_seed[index] = tally
+                bar.update()
+    except UnitFailed as error:
+        _unit_failed(error)
+    _scheduler_summary(stats)
+    tally = merge_tallies(per_seed)
     runs = sum(r for r, _, _ in tally.values())
     failures = sum(f for _, f, _ in tally.values())
     click.echo(f"{len(seeds)} seeds: {failures} failed property runs of {runs} (every objective is correct: each is a false alarm)")
@@ -315,8 +392,9 @@ def objectives(profile, seed_text) -> None:
 @click.option("--force", is_flag=True, help="write into a non-empty folder that is not an ebmcheck report folder "
               "(its other files are kept)")
 @click.option("--allow-dirty", is_flag=True, help="write the repository's reports/ although the code has uncommitted changes")
+@scheduler_option
 @jobs_option
-def report(out, profile, backend, seed_text, check_only, rtol, force, allow_dirty, jobs) -> None:
+def report(out, profile, backend, seed_text, check_only, rtol, force, allow_dirty, scheduler_text, jobs) -> None:
     """Verify every claim and write the reports (Markdown, HTML, figures, results.json)."""
     from ebmcheck.checks.report.compare import compare_documents
     from ebmcheck.checks.report.provenance import code_state, repository_reports
@@ -325,6 +403,7 @@ def report(out, profile, backend, seed_text, check_only, rtol, force, allow_dirt
 
     _require_backend(backend, registry.CLAIMS)
     seeds, origin = parse_seeds(seed_text)
+    scheduler = _resolve_scheduler(scheduler_text, jobs)
     if len(seeds) != 1:
         _fail(f"{origin} gives {len(seeds)} seeds: a report is written for one seed (use verify --seed A-B for a sweep)")
     # Everything that can be wrong with the destination is found before the run, not after it.
@@ -347,10 +426,16 @@ def report(out, profile, backend, seed_text, check_only, rtol, force, allow_dirt
             listed = ", ".join(state.changed[:5]) + (", ..." if len(state.changed) > 5 else "")
             _fail(f"the code has uncommitted changes ({listed}): reports written into the repository's reports/ would "
                   "name a commit that did not produce them. Commit first, or pass --allow-dirty")
-    click.echo(f"ebmcheck report: {_describe_seeds(seeds, origin)}, profile {profile}, backend {backend} -> {out}", err=True)
+    click.echo(f"ebmcheck report: {_describe_seeds(seeds, origin)}, profile {profile}, backend {backend}, "
+               f"scheduler {scheduler} -> {out}", err=True)
     start = time.perf_counter()
     config = RunConfig(seeds[0], profile, backend)
-    results = run_claims(registry.CLAIMS, config, jobs=jobs)
+    stats = RunStats()
+    try:
+        results = run_claims(registry.CLAIMS, config, scheduler=scheduler, stats=stats)
+    except UnitFailed as error:
+        _unit_failed(error)
+    _scheduler_summary(stats)
     if check_only:
         fresh = json.loads(json.dumps(results_document(results, config)))
         try:

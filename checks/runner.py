@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
-import multiprocessing
-import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from tqdm import tqdm
 
 from ebmcheck.checks.anatomy import CONFIRMATION, Claim, ClaimResult, Context, needs_confirmation
 from ebmcheck.checks.config import RunConfig, resolve_config
+from ebmcheck.checks.scheduler import IN_PROCESS, RunStats, Scheduler, UnitFailed, parse_scheduler, run_units
 from ebmcheck.derivations.steps import Derivation, StepResult
 
 
@@ -42,18 +41,37 @@ class Numerics:
     seconds: float
 
 
-def run_numerics(claim: Claim, config: RunConfig) -> Numerics:
+def run_numerics(claim: Claim, config: RunConfig, keep_figures: bool = True) -> Numerics:
     """Run ``claim``'s numerical checks under ``config`` (and on the confirmation stream when a
-    statistical rejection needs confirming); ``config`` already resolved by :func:`run_claim`."""
+    statistical rejection needs confirming); ``config`` already resolved by :func:`run_claim`.
+
+    The unit of work of every scheduler (:mod:`checks.scheduler`). A check that raises becomes a
+    :class:`~checks.scheduler.UnitFailed` naming the claim, the check (the last one that drew a
+    random stream) and the command that reproduces it. ``keep_figures=False`` (a seed sweep) ships
+    no figures back."""
     start = time.perf_counter()
     context = Context(claim.id, config)
-    checks = claim.checks(context)
-    confirmation = None
-    if needs_confirmation(claim, checks):
-        # A statistical rejection decides a verdict only if fresh, independent data reject again.
-        fresh = Context(claim.id, config, stream=CONFIRMATION)
-        confirmation = claim.checks(fresh)  # its figures are not shown
-    return Numerics(checks, context.figures, confirmation, time.perf_counter() - start)
+    try:
+        checks = claim.checks(context)
+        confirmation = None
+        if needs_confirmation(claim, checks):
+            # A statistical rejection decides a verdict only if fresh, independent data reject again.
+            context = Context(claim.id, config, stream=CONFIRMATION)
+            confirmation = claim.checks(context)  # its figures are not shown
+    except Exception as error:
+        where = f"check {context.last_check!r}" if context.last_check else "before any check drew a random stream"
+        stream = f" (confirmation stream)" if context.stream else ""
+        raise UnitFailed.from_exception(f"claim {claim.id}, {where}{stream}, seed {config.seed}",
+                                        reproduce_line(claim, config), error) from None
+    figures = context.figures if keep_figures else []
+    return Numerics(checks, figures, confirmation, time.perf_counter() - start)
+
+
+def reproduce_line(claim: Claim, config: RunConfig) -> str:
+    """The command that runs ``claim`` alone under ``config``."""
+    options = "".join(f" --{name} {value}" for name, value, default in (
+        ("profile", config.profile, "quick"), ("backend", config.backend, "numpy")) if value != default)
+    return f"ebmcheck verify {claim.id} --seed {config.seed}{options}"
 
 
 def _claim_config(claim: Claim, config: RunConfig | None, **settings) -> RunConfig:
@@ -84,70 +102,86 @@ def run_claim(claim: Claim, config: RunConfig | None = None, **settings) -> Clai
     return _result(claim, run_numerics(claim, config))
 
 
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the platform says, else the machine's count)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
-
-
 def run_claims(
-    claims: Iterable[Claim], config: RunConfig | None = None, *, progress: bool = True, label: str = "", jobs: int = 1,
-    **settings,
+    claims: Iterable[Claim], config: RunConfig | None = None, *, progress: bool = True, label: str = "",
+    scheduler: Scheduler | str | None = None, jobs: int | None = None, stats: RunStats | None = None, **settings,
 ) -> list[ClaimResult]:
     """Run claims under one configuration and return their evidence, in the order of ``claims``.
 
-    ``config`` and ``settings`` as in :func:`run_claim`. ``jobs``: 1 runs the claims one after the
-    other in this process; N > 1 runs them in a pool of N worker processes, 0 in one per available
-    core. The numbers do not depend on it beyond rounding: every claim draws from its own streams,
-    derived from the root seed and the claim id (:meth:`Context.rng`). Measured: byte-identical for
-    the claims of ``tests/test_runner.py``; over the whole suite, the last digit of a few CNCE values
-    depends on which worker ran what before (not yet explained; ``report --check`` compares within
-    resolution). With ``progress`` (the command line's default): on a
-    terminal, a progress bar with the estimated time left on stderr, kept when done; otherwise one
-    line per claim as it finishes (``[3/24] hyvarinen-identity: verified, 12 checks, 2.1 s``), so a
-    log shows where a long run is. ``label`` prefixes the bar and the lines (a sweep passes
-    ``seed 7 (2/10)``).
+    ``config`` and ``settings`` as in :func:`run_claim`. ``scheduler`` says where the claims'
+    numerical checks run (:func:`checks.scheduler.parse_scheduler`: ``"in-process"``, the default,
+    ``"pool:N"``, ``"processes:N"``, ``"threads:N"``, ``"tcp://host:port"``); ``jobs=N`` is
+    short for ``"pool:N"`` (1: in-process). The derivations are checked in this process while the
+    workers go on (an unevaluated SymPy step does not survive pickling). The numbers do not depend
+    on the scheduler: every claim draws from its own streams, derived from the root seed and the
+    claim id (:meth:`Context.rng`); ``tests/test_scheduler.py`` asserts byte-identical results.
+    With ``progress`` (the command line's default): on a terminal, a progress bar with the
+    estimated time left on stderr, kept when done; otherwise one line per claim as it finishes
+    (``[3/24] hyvarinen-identity: verified, 12 checks, 2.1 s``), so a log shows where a long run
+    is. ``label`` prefixes the bar and the lines. ``stats`` (a :class:`~checks.scheduler.RunStats`)
+    receives the units retried after a worker died. A unit that raises stops the run with
+    :class:`~checks.scheduler.UnitFailed`.
     """
     config = resolve_config(config, **settings)
     claims = list(claims)
-    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 0:
-        raise ValueError(f"jobs must be an int >= 0 (0: one worker per core), got {jobs!r}")
-    workers = min(jobs or available_cores(), len(claims)) or 1
+    scheduler = _scheduler(scheduler, jobs)
+    configs = [_claim_config(claim, config) for claim in claims]
     results: list[ClaimResult | None] = [None] * len(claims)
-    interactive = progress and sys.stderr.isatty()
-    finished = _in_process(claims, config) if workers == 1 else _in_pool(claims, config, workers)
-    with tqdm(total=len(claims), desc=label or "claims", unit="claim", disable=not interactive, leave=True,
-              file=sys.stderr) as bar:
-        for done, (index, result) in enumerate(finished, start=1):
-            results[index] = result
-            bar.set_postfix_str(result.claim.id)
-            bar.update()
-            if progress and not interactive:
-                prefix = f"{label} " if label else ""
-                print(f"{prefix}[{done}/{len(claims)}] {result.claim.id}: {result.verdict}, {len(result.checks)} checks, "
-                      f"{result.seconds:.1f} s", file=sys.stderr, flush=True)
+    finished = run_units(run_numerics, list(zip(claims, configs)), scheduler, backend=config.backend, stats=stats,
+                         describe=lambda i: (f"claim {claims[i].id}, seed {configs[i].seed}", reproduce_line(claims[i], configs[i])))
+    with _progress(len(claims), label or "claims", "claim", progress) as report:
+        for index, numerics in finished:
+            results[index] = result = _result(claims[index], numerics)
+            report(result.claim.id, f"{result.claim.id}: {result.verdict}, {len(result.checks)} checks, {result.seconds:.1f} s")
     return results
 
 
-def _in_process(claims: list[Claim], config: RunConfig) -> Iterator[tuple[int, ClaimResult]]:
-    for index, claim in enumerate(claims):
-        yield index, run_claim(claim, config)
+def run_sweep(
+    claims: Iterable[Claim], seeds: Iterable[int], config: RunConfig | None = None, *, progress: bool = True,
+    scheduler: Scheduler | str | None = None, jobs: int | None = None, stats: RunStats | None = None,
+) -> Iterator[tuple[int, ClaimResult]]:
+    """Yield ``(seed, result)`` for every claim under every root seed, as the units finish.
+
+    A unit is one claim under one seed, so a scheduler keeps all its workers busy across seeds; no
+    figures travel back. Arguments as in :func:`run_claims`; ``config`` gives the profile and backend."""
+    config = resolve_config(config)
+    claims, seeds = list(claims), list(seeds)
+    units = [(claim, _claim_config(claim, config, seed=seed), False) for seed in seeds for claim in claims]
+    finished = run_units(run_numerics, units, _scheduler(scheduler, jobs), backend=config.backend, stats=stats,
+                         describe=lambda i: (f"claim {units[i][0].id}, seed {units[i][1].seed}", reproduce_line(*units[i][:2])))
+    left = {seed: len(claims) for seed in seeds}
+    with _progress(len(units), "sweep", "unit", progress) as report:
+        for index, numerics in finished:
+            claim, unit_config, _ = units[index]
+            left[unit_config.seed] -= 1
+            line = f"seed {unit_config.seed}: all {len(claims)} claims done" if not left[unit_config.seed] else None
+            report(f"seed {unit_config.seed}", line)
+            yield unit_config.seed, _result(claim, numerics)
 
 
-def _in_pool(claims: list[Claim], config: RunConfig, workers: int) -> Iterator[tuple[int, ClaimResult]]:
-    """(index, result) as the workers finish; Ctrl-C cancels what has not started. The workers run the
-    numerical checks (:func:`run_numerics`); the derivations are checked here, in this process, while
-    the workers go on — SymPy expressions stay where they were built (an unevaluated step would not
-    survive pickling). Workers come from a fork server (a clean process, none of the caller's
-    threads), or are spawned where there is none."""
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
-    try:
-        futures = {pool.submit(run_numerics, claim, _claim_config(claim, config)): index
-                   for index, claim in enumerate(claims)}
-        for future in as_completed(futures):
-            index = futures[future]
-            yield index, _result(claims[index], future.result())
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+def _scheduler(scheduler: Scheduler | str | None, jobs: int | None) -> Scheduler:
+    if jobs is not None:
+        if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 0:
+            raise ValueError(f"jobs must be an int >= 0 (0: one worker per core), got {jobs!r}")
+        if scheduler is not None:
+            raise ValueError(f"give scheduler={scheduler!r} or jobs={jobs!r}, not both (jobs=N is short for 'pool:N')")
+        return IN_PROCESS if jobs == 1 else Scheduler("pool", jobs)
+    return parse_scheduler(scheduler)
+
+
+@contextlib.contextmanager
+def _progress(total: int, label: str, unit: str, progress: bool):
+    """``report(postfix, line)`` per finished unit: a tqdm bar on a terminal, else ``line`` (when not
+    None) on stderr as ``[done/total] line``, so a log shows where a long run is."""
+    interactive = progress and sys.stderr.isatty()
+    done = 0
+    with tqdm(total=total, desc=label, unit=unit, disable=not interactive, leave=True, file=sys.stderr) as bar:
+        def report(postfix: str, line: str | None) -> None:
+            nonlocal done
+            done += 1
+            bar.set_postfix_str(postfix)
+            bar.update()
+            if progress and not interactive and line is not None:
+                print(f"{label} [{done}/{total}] {line}", file=sys.stderr, flush=True)
+
+        yield report

@@ -63,7 +63,7 @@ def test_a_large_sweep_says_how_long_it_will_take(one_claim, monkeypatch):
     result = _invoke(["verify", "--seed", "0-2"])
     assert result.exit_code == 0
     assert "note: 3 seeds x 1 claims" in result.output and "the sweep needs about" in result.output
-    assert "seed 2 (3/3) [1/1] gaussian-score: verified" in result.output
+    assert "sweep [3/3] seed 2: all 1 claims done" in result.output
 
 
 def test_a_run_prints_one_line_per_claim_and_a_summary(one_claim):

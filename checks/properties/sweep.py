@@ -33,3 +33,23 @@ def sweep(objectives: Sequence, seeds: Sequence[int], profile: str = "quick", mo
                     entry[1] += 1
                     entry[2] = entry[2] or f"seed {seed}: {error}"
     return {key: tuple(value) for key, value in tally.items()}
+
+
+def built_in_sweep(seed: int, profile: str = "quick") -> dict[tuple[str, str], tuple[int, int, str]]:
+    """:func:`sweep` of the built-in objectives under one root seed: the unit of work of
+    ``ebmcheck objectives --seed A-B`` on any scheduler (:mod:`checks.scheduler`)."""
+    from ebmcheck.theory.objectives import built_in_objectives
+
+    return sweep(built_in_objectives(), [seed], profile)
+
+
+def merge_tallies(tallies) -> dict[tuple[str, str], tuple[int, int, str]]:
+    """Add up per-seed tallies of :func:`sweep` (given in seed order): runs and failures summed, the
+    first failure message of the earliest seed kept."""
+    merged: dict[tuple[str, str], tuple[int, int, str]] = {}
+    for tally in tallies:
+        for key, (runs, failures, first) in tally.items():
+            old_runs, old_failures, old_first = merged.get(key, (0, 0, ""))
+            merged[key] = (old_runs + runs, old_failures + failures, old_first or first)
+    return merged
+

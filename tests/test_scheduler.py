@@ -1,0 +1,152 @@
+"""Schedulers (checks.scheduler): the numbers do not depend on where the units run; failures are
+reported, not hung on; a dead worker's units are run again; the default run never imports Dask.
+
+The byte-identity test is the acceptance test of issue 19: results.json of three claims of
+different kinds — Monte Carlo (gaussian-score), quadrature (toy-partition-function) and a fit
+(vae-em-converges: EM iterations to convergence) — written in-process, on a 2-worker Dask
+LocalCluster of processes and on one of threads, byte for byte the same.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ebmcheck.checks import cli, registry
+from ebmcheck.checks.config import RunConfig
+from ebmcheck.checks.report.results import results_document
+from ebmcheck.checks.runner import run_claims
+from ebmcheck.checks.scheduler import IN_PROCESS, RunStats, Scheduler, UnitFailed, parse_scheduler, run_units
+
+pytestmark = pytest.mark.xdist_group("scheduler")  # one module, one process: the Dask clusters do not compete
+
+KINDS = ("gaussian-score", "toy-partition-function", "vae-em-converges")  # Monte Carlo, quadrature, fit
+CONFIG = RunConfig(seed=5)
+
+
+def _document(scheduler) -> str:
+    claims = [registry.get_claim(claim_id) for claim_id in KINDS]
+    results = run_claims(claims, CONFIG, progress=False, scheduler=scheduler)
+    return json.dumps(results_document(results, CONFIG), indent=2, sort_keys=True)
+
+
+@pytest.fixture(scope="module")
+def in_process() -> str:
+    return _document("in-process")
+
+
+@pytest.mark.parametrize("scheduler", ["processes:2", "threads:2", "pool:2"])
+def test_results_are_byte_identical_on_any_scheduler(in_process, scheduler):
+    if scheduler != "pool:2":
+        pytest.importorskip("dask.distributed")
+    assert _document(scheduler) == in_process
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("in-process", IN_PROCESS), (None, IN_PROCESS), ("pool:3", Scheduler("pool", 3)), ("processes:0", Scheduler("processes", 0)),
+    ("threads:2", Scheduler("threads", 2)), ("tcp://10.0.0.1:8786", Scheduler("address", 0, "tcp://10.0.0.1:8786")),
+])
+def test_scheduler_forms(text, expected):
+    assert parse_scheduler(text) == expected
+    assert str(expected) == (text or "in-process")
+
+
+@pytest.mark.parametrize("text", ["processes", "processes:-1", "local:2", "http://host:1", "tcp://", 3])
+def test_bad_scheduler_is_refused_with_the_accepted_forms(text):
+    with pytest.raises((ValueError, TypeError), match="scheduler"):
+        parse_scheduler(text)
+
+
+def test_the_cli_refuses_both_scheduler_and_jobs():
+    result = CliRunner().invoke(cli.main, ["verify", "gaussian-score", "--scheduler", "pool:2", "-j", "2"])
+    assert result.exit_code == 2 and "not both" in result.output
+
+
+def test_the_default_run_does_not_import_dask():
+    code = ("import sys; from ebmcheck.checks import registry; from ebmcheck.checks.runner import run_claims; "
+            "run_claims([registry.get_claim('gaussian-score')], progress=False); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+# ---- failures ---------------------------------------------------------------------------------------
+def _raises_in_second_check(context):
+    context.rng("first check")
+    context.rng("second check")
+    raise FloatingPointError("the fit diverged")
+
+
+FAULTY = registry.get_claim("gaussian-score").__class__(
+    **{**registry.get_claim("gaussian-score").__dict__, "id": "faulty-claim", "checks": _raises_in_second_check})
+
+
+@pytest.mark.parametrize("scheduler", ["in-process", "threads:2"])
+def test_a_unit_that_raises_is_reported_by_claim_check_and_reproduction(scheduler):
+    if scheduler != "in-process":
+        pytest.importorskip("dask.distributed")
+    claims = [registry.get_claim("gaussian-score"), FAULTY]
+    with pytest.raises(UnitFailed) as caught:
+        run_claims(claims, CONFIG, progress=False, scheduler=scheduler)
+    error = caught.value
+    assert "claim faulty-claim, check 'second check', seed 5" in error.what
+    assert error.reproduce == "ebmcheck verify faulty-claim --seed 5"
+    assert "FloatingPointError: the fit diverged" in error.detail
+
+
+def test_a_failed_unit_stops_the_report_and_leaves_the_previous_reports_intact(tmp_path, monkeypatch):
+    """On a 2-thread Dask cluster (a claim built in this test cannot be pickled to a process): exit 4,
+    the claim, the check and the reproduction line on stderr, and not one byte of reports/ touched."""
+    pytest.importorskip("dask.distributed")
+    out = tmp_path / "reports"
+    monkeypatch.setattr(registry, "CLAIMS", (registry.get_claim("gaussian-score"),))
+    assert CliRunner().invoke(cli.main, ["report", "--out", str(out), "--seed", "5"]).exit_code == 0
+    before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    monkeypatch.setattr(registry, "CLAIMS", (registry.get_claim("gaussian-score"), FAULTY))
+    result = CliRunner().invoke(cli.main, ["report", "--out", str(out), "--seed", "5", "--scheduler", "threads:2"])
+    assert result.exit_code == 4, result.output
+    assert "claim faulty-claim, check 'second check', seed 5" in result.output
+    assert "reproduce: ebmcheck verify faulty-claim --seed 5" in result.output
+    assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
+
+
+def square_or_die(value: int, marker: str) -> int:
+    """A unit whose worker process dies the first time it runs value 3 (the marker file remembers)."""
+    if value == 3 and not os.path.exists(marker):
+        Path(marker).touch()
+        os._exit(1)
+    return value * value
+
+
+def raise_on(value: int) -> int:
+    if value == 2:
+        raise KeyError("no such replicate")
+    return value
+
+
+def test_a_dead_workers_unit_is_run_again_and_counted(tmp_path):
+    pytest.importorskip("dask.distributed")
+    stats = RunStats()
+    marker = str(tmp_path / "died-once")
+    units = [(value, marker) for value in range(6)]
+    results = dict(run_units(square_or_die, units, parse_scheduler("processes:2"), stats=stats,
+                             describe=lambda i: (f"unit {i}", f"again {i}")))
+    assert results == {i: i * i for i in range(6)}
+    assert os.path.exists(marker) and stats.retried >= 1 and stats.units == 6
+
+
+@pytest.mark.parametrize("scheduler", ["pool:2", "processes:2"])
+def test_an_exception_on_a_worker_process_is_reported_with_the_units_description(scheduler):
+    if scheduler.startswith("processes"):
+        pytest.importorskip("dask.distributed")
+    with pytest.raises(UnitFailed) as caught:
+        list(run_units(raise_on, [(i,) for i in range(4)], parse_scheduler(scheduler),
+                       describe=lambda i: (f"unit {i}", f"run unit {i} alone")))
+    assert caught.value.what == "unit 2" and caught.value.reproduce == "run unit 2 alone"
+    assert "KeyError: 'no such replicate'" in caught.value.detail
