@@ -191,11 +191,15 @@ def _on_dask(function, units, scheduler: Scheduler, describe, backend: str, stat
         # pure=False: two units with equal arguments (none here) are still two runs; no retries on an
         # exception (a unit that raises raises again), Dask reschedules a unit whose worker died.
         futures = [client.submit(function, *unit, pure=False) for unit in units]
+        before = _rescheduled(client, futures[0].key)
         index_of = {future.key: index for index, future in enumerate(futures)}
         for future in dask_completed(futures, loop=client.loop):
             index = index_of[future.key]
-            yield index, _result(future, describe, index)
-        stats.retried = _rescheduled(client, [future.key for future in futures])
+            result = _result(future, describe, index)
+            future.release()  # its result leaves the worker's memory: a long sweep does not pile up
+            yield index, result
+        after = _rescheduled(client, futures[0].key)
+        stats.retried = after - before if min(before, after) >= 0 else -1
     finally:
         outstanding = [future for future in futures if not future.done()]
         if outstanding:  # a failure or Ctrl-C: the rest is not run
@@ -225,15 +229,18 @@ def _local_cluster(scheduler: Scheduler, backend: str, stats: RunStats):
     return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
 
 
-def _rescheduled(client, keys: list) -> int:
-    """How many of ``keys`` Dask ran again because their worker died (the scheduler's ``suspicious``
-    count of each task, read while the futures still hold the tasks)."""
+def _rescheduled(client, key) -> int:
+    """How often the scheduler has run tasks named like ``key`` again because their worker died: its
+    ``suspicious`` count of their task prefix (the function's name), read before and after a run;
+    -1 when the scheduler refuses to say."""
     try:
-        return int(client.run_on_scheduler(_suspicious_total, keys=keys))
+        return int(client.run_on_scheduler(_suspicious_of_prefix, key=key))
     except Exception:  # a scheduler that refuses run_on_scheduler: the count is unknown, not zero
         return -1
 
 
-def _suspicious_total(keys, dask_scheduler=None) -> int:
-    tasks = dask_scheduler.tasks
-    return sum(tasks[key].suspicious for key in keys if key in tasks)
+def _suspicious_of_prefix(key, dask_scheduler=None) -> int:
+    from dask.utils import key_split
+
+    prefix = dask_scheduler.task_prefixes.get(key_split(key))
+    return prefix.suspicious if prefix is not None else 0
