@@ -69,7 +69,7 @@ def synchronize(xp) -> None:
     """Wait until the device has finished the work queued on it when ``xp`` is cupy's namespace
     (``cupy.cuda.Device().synchronize()``); nothing on any other namespace, which computes eagerly."""
     if array_api_compat.is_cupy_namespace(xp):
-        import cupy  # noqa: PLC0415 (optional dependency, present when the namespace is cupy's)
+        import cupy  # noqa: PLC0415 (optional dependency, installed when the namespace is cupy's)
 
         cupy.cuda.Device().synchronize()
 
@@ -210,8 +210,9 @@ def run(args, measured: Backend) -> dict:
         row["target_met"] = None if row["N"] != TARGET_SIZE else row["ratio"] >= TARGET_RATIO
         rows.append(row)
         verdict = {None: "", True: "met", False: "missed"}[row["target_met"]]
-        print(f"{row['measure']:<8} {row.get('d', 1):>3} {row['N']:>9} {row['baseline']['rate']:>11.3g} "
-              f"{row['measured']['rate']:>11.3g} {row['ratio']:>7.2f}x  {verdict}", flush=True)
+        line = (f"{row['measure']:<8} {row['d']:>3} {row['N']:>9} {row['baseline']['rate']:>11.3g} "
+                f"{row['measured']['rate']:>11.3g} {row['ratio']:>7.2f}x  {verdict}")
+        print(line.rstrip(), flush=True)
 
     for dim in DIMENSIONS:
         target = gaussian_target(dim)
