@@ -167,6 +167,17 @@ def _positive(kind):
     return parse
 
 
+def _seed(text: str) -> int:
+    """``--seed``: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer >= 0")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", default="cupy", choices=("cupy", "numpy"),
@@ -178,7 +189,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--noise", type=_positive(int), default=1, help="noise points K per data point (default 1)")
     parser.add_argument("--repeats", type=_positive(int), default=1, help="timed CNCE fits per backend, the fastest kept (default 1)")
     parser.add_argument("--blas-threads", type=_positive(int), default=None, help="numpy's BLAS threads (default: the library's)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the chains' starts and noise and of the CNCE data (default 0)")
+    parser.add_argument("--seed", type=_seed, default=0, help="seed of the chains' starts and noise and of the CNCE data (default 0)")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the results as JSON to PATH")
     return parser
 

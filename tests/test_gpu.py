@@ -151,6 +151,7 @@ def test_without_a_device_the_script_says_skipped(monkeypatch, capsys):
         (["--sizes", "2.5"], "'2.5' is not an integer >= 1"),
         (["--seconds", "-1"], "'-1' is not a finite float > 0"),
         (["--points", "nan"], "'nan' is not a finite int > 0"),
+        (["--seed", "-3"], "'-3' is not an integer >= 0"),
         (["--against", "torch"], "invalid choice: 'torch'"),
     ],
 )
