@@ -3,7 +3,7 @@
 Run on a machine with a GPU and cupy (``pip install -e '.[gpu]'``)::
 
     python benchmarks/gpu_smoke.py                  # cupy against numpy
-    python benchmarks/gpu_smoke.py --against numpy  # dry run on any machine: numpy against numpy
+    python benchmarks/gpu_smoke.py --backend numpy  # dry run on any machine: numpy against numpy
 
 cupy's generator draws other numbers than numpy's from the same seed, so the two backends cannot
 agree bit for bit; they must agree in law. For each dimension d the script runs N ULA chains on

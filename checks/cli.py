@@ -5,11 +5,13 @@ recorded expected verdict (``verify``, ``report``), ``report --check`` found a d
 ``objectives`` saw a failed property; 2 usage error (unknown claim id, bad option or seed, an
 unusable ``--out`` folder, a dirty tree for the repository's reports); 3 the requested backend
 is unavailable; 4 a unit of work raised (the claim, the check and the command that reproduces it
-are printed; nothing is written).
+are printed; nothing is written); 130 interrupted by Ctrl-C (outstanding units cancelled, nothing
+written).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -32,7 +34,7 @@ SEED_HELP = f"root seed S, or a range A-B for a false-alarm sweep (default: ${SE
 EXIT_CODES = (
     "Exit codes: 0 every verdict as recorded; 1 a verdict differs from the recorded one{extra}; "
     "2 usage error (unknown claim id, bad option, seed or folder); 3 backend unavailable; "
-    "4 a unit raised (nothing written)."
+    "4 a unit raised (nothing written); 130 interrupted (nothing written)."
 )
 LARGE_SWEEP = 20  # seeds: above this, a sweep says up front how long it will take
 
@@ -121,13 +123,22 @@ def _resolve_scheduler(scheduler_text: str | None, jobs: int | None) -> Schedule
     return scheduler
 
 
-def _unit_failed(error: UnitFailed) -> None:
-    """Report a unit that raised (exit 4): what it was, the exception, the command that reproduces it."""
-    click.echo(f"error: a unit raised: {error.what}", err=True)
-    click.echo(error.detail.rstrip(), err=True)
-    click.echo(f"reproduce: {error.reproduce}", err=True)
-    click.echo("nothing was written", err=True)
-    sys.exit(4)
+@contextlib.contextmanager
+def _guarded_run():
+    """A unit that raised: what it was, the exception, the command that reproduces it (exit 4).
+    Ctrl-C: the outstanding units are cancelled by the scheduler on the way out (exit 130). Either
+    way nothing has been written: reports are written only after every unit is back."""
+    try:
+        yield
+    except UnitFailed as error:
+        click.echo(f"error: a unit raised: {error.what}", err=True)
+        click.echo(error.detail.rstrip(), err=True)
+        click.echo(f"reproduce: {error.reproduce}", err=True)
+        click.echo("nothing was written", err=True)
+        sys.exit(4)
+    except KeyboardInterrupt:
+        click.echo("interrupted: the outstanding units were cancelled; nothing was written", err=True)
+        sys.exit(130)
 
 
 def _scheduler_summary(stats: RunStats) -> None:
@@ -195,13 +206,11 @@ def verify(claim_ids, profile, backend, seed_text, as_json, scheduler_text, jobs
                f"{len(claims)} claims, scheduler {scheduler}", err=True)
     config = RunConfig(seeds[0], profile, backend)
     stats = RunStats()
-    try:
+    with _guarded_run():
         if len(seeds) > 1:
             sys.exit(_sweep(claims, seeds, config, scheduler, stats, as_json))
         start = time.perf_counter()
         results = run_claims(claims, config, scheduler=scheduler, stats=stats)
-    except UnitFailed as error:
-        _unit_failed(error)
     _scheduler_summary(stats)
     mismatched = [r for r in results if r.verdict != r.claim.expected_verdict]
     if as_json:
@@ -268,11 +277,12 @@ def _sweep(claims, seeds, config: RunConfig, scheduler: Scheduler, stats: RunSta
     if len(seeds) > LARGE_SWEEP:
         click.echo(f"note: {len(seeds)} seeds x {len(claims)} claims; when the first seed is done the sweep says "
                    "how long the whole will take (interrupt with Ctrl-C)", err=True)
-    start, units_done = time.perf_counter(), 0
+    start, units_done, first_seed_done = time.perf_counter(), 0, False
     for seed, result in run_sweep(claims, seeds, config, scheduler=scheduler, stats=stats, progress=True):
         units_done += 1
         seeds_done[seed] += 1
-        if seeds_done[seed] == len(claims) and len(seeds_done) == 1 and len(seeds) > LARGE_SWEEP:
+        if seeds_done[seed] == len(claims) and not first_seed_done and len(seeds) > LARGE_SWEEP:
+            first_seed_done = True
             elapsed = time.perf_counter() - start
             click.echo(f"first seed done after {elapsed:.0f} s: the sweep needs about "
                        f"{elapsed * len(seeds) * len(claims) / units_done / 60:.0f} min", err=True)
@@ -360,13 +370,10 @@ def objectives(profile, seed_text, scheduler_text, jobs) -> None:
     stats, per_seed = RunStats(), [None] * len(seeds)
     units = [(seed, profile) for seed in seeds]
     describe = lambda i: (f"objectives, seed {seeds[i]}", f"ebmcheck objectives --seed {seeds[i]} --profile {profile}")  # noqa: E731
-    try:
-        with tqdm(total=len(seeds), desc="seeds", unit="seed", file=sys.stderr) as bar:
-            for index, tally in run_units(built_in_sweep, units, scheduler, describe=describe, stats=stats):
-                per_seed[index] = tally
-                bar.update()
-    except UnitFailed as error:
-        _unit_failed(error)
+    with _guarded_run(), tqdm(total=len(seeds), desc="seeds", unit="seed", file=sys.stderr) as bar:
+        for index, tally in run_units(built_in_sweep, units, scheduler, describe=describe, stats=stats):
+            per_seed[index] = tally
+            bar.update()
     _scheduler_summary(stats)
     tally = merge_tallies(per_seed)
     runs = sum(r for r, _, _ in tally.values())
@@ -431,10 +438,8 @@ def report(out, profile, backend, seed_text, check_only, rtol, force, allow_dirt
     start = time.perf_counter()
     config = RunConfig(seeds[0], profile, backend)
     stats = RunStats()
-    try:
+    with _guarded_run():
         results = run_claims(registry.CLAIMS, config, scheduler=scheduler, stats=stats)
-    except UnitFailed as error:
-        _unit_failed(error)
     _scheduler_summary(stats)
     if check_only:
         fresh = json.loads(json.dumps(results_document(results, config)))

@@ -36,6 +36,7 @@ import multiprocessing
 import os
 import re
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -224,9 +225,11 @@ def _local_cluster(scheduler: Scheduler, backend: str, stats: RunStats):
             return LocalCUDACluster(dashboard_address=None)
     from dask.distributed import LocalCluster
 
-    if scheduler.kind == "threads":
-        return LocalCluster(n_workers=1, threads_per_worker=workers, processes=False, dashboard_address=None)
-    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    threads = scheduler.kind == "threads"
+    with warnings.catch_warnings():  # "port 8787 is in use" (another cluster's HTTP server): any port will do
+        warnings.filterwarnings("ignore", message=".*already in use.*")
+        return LocalCluster(n_workers=1 if threads else workers, threads_per_worker=workers if threads else 1,
+                            processes=not threads, dashboard_address=None)
 
 
 def _rescheduled(client, key) -> int:

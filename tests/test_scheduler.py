@@ -150,3 +150,29 @@ def test_an_exception_on_a_worker_process_is_reported_with_the_units_description
                        describe=lambda i: (f"unit {i}", f"run unit {i} alone")))
     assert caught.value.what == "unit 2" and caught.value.reproduce == "run unit 2 alone"
     assert "KeyError: 'no such replicate'" in caught.value.detail
+
+
+def test_ctrl_c_cancels_the_units_and_leaves_the_previous_reports_intact(tmp_path):
+    """``report --scheduler processes:2`` over a copy of the committed reports, interrupted while the
+    workers run: exit 130 within seconds, the message, and every file of the folder as it was."""
+    pytest.importorskip("dask.distributed")
+    import shutil
+    import signal
+    import time
+
+    out = tmp_path / "reports"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "reports", out)
+    before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from ebmcheck.checks.cli import main; main()", "report", "--out", str(out),
+         "--scheduler", "processes:2"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # a background job may inherit SIGINT ignored
+    time.sleep(12)  # the cluster is up and units are running
+    process.send_signal(signal.SIGINT)
+    interrupted = time.monotonic()
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 130, output[-2000:]
+    assert time.monotonic() - interrupted < 30
+    assert "interrupted: the outstanding units were cancelled; nothing was written" in output
+    assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
