@@ -176,3 +176,54 @@ def test_ctrl_c_cancels_the_units_and_leaves_the_previous_reports_intact(tmp_pat
     assert time.monotonic() - interrupted < 30
     assert "interrupted: the outstanding units were cancelled; nothing was written" in output
     assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
+
+
+def test_cupy_processes_get_one_cuda_worker_per_gpu_when_dask_cuda_is_installed(monkeypatch):
+    """``processes:N`` on cupy is dask-cuda's LocalCUDACluster (one worker per GPU); without dask-cuda a
+    plain LocalCluster, and the run says why. Both cluster classes are stood in for: no GPU here."""
+    pytest.importorskip("dask.distributed")
+    import types
+
+    import dask.distributed
+
+    from ebmcheck.checks import scheduler as module
+
+    made = []
+    fake_cuda = types.ModuleType("dask_cuda")
+    fake_cuda.LocalCUDACluster = lambda **kwargs: made.append(("cuda", kwargs)) or "cuda-cluster"
+    monkeypatch.setitem(sys.modules, "dask_cuda", fake_cuda)
+    monkeypatch.setattr(dask.distributed, "LocalCluster", lambda **kwargs: made.append(("cpu", kwargs)) or "cpu-cluster")
+    stats = RunStats()
+    assert module._local_cluster(Scheduler("processes", 2), "cupy", stats) == "cuda-cluster" and not stats.notes
+    assert module._local_cluster(Scheduler("processes", 2), "numpy", stats) == "cpu-cluster"
+    monkeypatch.setitem(sys.modules, "dask_cuda", None)  # not installed: import fails
+    assert module._local_cluster(Scheduler("processes", 2), "cupy", stats) == "cpu-cluster"
+    assert "dask-cuda is not installed" in stats.notes[0]
+    assert made[1] == ("cpu", {"n_workers": 2, "threads_per_worker": 1, "processes": True, "dashboard_address": None})
+
+
+def test_objectives_sweep_runs_one_unit_per_seed_and_adds_the_tallies(monkeypatch):
+    """``objectives --seed 1-3 --scheduler threads:2`` with a stand-in for one seed's property sweep
+    (the real one takes a minute a seed): one unit per seed, the tallies added, seed 2's failure
+    reported as the first."""
+    pytest.importorskip("dask.distributed")
+    import importlib
+
+    sweep = importlib.import_module("ebmcheck.checks.properties.sweep")  # the module (the package re-exports a function of that name)
+
+    def one_seed(seed, profile):
+        return {("ml", "fisher-consistency"): (1, int(seed == 2), f"seed {seed}: z = 9" if seed == 2 else "")}
+
+    monkeypatch.setattr(sweep, "built_in_sweep", one_seed)
+    result = CliRunner().invoke(cli.main, ["objectives", "--seed", "1-3", "--scheduler", "threads:2"])
+    assert result.exit_code == 1, result.output
+    assert "3 seeds: 1 failed property runs of 3" in result.output
+    assert "ml :: fisher-consistency: 1/3  first: seed 2: z = 9" in result.output
+    assert "scheduler threads:2: 3 units, 0 rescheduled after a worker died" in result.output
+
+
+def test_merge_tallies_keeps_the_earliest_seeds_first_failure():
+    from ebmcheck.checks.properties.sweep import merge_tallies
+
+    key = ("nce", "unbiased-gradient")
+    assert merge_tallies([{key: (2, 0, "")}, {key: (2, 1, "seed 4")}, {key: (1, 1, "seed 5")}]) == {key: (5, 2, "seed 4")}
