@@ -29,7 +29,7 @@ from ebmcheck.checks.anatomy import (
 )
 from ebmcheck.checks.figures import new_figure, simulation_points, theory_line
 from ebmcheck.derivations import gans as derivation
-from ebmcheck.theory.gans_densities import (
+from ebmcheck.theory.densities import (
     Density,
     gaussian,
     l1_distance,

@@ -1,4 +1,4 @@
-"""Unit tests of the GAN machinery (theory/gans_densities.py) and of how the GAN checks use the derivations' exports."""
+"""Unit tests of the GAN machinery (theory/densities.py) and of how the GAN checks use the derivations' exports."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ebmcheck.checks.anatomy import Context
 from ebmcheck.checks.config import RunConfig
 from ebmcheck.derivations import gans as derivation
 from ebmcheck.theory.quadrature import integrate
-from ebmcheck.theory.gans_densities import (
+from ebmcheck.theory.densities import (
     gaussian,
     l1_distance,
     maximise_pointwise,
@@ -29,7 +29,7 @@ def _context(claim_id: str) -> Context:
     return Context(claim_id, RunConfig())
 
 
-# ---- theory/gans_densities.py -----------------------------------------------------------------------------------
+# ---- theory/densities.py -----------------------------------------------------------------------------------
 def test_densities_integrate_to_one_and_match_scipy():
     two_modes = mixture((0.3, 0.7), (gaussian(-1.0, 0.5), gaussian(2.0, 1.5)))
     for density in (gaussian(0.4, 2.0), two_modes):
