@@ -25,7 +25,7 @@ from scipy import optimize
 from ebmcheck.checks.anatomy import Check, Claim, Context, NotEncoded, Source, ZTest
 from ebmcheck.checks.figures import new_figure
 from ebmcheck.derivations import notes as derivation
-from ebmcheck.theory import quadrature
+from ebmcheck.theory import asymptotics, quadrature
 from ebmcheck.theory.densities import gaussian_log_pdf
 from ebmcheck.theory.symbolic import compile_expression
 
@@ -301,12 +301,12 @@ def _variance_formula():
 
 
 def _derived_variance(shift, scale=1.0):
-    """Σ_mm from the derivation's export with A = ∫ggᵀpμ/(p+μ), m = ∫g pμ/(p+μ) by quadrature."""
+    """Σ_mm from the derivation's export with A = ∫ggᵀpμ/(p+μ), m = ∫g pμ/(p+μ) by quadrature
+    (:func:`theory.asymptotics.nce_matrices`)."""
     formula = _variance_formula()
     def at_level(level):
         weights, p, mu_n, g, _ = _nce_pieces(shift, scale, level)
-        k = weights * p * mu_n / (p + mu_n)
-        a, m = (g * k) @ g.T, (g * k).sum(1)
+        a, m = asymptotics.nce_matrices(g.T, p, mu_n, weights)
         return formula(a[0, 0], a[0, 1], a[1, 1], m[0], m[1]), 1.0
     value, error = quadrature.refine(at_level)
     return float(value), float(error)
