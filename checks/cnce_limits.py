@@ -33,6 +33,7 @@ from ebmcheck.theory.cnce import fit_cnce
 from ebmcheck.theory.quadrature import gauss_legendre
 from ebmcheck.theory.validation import positive_int, real_scalar
 from numpy.polynomial.hermite_e import hermegauss
+from scipy.special import expit
 
 TOPIC = "cnce_limits"
 SEED = "004"
@@ -68,10 +69,6 @@ def _log_half_one_plus_exp(minus_F):
     return np.where(u < 30, np.log1p(np.expm1(np.minimum(u, 30)) / 2), u - math.log(2.0))
 
 
-def _sigmoid(u):
-    return 0.5 * (1 + np.tanh(u / 2))
-
-
 # ---- claim 1: ε → 0 --------------------------------------------------------------------------------
 def _limit_exports():
     exports = derivation.score_matching_limit().exports
@@ -95,7 +92,7 @@ def gaussian_excess_gradient(theta: float, eps: float, order: int = 48) -> tuple
 
     def integrand(x, xi):
         dF = (2 * x * root * xi + eps * xi**2) / 2
-        return -2 * _sigmoid(-theta * dF) * dF
+        return -2 * expit(-theta * dF) * dF
 
     return gaussian_pair_expectation(integrand, THETA_STAR, order)
 
@@ -218,7 +215,7 @@ def bump_gradient(theta: float, delta: float, panels: int) -> float:
     v = v * 15 / 16 * (1 - u**2) ** 2
     X, Y = x[:, None], x[:, None] + delta * u[None, :]
     log_fx, log_fy = bump_log_f(X, theta), bump_log_f(Y, theta)
-    weight_y = np.where(np.isfinite(log_fy), _sigmoid(np.where(np.isfinite(log_fy), log_fy - log_fx, 0.0)), 0.0)
+    weight_y = np.where(np.isfinite(log_fy), expit(np.where(np.isfinite(log_fy), log_fy - log_fx, 0.0)), 0.0)
     dF = (X > 0).astype(float) - (Y > 0).astype(float)
     return float(np.sum(w[:, None] * v[None, :] * (-2) * weight_y * dF))
 
@@ -238,7 +235,7 @@ def ar_noise_gradient(theta: float, drop_noise_term: bool, order: int) -> float:
     y = rho * x + shift + scale * z[None, :]
     noise_term = (-(y - rho * x - shift) ** 2 + (x - rho * y - shift) ** 2) / (2 * scale**2)
     F = theta * (y**2 - x**2) / 2 + (0.0 if drop_noise_term else noise_term)
-    return float(np.sum(w[:, None] * w[None, :] * (-2) * _sigmoid(-F) * (y**2 - x**2) / 2))
+    return float(np.sum(w[:, None] * w[None, :] * (-2) * expit(-F) * (y**2 - x**2) / 2))
 
 
 def consistency_checks(context: Context) -> list[Check]:
@@ -277,7 +274,7 @@ def _per_pair_gradient(x, y, noise):
     """s(x, y) = σ(−F)∂_θF at θ* for the Gaussian-precision model; ``noise`` is bound (its log-ratio enters F)."""
     dF = (y**2 - x**2) / 2
     ratio = noise.log_density(y[:, None], x[:, None]) - noise.log_density(x[:, None], y[:, None])
-    return _sigmoid(-(THETA_STAR * dF + ratio)) * dF
+    return expit(-(THETA_STAR * dF + ratio)) * dF
 
 
 def variance_ratio_estimate(merged, independent) -> tuple[float, float]:
@@ -323,8 +320,8 @@ def population_minimiser(swap: bool) -> float:
     sign = -1.0 if swap else 1.0
     theta = 1.0
     for _ in range(60):  # Newton on the convex population loss 2 E softplus(−sign θ dF)
-        g = np.sum(W * (-2) * sign * dF * _sigmoid(-sign * theta * dF))
-        h = np.sum(W * 2 * dF**2 * _sigmoid(theta * dF) * _sigmoid(-theta * dF))
+        g = np.sum(W * (-2) * sign * dF * expit(-sign * theta * dF))
+        h = np.sum(W * 2 * dF**2 * expit(theta * dF) * expit(-theta * dF))
         theta -= g / h
     return float(theta)
 
@@ -349,8 +346,8 @@ def label_checks(context: Context) -> list[Check]:
     p1, p0 = np.exp(log_pd(x) + log_pn(y, x)), np.exp(log_pd(y) + log_pn(x, y))
     F = optimal(p1, p0)
     posterior = p1 / (p1 + p0)
-    value = float(np.max(np.abs(_sigmoid(F) - posterior)))
-    control = float(np.max(np.abs(_sigmoid(-F) - posterior)))
+    value = float(np.max(np.abs(expit(F) - posterior)))
+    control = float(np.max(np.abs(expit(-F) - posterior)))
     checks.append(Check(
         name="eq. 9: σ(log p₁/p₀) = p(k=1|x,y), asymmetric noise, 200 points", quantity=r"\max|\sigma(F^*) - p(k{=}1|x,y)|",
         test=ZTest(0.0, value, 1e-15), control=ZTest(0.0, control, 1e-15),
@@ -366,8 +363,8 @@ def _minimiser_coarse() -> float:
     dF = (y**2 - x**2) / 2
     theta = 1.0
     for _ in range(60):
-        g = np.sum(W * (-2) * dF * _sigmoid(-theta * dF))
-        h = np.sum(W * 2 * dF**2 * _sigmoid(theta * dF) * _sigmoid(-theta * dF))
+        g = np.sum(W * (-2) * dF * expit(-theta * dF))
+        h = np.sum(W * 2 * dF**2 * expit(theta * dF) * expit(-theta * dF))
         theta -= g / h
     return float(theta)
 
@@ -418,7 +415,7 @@ def table_c1(local_weight: float, order: int) -> float:
     def integrand(X, Y):
         (log_px, gx), (log_py, gy) = _mixture_terms(X), _mixture_terms(Y)
         F = log_px - log_py + log_noise(Y, X) - log_noise(X, Y)
-        return _sigmoid(F) * _sigmoid(-F) * (gx - gy) ** 2
+        return expit(F) * expit(-F) * (gx - gy) ** 2
 
     total = 0.0
     if local_weight > 0:
