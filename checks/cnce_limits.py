@@ -30,6 +30,7 @@ from ebmcheck.derivations import cnce_limits as derivation
 from ebmcheck.theory import asymptotics, models
 from ebmcheck.theory import noise as nz
 from ebmcheck.theory.cnce import fit_cnce
+from ebmcheck.theory.densities import gaussian_log_pdf
 from ebmcheck.theory.quadrature import gauss_legendre
 from ebmcheck.theory.validation import positive_int, real_scalar
 from numpy.polynomial.hermite_e import hermegauss
@@ -341,8 +342,8 @@ def label_checks(context: Context) -> list[Check]:
     rng = context.rng("eq9 points")
     x, y = rng.normal(size=200), rng.normal(size=200)
     rho, shift, scale = 0.5, 1.0, 0.8
-    log_pd = lambda t: -THETA_STAR * t**2 / 2 + 0.5 * math.log(THETA_STAR / (2 * math.pi))
-    log_pn = lambda a, b: -(a - rho * b - shift) ** 2 / (2 * scale**2) - math.log(math.sqrt(2 * math.pi) * scale)
+    log_pd = lambda t: gaussian_log_pdf(t, 0.0, 1 / math.sqrt(THETA_STAR))  # N(0, 1/θ*)
+    log_pn = lambda a, b: gaussian_log_pdf(a, rho * b + shift, scale)  # N(a; ρb + shift, scale²)
     p1, p0 = np.exp(log_pd(x) + log_pn(y, x)), np.exp(log_pd(y) + log_pn(x, y))
     F = optimal(p1, p0)
     posterior = p1 / (p1 + p0)
@@ -404,7 +405,7 @@ def table_c1(local_weight: float, order: int) -> float:
     wx = np.concatenate([weight_a * v, (1 - weight_a) * v])
 
     def log_noise(to, frm):
-        local = -(to - frm) ** 2 / (2 * TABLE_SCALE**2) - math.log(math.sqrt(2 * math.pi) * TABLE_SCALE)
+        local = gaussian_log_pdf(to, frm, TABLE_SCALE)
         terms = []
         if local_weight > 0:
             terms.append(math.log(local_weight) + local)
