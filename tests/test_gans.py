@@ -53,6 +53,8 @@ def test_gaussian_log_pdf_is_scipys_and_broadcasts():
     np.testing.assert_allclose(grid, stats.norm.logpdf(x[:, None], means, sds), rtol=1e-15, atol=1e-13)
     assert float(gaussian_log_pdf(0.0, 0.0, 1.0)) == pytest.approx(-0.5 * math.log(2 * math.pi), rel=1e-15)
     np.testing.assert_array_equal(gaussian(1.5, 0.7).log_pdf(x), gaussian_log_pdf(x, 1.5, 0.7))
+    with pytest.raises(ValueError, match="sd must be positive"):
+        gaussian_log_pdf(x, 0.0, np.array([1.0, 0.0]))
 
 
 def test_diagonal_gaussian_log_pdf_is_the_sum_of_the_one_dimensional_ones():
@@ -62,6 +64,10 @@ def test_diagonal_gaussian_log_pdf_is_the_sum_of_the_one_dimensional_ones():
     np.testing.assert_allclose(diagonal_gaussian_log_pdf(points, mean, sd), expected, rtol=1e-14)
     np.testing.assert_allclose(diagonal_gaussian_log_pdf(points, mean, sd), gaussian_log_pdf(points, mean, sd).sum(axis=-1),
                                rtol=1e-14)
+    with pytest.raises(ValueError, match="mean and sd of shape"):
+        diagonal_gaussian_log_pdf(points, mean[:2], sd[:2])
+    with pytest.raises(ValueError, match="sd must be positive"):
+        diagonal_gaussian_log_pdf(points, mean, -sd)
 
 
 def test_gaussian_density_has_a_name_and_samples_its_law():

@@ -295,7 +295,8 @@ def sigma_from_matrices(matrices, K: int = 1) -> Array:
 def nce_matrices(gradients, data_density, noise_density, weights) -> tuple[Array, Array]:
     r""":math:`A` and :math:`m` of NCE with ν = 1 at θ*, on a quadrature rule:
 
-    .. math:: A = \int g\,g^\top\,\frac{p\,\mu}{p+\mu}\,dx \approx \sum_i w_i\,g_i g_i^\top\,\frac{p_i\mu_i}{p_i+\mu_i},
+    .. math:: A = \int g\,g^\top\,\frac{p\,\mu}{p+\mu}\,dx
+              \approx \sum_i w_i\,g_i g_i^\top\,\frac{p_i\mu_i}{p_i+\mu_i},
               \qquad m = \int g\,\frac{p\,\mu}{p+\mu}\,dx \approx \sum_i w_i\,g_i\,\frac{p_i\mu_i}{p_i+\mu_i},
 
     with :math:`g = \nabla_\theta\log f_\theta` at θ* (the model normalised there, :math:`f_{\theta^*} = p`), p the
@@ -319,7 +320,8 @@ def nce_matrices(gradients, data_density, noise_density, weights) -> tuple[Array
     for name, value in (("data_density", data_density), ("noise_density", noise_density), ("weights", weights)):
         values[name] = real_array(name, value, ndim=1)
         if values[name].shape != (n,):
-            raise ValueError(f"{name} must have shape ({n},), one value per row of gradients; got {values[name].shape}")
+            raise ValueError(
+                f"{name} must have shape ({n},), one value per row of gradients; got {values[name].shape}")
         if np.any(values[name] < 0):
             raise ValueError(f"{name} must be non-negative")
     p, mu, w = values["data_density"], values["noise_density"], values["weights"]
@@ -331,8 +333,8 @@ def nce_matrices(gradients, data_density, noise_density, weights) -> tuple[Array
 
 
 def nce_covariance(gradients, data_density, noise_density, weights) -> Array:
-    r"""Asymptotic covariance of :math:`\sqrt n(\hat\theta - \theta^*)` for NCE with ν = 1 (n data and n noise points),
-    well-specified model, shape (p, p):
+    r"""Asymptotic covariance of :math:`\sqrt n(\hat\theta - \theta^*)` for NCE with ν = 1 (n data and n noise
+    points), well-specified model, shape (p, p):
 
     .. math:: \Sigma = A^{-1}\,(A - 2mm^\top)\,A^{-1} = A^{-1} - 2A^{-1}mm^\top A^{-1},
 
@@ -340,16 +342,18 @@ def nce_covariance(gradients, data_density, noise_density, weights) -> Array:
     pair score :math:`\psi = g(x)(1 - D^*(x)) - g(y)D^*(y)`, whose data and noise parts both have mean m and together
     second moment A (derived in :func:`derivations.notes.nce_noise_variance`). :math:`A, m` are :func:`nce_matrices`
     on the rule given (same arguments). When the noise is the data (μ = p), :math:`D^* = \frac12`,
-    :math:`A = \frac12 M` and :math:`m = \frac12\bar g` with :math:`M = \mathbb E_p[gg^\top]`, :math:`\bar g = \mathbb E_p[g]`, so
-    :math:`\Sigma = 2(M^{-1} - M^{-1}\bar g\bar g^\top M^{-1})`: for the Gaussian location model with a learned normaliser,
-    :math:`g = (x - \mu, -1)`, the mean's variance is 2, twice the Cramér–Rao bound. ``ValueError`` if A is singular
+    :math:`A = \frac12 M` and :math:`m = \frac12\bar g` with :math:`M = \mathbb E_p[gg^\top]`,
+    :math:`\bar g = \mathbb E_p[g]`, so :math:`\Sigma = 2(M^{-1} - M^{-1}\bar g\bar g^\top M^{-1})`: for the Gaussian
+    location model with a learned normaliser, :math:`g = (x - \mu, -1)`, the mean's variance is 2, twice the
+    Cramér–Rao bound. ``ValueError`` if A is singular
     (θ not identifiable by NCE on this rule).
     """
     A, m = nce_matrices(gradients, data_density, noise_density, weights)
     try:
         inverse = np.linalg.inv(A)
     except np.linalg.LinAlgError:
-        raise ValueError(f"A = ∫ggᵀ pμ/(p + μ) is singular, so NCE's covariance A⁻¹(A − 2mmᵀ)A⁻¹ does not exist:\n{A}") from None
+        raise ValueError(
+            f"A = ∫ggᵀ pμ/(p + μ) is singular, so NCE's covariance A⁻¹(A − 2mmᵀ)A⁻¹ does not exist:\n{A}") from None
     return inverse @ (A - 2 * np.outer(m, m)) @ inverse
 
 

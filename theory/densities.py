@@ -1,7 +1,8 @@
 r"""Normalised 1-D densities, the Gaussian log-density, and the GAN machinery on them (review 003 §2, §3.2).
 
 - :func:`gaussian_log_pdf`: :math:`\log\mathcal N(x;\mu,\sigma^2)` elementwise (the one Gaussian log-density of
-  the checks), and :func:`diagonal_gaussian_log_pdf`, its product form :math:`\mathcal N(\mu, \operatorname{diag}\sigma^2)`.
+  the checks), and :func:`diagonal_gaussian_log_pdf`, its product form
+  :math:`\mathcal N(\mu, \operatorname{diag}\sigma^2)` in d dimensions.
 - :class:`Density`: a normalised 1-D density given by its log-density and an interval outside
   which it is negligible, optionally a name and an exact sampler; :func:`gaussian`, :func:`mixture` build them.
 - :func:`maximise_pointwise`: for arrays of density values (a, b), the maximiser and maximum over
@@ -26,21 +27,21 @@ from ebmcheck.theory.validation import function, positive_int, real_array, real_
 GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 LOGIT_RANGE = 40.0  # |logit y| searched; σ(−40) ≈ 4e-18 is below rounding of the values it multiplies
 TAIL_SCALES = 14.0  # a Gaussian is negligible (e^{-98}) beyond 14 standard deviations
-
-
 LOG_SQRT_2PI = float(np.log(np.sqrt(2 * np.pi)))
 
 
 def gaussian_log_pdf(x, mean, sd) -> np.ndarray:
     r"""Log-density of :math:`\mathcal N(\mu, \sigma^2)`, elementwise with broadcasting:
 
-    .. math:: \log\mathcal N(x;\mu,\sigma^2) = -\tfrac12\Big(\frac{x-\mu}{\sigma}\Big)^2 - \log\sqrt{2\pi} - \log\sigma.
+    .. math:: \log\mathcal N(x;\mu,\sigma^2)
+              = -\tfrac12\Big(\frac{x-\mu}{\sigma}\Big)^2 - \log\sqrt{2\pi} - \log\sigma.
 
-    ``x``, ``mean``, ``sd``: real arrays (or scalars) that broadcast together, ``sd > 0``. Evaluated in that order
-    (standardise, square, subtract the two constants), which is the arithmetic of ``scipy.stats.norm.logpdf``.
-    Not validated: it is evaluated inside quadrature and Monte Carlo loops, on the arguments of a validated
-    :func:`gaussian` or of a check's own constants.
+    ``x``, ``mean``, ``sd``: real arrays (or scalars) that broadcast together. Evaluated in that order
+    (standardise, square, subtract the two constants), which is the arithmetic of ``scipy.stats.norm.logpdf``
+    (bit for bit). ``ValueError`` unless every ``sd > 0``; ``x`` is not checked (it runs inside quadrature and Monte
+    Carlo loops; ±∞ gives −∞).
     """
+    _positive_sd(sd)
     standardized = (x - mean) / sd
     return -0.5 * standardized**2 - LOG_SQRT_2PI - np.log(sd)
 
@@ -48,15 +49,25 @@ def gaussian_log_pdf(x, mean, sd) -> np.ndarray:
 def diagonal_gaussian_log_pdf(points, mean, sd) -> np.ndarray:
     r"""Log-density of :math:`\mathcal N(\mu, \operatorname{diag}\sigma^2)` in d dimensions at ``points`` (..., d):
 
-    .. math:: \log\mathcal N(x;\mu,\operatorname{diag}\sigma^2) = -\tfrac12\sum_{i=1}^d\Big(\frac{x_i-\mu_i}{\sigma_i}\Big)^2
+    .. math:: \log\mathcal N(x;\mu,\operatorname{diag}\sigma^2)
+              = -\tfrac12\sum_{i=1}^d\Big(\frac{x_i-\mu_i}{\sigma_i}\Big)^2
               - \log\Big((2\pi)^{d/2}\prod_{i=1}^d\sigma_i\Big),
 
     the sum over the last axis of :func:`gaussian_log_pdf` (with the constants gathered in one log). ``mean`` and
-    ``sd`` have shape (d,), ``sd > 0``; returns shape (...).
+    ``sd`` have shape (d,), ``sd > 0`` (``ValueError`` otherwise); returns shape (...).
     """
     points, mean, sd = np.asarray(points, dtype=float), np.asarray(mean, dtype=float), np.asarray(sd, dtype=float)
+    if points.ndim == 0 or mean.shape != (points.shape[-1],) or sd.shape != mean.shape:
+        raise ValueError(f"need points (..., d) with mean and sd of shape (d,); got points {points.shape}, "
+                         f"mean {mean.shape}, sd {sd.shape}")
+    _positive_sd(sd)
     standardized = (points - mean) / sd
     return -0.5 * (standardized**2).sum(axis=-1) - np.log((2 * np.pi) ** (points.shape[-1] / 2) * np.prod(sd))
+
+
+def _positive_sd(sd) -> None:
+    if not np.all(np.asarray(sd) > 0):  # also refuses NaN
+        raise ValueError(f"sd must be positive, got {sd!r}")
 
 
 @dataclass(frozen=True)
@@ -91,7 +102,8 @@ class Density:
         return self.lo, self.hi
 
     def expect(self, func) -> tuple[float, float]:
-        """E_ρ[func(X)] by quadrature on [lo, hi] and its error (:func:`theory.quadrature.expect`; func: x (N, 1) -> (N,))."""
+        """E_ρ[func(X)] by quadrature on [lo, hi] and its error (:func:`theory.quadrature.expect`);
+        func: x (N, 1) -> (N,)."""
         value, error = quadrature.expect(self.log_pdf_column, func, self.lo, self.hi)
         return float(value), float(error)
 
