@@ -22,9 +22,9 @@ twice the Hermite order), floored at :math:`64\epsilon` times the size of the te
 Models with d > 1 are not covered by these calculators (``ValueError``).
 
 NCE with one noise point per data point (ν = 1; seed 000, the notes' NCE section) has, at the true parameter of a
-well-specified model, :math:`\Sigma = A^{-1}(A - 2mm^\top)A^{-1}` (:func:`nce_covariance`); its matrices
-:math:`A, m` are integrals against the data and noise densities, taken on a quadrature rule the caller gives
-(:func:`nce_matrices`).
+well-specified model, :math:`\Sigma = A^{-1}(A - 2mm^\top)A^{-1}` (derived in
+:func:`derivations.notes.nce_noise_variance`); its matrices :math:`A, m` are integrals against the data and noise
+densities, taken on a quadrature rule the caller gives (:func:`nce_matrices`).
 """
 
 from __future__ import annotations
@@ -330,31 +330,6 @@ def nce_matrices(gradients, data_density, noise_density, weights) -> tuple[Array
     g = np.ascontiguousarray(gradients.T)  # (p, n): the sums below run along the contiguous axis
     weighted = g * (w * p * mu / (p + mu))
     return weighted @ g.T, weighted.sum(1)
-
-
-def nce_covariance(gradients, data_density, noise_density, weights) -> Array:
-    r"""Asymptotic covariance of :math:`\sqrt n(\hat\theta - \theta^*)` for NCE with ν = 1 (n data and n noise
-    points), well-specified model, shape (p, p):
-
-    .. math:: \Sigma = A^{-1}\,(A - 2mm^\top)\,A^{-1} = A^{-1} - 2A^{-1}mm^\top A^{-1},
-
-    the sandwich :math:`H^{-1}VH^{-1}` with :math:`H = A` and :math:`V = \operatorname{Var}\psi = A - 2mm^\top` for the
-    pair score :math:`\psi = g(x)(1 - D^*(x)) - g(y)D^*(y)`, whose data and noise parts both have mean m and together
-    second moment A (derived in :func:`derivations.notes.nce_noise_variance`). :math:`A, m` are :func:`nce_matrices`
-    on the rule given (same arguments). When the noise is the data (μ = p), :math:`D^* = \frac12`,
-    :math:`A = \frac12 M` and :math:`m = \frac12\bar g` with :math:`M = \mathbb E_p[gg^\top]`,
-    :math:`\bar g = \mathbb E_p[g]`, so :math:`\Sigma = 2(M^{-1} - M^{-1}\bar g\bar g^\top M^{-1})`: for the Gaussian
-    location model with a learned normaliser, :math:`g = (x - \mu, -1)`, the mean's variance is 2, twice the
-    Cramér–Rao bound. ``ValueError`` if A is singular
-    (θ not identifiable by NCE on this rule).
-    """
-    A, m = nce_matrices(gradients, data_density, noise_density, weights)
-    try:
-        inverse = np.linalg.inv(A)
-    except np.linalg.LinAlgError:
-        raise ValueError(
-            f"A = ∫ggᵀ pμ/(p + μ) is singular, so NCE's covariance A⁻¹(A − 2mmᵀ)A⁻¹ does not exist:\n{A}") from None
-    return inverse @ (A - 2 * np.outer(m, m)) @ inverse
 
 
 @functools.lru_cache(maxsize=256)
