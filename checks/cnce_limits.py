@@ -30,9 +30,11 @@ from ebmcheck.derivations import cnce_limits as derivation
 from ebmcheck.theory import asymptotics, models
 from ebmcheck.theory import noise as nz
 from ebmcheck.theory.cnce import fit_cnce
+from ebmcheck.theory.densities import gaussian_log_pdf
 from ebmcheck.theory.quadrature import gauss_legendre
 from ebmcheck.theory.validation import positive_int, real_scalar
 from numpy.polynomial.hermite_e import hermegauss
+from scipy.special import expit
 
 TOPIC = "cnce_limits"
 SEED = "004"
@@ -68,10 +70,6 @@ def _log_half_one_plus_exp(minus_F):
     return np.where(u < 30, np.log1p(np.expm1(np.minimum(u, 30)) / 2), u - math.log(2.0))
 
 
-def _sigmoid(u):
-    return 0.5 * (1 + np.tanh(u / 2))
-
-
 # ---- claim 1: ε → 0 --------------------------------------------------------------------------------
 def _limit_exports():
     exports = derivation.score_matching_limit().exports
@@ -95,7 +93,7 @@ def gaussian_excess_gradient(theta: float, eps: float, order: int = 48) -> tuple
 
     def integrand(x, xi):
         dF = (2 * x * root * xi + eps * xi**2) / 2
-        return -2 * _sigmoid(-theta * dF) * dF
+        return -2 * expit(-theta * dF) * dF
 
     return gaussian_pair_expectation(integrand, THETA_STAR, order)
 
@@ -218,7 +216,7 @@ def bump_gradient(theta: float, delta: float, panels: int) -> float:
     v = v * 15 / 16 * (1 - u**2) ** 2
     X, Y = x[:, None], x[:, None] + delta * u[None, :]
     log_fx, log_fy = bump_log_f(X, theta), bump_log_f(Y, theta)
-    weight_y = np.where(np.isfinite(log_fy), _sigmoid(np.where(np.isfinite(log_fy), log_fy - log_fx, 0.0)), 0.0)
+    weight_y = np.where(np.isfinite(log_fy), expit(np.where(np.isfinite(log_fy), log_fy - log_fx, 0.0)), 0.0)
     dF = (X > 0).astype(float) - (Y > 0).astype(float)
     return float(np.sum(w[:, None] * v[None, :] * (-2) * weight_y * dF))
 
@@ -238,7 +236,7 @@ def ar_noise_gradient(theta: float, drop_noise_term: bool, order: int) -> float:
     y = rho * x + shift + scale * z[None, :]
     noise_term = (-(y - rho * x - shift) ** 2 + (x - rho * y - shift) ** 2) / (2 * scale**2)
     F = theta * (y**2 - x**2) / 2 + (0.0 if drop_noise_term else noise_term)
-    return float(np.sum(w[:, None] * w[None, :] * (-2) * _sigmoid(-F) * (y**2 - x**2) / 2))
+    return float(np.sum(w[:, None] * w[None, :] * (-2) * expit(-F) * (y**2 - x**2) / 2))
 
 
 def consistency_checks(context: Context) -> list[Check]:
@@ -277,7 +275,7 @@ def _per_pair_gradient(x, y, noise):
     """s(x, y) = σ(−F)∂_θF at θ* for the Gaussian-precision model; ``noise`` is bound (its log-ratio enters F)."""
     dF = (y**2 - x**2) / 2
     ratio = noise.log_density(y[:, None], x[:, None]) - noise.log_density(x[:, None], y[:, None])
-    return _sigmoid(-(THETA_STAR * dF + ratio)) * dF
+    return expit(-(THETA_STAR * dF + ratio)) * dF
 
 
 def variance_ratio_estimate(merged, independent) -> tuple[float, float]:
@@ -323,8 +321,8 @@ def population_minimiser(swap: bool) -> float:
     sign = -1.0 if swap else 1.0
     theta = 1.0
     for _ in range(60):  # Newton on the convex population loss 2 E softplus(−sign θ dF)
-        g = np.sum(W * (-2) * sign * dF * _sigmoid(-sign * theta * dF))
-        h = np.sum(W * 2 * dF**2 * _sigmoid(theta * dF) * _sigmoid(-theta * dF))
+        g = np.sum(W * (-2) * sign * dF * expit(-sign * theta * dF))
+        h = np.sum(W * 2 * dF**2 * expit(theta * dF) * expit(-theta * dF))
         theta -= g / h
     return float(theta)
 
@@ -344,13 +342,13 @@ def label_checks(context: Context) -> list[Check]:
     rng = context.rng("eq9 points")
     x, y = rng.normal(size=200), rng.normal(size=200)
     rho, shift, scale = 0.5, 1.0, 0.8
-    log_pd = lambda t: -THETA_STAR * t**2 / 2 + 0.5 * math.log(THETA_STAR / (2 * math.pi))
-    log_pn = lambda a, b: -(a - rho * b - shift) ** 2 / (2 * scale**2) - math.log(math.sqrt(2 * math.pi) * scale)
+    log_pd = lambda t: gaussian_log_pdf(t, 0.0, 1 / math.sqrt(THETA_STAR))  # N(0, 1/θ*)
+    log_pn = lambda a, b: gaussian_log_pdf(a, rho * b + shift, scale)  # N(a; ρb + shift, scale²)
     p1, p0 = np.exp(log_pd(x) + log_pn(y, x)), np.exp(log_pd(y) + log_pn(x, y))
     F = optimal(p1, p0)
     posterior = p1 / (p1 + p0)
-    value = float(np.max(np.abs(_sigmoid(F) - posterior)))
-    control = float(np.max(np.abs(_sigmoid(-F) - posterior)))
+    value = float(np.max(np.abs(expit(F) - posterior)))
+    control = float(np.max(np.abs(expit(-F) - posterior)))
     checks.append(Check(
         name="eq. 9: σ(log p₁/p₀) = p(k=1|x,y), asymmetric noise, 200 points", quantity=r"\max|\sigma(F^*) - p(k{=}1|x,y)|",
         test=ZTest(0.0, value, 1e-15), control=ZTest(0.0, control, 1e-15),
@@ -366,8 +364,8 @@ def _minimiser_coarse() -> float:
     dF = (y**2 - x**2) / 2
     theta = 1.0
     for _ in range(60):
-        g = np.sum(W * (-2) * dF * _sigmoid(-theta * dF))
-        h = np.sum(W * 2 * dF**2 * _sigmoid(theta * dF) * _sigmoid(-theta * dF))
+        g = np.sum(W * (-2) * dF * expit(-theta * dF))
+        h = np.sum(W * 2 * dF**2 * expit(theta * dF) * expit(-theta * dF))
         theta -= g / h
     return float(theta)
 
@@ -407,7 +405,7 @@ def table_c1(local_weight: float, order: int) -> float:
     wx = np.concatenate([weight_a * v, (1 - weight_a) * v])
 
     def log_noise(to, frm):
-        local = -(to - frm) ** 2 / (2 * TABLE_SCALE**2) - math.log(math.sqrt(2 * math.pi) * TABLE_SCALE)
+        local = gaussian_log_pdf(to, frm, TABLE_SCALE)
         terms = []
         if local_weight > 0:
             terms.append(math.log(local_weight) + local)
@@ -418,7 +416,7 @@ def table_c1(local_weight: float, order: int) -> float:
     def integrand(X, Y):
         (log_px, gx), (log_py, gy) = _mixture_terms(X), _mixture_terms(Y)
         F = log_px - log_py + log_noise(Y, X) - log_noise(X, Y)
-        return _sigmoid(F) * _sigmoid(-F) * (gx - gy) ** 2
+        return expit(F) * expit(-F) * (gx - gy) ** 2
 
     total = 0.0
     if local_weight > 0:

@@ -15,13 +15,14 @@ import math
 
 import numpy as np
 import sympy as sp
-from scipy import optimize, stats
+from scipy import optimize
 
 from ebmcheck.checks.anatomy import (Check, Claim, Context, NotEncoded, Source, ZTest, mean_and_standard_error,
                                      printed_statement_controls)
 from ebmcheck.checks.figures import new_figure
 from ebmcheck.derivations import divergences as derivation
 from ebmcheck.theory import models, quadrature
+from ebmcheck.theory.densities import Density, gaussian, gaussian_log_pdf
 from ebmcheck.theory.symbolic import compile_expression
 
 TOPIC = "divergences"
@@ -36,35 +37,14 @@ def _closed_form(expr, symbols=GAUSSIAN_SYMBOLS):
     return compile_expression(tuple(symbols), expr, cse=False)
 
 
-def _gaussian_log_density(mean, sd):
-    return lambda x: stats.norm.logpdf(x[:, 0], mean, sd)
-
-
-# ---- 1-D densities with a quadrature interval ----------------------------------------------------------
-class Density:
-    """A normalized 1-D density: log-density on points (n, 1), its quadrature interval and an exact sampler."""
-
-    def __init__(self, name, log_density, lo, hi, sampler):
-        self.name, self.log_density, self.lo, self.hi, self.sample = name, log_density, lo, hi, sampler
-
-    def expect(self, func):
-        """E[func(X)] by quadrature and its error (func: x (n, 1) -> (n,))."""
-        value, error = quadrature.expect(self.log_density, func, self.lo, self.hi)
-        return float(value), float(error)
-
-
-def gaussian_density(mean: float, sd: float) -> Density:
-    return Density(f"N({mean:g}, {sd:g}²)", _gaussian_log_density(mean, sd), mean - 14 * sd, mean + 14 * sd,
-                   lambda n, rng: (mean + sd * rng.standard_normal(n))[:, None])
-
-
+# ---- 1-D densities with a quadrature interval (theory.densities.Density; Gaussians: theory.densities.gaussian) ----
 def model_density(name: str, model, theta) -> Density:
     """p_θ = f_θ/Z_θ of a 1-D model, Z_θ by quadrature (its error, ~1e-15, is below the checks' floors)."""
     theta = np.asarray(theta, float)
     log_z, _ = quadrature.log_normalizer_1d(model, theta)
     lo, hi = quadrature.support_interval(model, theta)
-    return Density(name, lambda x: model.log_f(x, theta) - log_z, lo, hi,
-                   lambda n, rng: model.sample(theta, n, rng))
+    return Density(lambda x: model.log_f(x[:, None], theta) - log_z, lo, hi, name,
+                   lambda n, rng: model.sample(theta, n, rng)[:, 0])
 
 
 def quartic_density() -> Density:
@@ -77,12 +57,12 @@ def mixture_density() -> Density:
 
 def cross_entropy(first: Density, second: Density):
     """H(ρ₁, ρ₂) = −E_ρ₁[log ρ₂] by quadrature on ρ₁'s interval."""
-    return first.expect(lambda x: -second.log_density(x))
+    return first.expect(lambda x: -second.log_pdf_column(x))
 
 
 def kl(first: Density, second: Density):
     """D_KL(ρ₁‖ρ₂) = E_ρ₁[log ρ₁ − log ρ₂] by quadrature."""
-    return first.expect(lambda x: first.log_density(x) - second.log_density(x))
+    return first.expect(lambda x: first.log_pdf_column(x) - second.log_pdf_column(x))
 
 
 def entropy(density: Density):
@@ -124,7 +104,7 @@ def kl_checks(context: Context) -> list[Check]:
     swapped = lambda m1, s1, m2, s2: kl_formula(m2, s2, m1, s1)  # noqa: E731
     checks = []
     for pair in GAUSSIAN_PAIRS:
-        first, second = gaussian_density(*pair[:2]), gaussian_density(*pair[2:])
+        first, second = gaussian(*pair[:2]), gaussian(*pair[2:])
         checks.append(_quadrature_check(
             f"KL {_pair_label(pair)}", r"D_{KL}(\rho_1\|\rho_2)", kl(first, second), float(kl_formula(*pair)),
             float(swapped(*pair)), "a symmetric KL: D_KL(ρ₂‖ρ₁) in place of D_KL(ρ₁‖ρ₂)", pair=pair))
@@ -132,14 +112,14 @@ def kl_checks(context: Context) -> list[Check]:
     # one direction only: ∫ρ₂φ(ρ₁/ρ₂) is taken on ρ₂'s interval, which must hold ρ₁'s mass (the mixture's wide
     # interval holds the quartic's; the quartic's narrow one would miss the mixture's tail beyond x ≈ 4)
     for first, second in ((quartic_density(), mixture_density()),):
-        ratio = lambda x: np.exp(np.maximum(first.log_density(x) - second.log_density(x), -700.0))  # noqa: E731  φ(0⁺) = 1
+        ratio = lambda x: np.exp(np.maximum(first.log_pdf_column(x) - second.log_pdf_column(x), -700.0))  # noqa: E731  φ(0⁺) = 1
         representation = second.expect(lambda x: phi(ratio(x)))
         checks.append(_quadrature_check(
             f"KL as ∫ρ₂φ(ρ₁/ρ₂) ≥ 0: {first.name} ‖ {second.name}", r"D_{KL}(\rho_1\|\rho_2)", kl(first, second),
             representation, kl(second, first), "a symmetric KL: D_KL(ρ₂‖ρ₁)"))
     gap = _closed_form(exports["triangle_gap"], sp.symbols("a b c", real=True))
     for means in ((0.0, 1.0, 2.5), (-1.0, 0.5, 1.0)):
-        p, q, r = (gaussian_density(m, 1.0) for m in means)
+        p, q, r = (gaussian(m, 1.0) for m in means)
         (pr, e1), (pq, e2), (qr, e3) = kl(p, r), kl(p, q), kl(q, r)
         checks.append(_quadrature_check(
             f"triangle: means {means}", r"D(P\|R) - D(P\|Q) - D(Q\|R)", (pr - pq - qr, e1 + e2 + e3),
@@ -155,7 +135,7 @@ def lemma_checks(context: Context) -> list[Check]:
     label = "eq. 13 as printed: H(ρ₂) + D_KL(ρ₂‖ρ₁)"
     checks = []
     for pair in GAUSSIAN_PAIRS:
-        first, second = gaussian_density(*pair[:2]), gaussian_density(*pair[2:])
+        first, second = gaussian(*pair[:2]), gaussian(*pair[2:])
         checks.append(_quadrature_check(
             f"quadrature {_pair_label(pair)}", r"H(\rho_1,\rho_2)", cross_entropy(first, second),
             float(h_plus_kl(*pair)), float(printed(*pair)), label, pair=pair))
@@ -167,7 +147,7 @@ def lemma_checks(context: Context) -> list[Check]:
     num_samples = context.size(quick=40_000, full=2_000_000)
     for pair in ((0.0, 1.0, 0.0, 1.05), (0.0, 1.0, 1.0, 2.0)):
         x = context.rng(f"samples {pair}").normal(pair[0], pair[1], num_samples)
-        estimate = mean_and_standard_error(-stats.norm.logpdf(x, pair[2], pair[3]))
+        estimate = mean_and_standard_error(-gaussian_log_pdf(x, pair[2], pair[3]))
         checks.append(Check(
             f"Monte Carlo {_pair_label(pair)}", r"H(\rho_1,\rho_2) = -\mathbb{E}_{\rho_1}[\log\rho_2]",
             ZTest(float(h_plus_kl(*pair)), *map(float, estimate)), ZTest(float(printed(*pair)), *map(float, estimate)),
@@ -180,8 +160,8 @@ def _figure_lemma(context: Context, corrected, printed) -> None:
     """H(ρ₁, ρ₂) by quadrature against the corrected and the printed right-hand sides, ρ₁ = N(0, 1), ρ₂ = N(0, s²)."""
     scales = np.linspace(0.3, 3.0, 200)
     points = np.array([0.4, 0.7, 1.0, 1.5, 2.0, 2.5, 3.0])
-    first = gaussian_density(0.0, 1.0)
-    values = [cross_entropy(first, gaussian_density(0.0, sd))[0] for sd in points]
+    first = gaussian(0.0, 1.0)
+    values = [cross_entropy(first, gaussian(0.0, sd))[0] for sd in points]
     figure, (axis,) = new_figure(width=5.2, height=3.4)
     axis.plot(scales, corrected(0.0, 1.0, 0.0, scales), "k-", label=r"$H(\rho_1) + D_{KL}(\rho_1\|\rho_2)$ (corrected)")
     axis.plot(scales, printed(0.0, 1.0, 0.0, scales), ":", color="C3", label=r"$H(\rho_2) + D_{KL}(\rho_2\|\rho_1)$ (eq. 13 as printed)")
@@ -203,7 +183,8 @@ def _gaussian_ebm(exports):
 
 
 def _model_log_density(mu, lam):
-    return _gaussian_log_density(mu, 1 / math.sqrt(lam))
+    """log ρ_θ of the Gaussian EBM θ = (μ, λ): the N(μ, 1/λ) log-density at x (n, 1)."""
+    return lambda x: gaussian_log_pdf(x[:, 0], mu, 1 / math.sqrt(lam))
 
 
 def ebm_cross_entropy_checks(context: Context) -> list[Check]:
@@ -223,7 +204,7 @@ def ebm_cross_entropy_checks(context: Context) -> list[Check]:
     data_mean, _ = density.expect(lambda x: x[:, 0])
     data_var, _ = density.expect(lambda x: (x[:, 0] - data_mean) ** 2)
     mu, lam = data_mean + 0.4 * math.sqrt(data_var), 1 / data_var
-    x = density.sample(context.size(quick=40_000, full=2_000_000), context.rng("eq. 14 Monte Carlo"))
+    x = density.sample(context.size(quick=40_000, full=2_000_000), context.rng("eq. 14 Monte Carlo"))[:, None]
     estimate = tuple(map(float, mean_and_standard_error(-_model_log_density(mu, lam)(x))))
     energy_term, error = density.expect(lambda y: energy(y, mu, lam))
     checks.append(Check(
@@ -255,9 +236,9 @@ def _minimiser_checks(data, energy, log_z) -> list[Check]:
         data_entropy = entropy(density)[0]
         cross = lambda mu: log_z(mu, lam) + density.expect(lambda x: energy(x, mu, lam))[0]  # noqa: E731
         divergence = lambda mu: cross(mu) - data_entropy  # noqa: E731  (the corrected eq. 13)
-        direct_kl = lambda mu: kl(density, gaussian_density(mu, 1 / math.sqrt(lam)))[0]  # noqa: E731
+        direct_kl = lambda mu: kl(density, gaussian(mu, 1 / math.sqrt(lam)))[0]  # noqa: E731
         grid = np.linspace(density.lo, density.hi, 4001)
-        mode = float(grid[np.argmax(density.log_density(grid[:, None]))])
+        mode = float(grid[np.argmax(density.log_pdf(grid))])
         width = 3 * math.sqrt(data_var)
         for label, objective in (("H(ρ_*, ρ_θ)", cross), ("D_KL(ρ_*‖ρ_θ) by quadrature of eq. 10", direct_kl),
                                  ("H(ρ_*, ρ_θ) − H(ρ_*)", divergence)):
@@ -275,7 +256,7 @@ def unbounded_checks(context: Context) -> list[Check]:
     entropy_formula = _closed_form(derivation.cross_entropy_unbounded().exports["entropy"], (sp.Symbol("s", positive=True),))
     checks = []
     for sd in (1.0, 0.1, 1e-3, 1e-6):
-        density = gaussian_density(0.0, sd)
+        density = gaussian(0.0, sd)
         checks.append(_quadrature_check(
             f"H(ρ, ρ), ρ = N(0, {sd:g}²)", r"H(\rho,\rho)", cross_entropy(density, density), float(entropy_formula(sd)),
             0.0, "H(ρ, ρ) = 0, as D_KL(ρ‖ρ) = 0", sd=sd))
@@ -330,7 +311,7 @@ def _gradient_monte_carlo(context, model, grad_energy, log_z, data) -> list[Chec
         (0.8, "flip", "sign flipped: E_θ[∂_θU] − E_*[∂_θU]"),
     ):
         theta = QUARTIC_STAR + np.array([offset, 0.0, 0.0])
-        x_data = data.sample(num_samples, context.rng(f"data {offset}"))
+        x_data = data.sample(num_samples, context.rng(f"data {offset}"))[:, None]
         x_model = model.sample(theta, num_samples, context.rng(f"model {offset}"))
         (a, se_a), (b, se_b) = (mean_and_standard_error(grad_energy(x, theta)[:, 0]) for x in (x_data, x_model))
         estimate, error = float(a - b), float(math.hypot(se_a, se_b))
@@ -354,8 +335,9 @@ def _example_energies():
 
 
 def _stated_mixture_log_density(x):
-    """log[0.7 N(x; 0, 1) + 0.3 N(x; 5, 0.5²)] — the mixture Example 2.1 names, written with SciPy."""
-    return np.logaddexp(np.log(0.7) + stats.norm.logpdf(x, 0.0, 1.0), np.log(0.3) + stats.norm.logpdf(x, 5.0, 0.5))
+    """log[0.7 N(x; 0, 1) + 0.3 N(x; 5, 0.5²)] — the mixture Example 2.1 names, written from the Gaussian
+    log-density (independently of the derivation's energy)."""
+    return np.logaddexp(np.log(0.7) + gaussian_log_pdf(x, 0.0, 1.0), np.log(0.3) + gaussian_log_pdf(x, 5.0, 0.5))
 
 
 def example_checks(context: Context) -> list[Check]:
@@ -373,7 +355,7 @@ def example_checks(context: Context) -> list[Check]:
             f"log ρ({point:g}) − log ρ(0), sign of eq. 8 fixed only", r"\log\rho(x) - \log\rho(0)", value,
             float(corrected(reference) - corrected(point)), float(sign_fixed(reference) - sign_fixed(point)),
             "eq. 8 with its sign fixed only (no 2 in the exponents, no 1/σ_i)", point=point))
-    density = Density("e^{-U}", lambda x: -corrected(x[:, 0]), -12.0, 12.0, None)
+    density = Density(lambda x: -corrected(x), -12.0, 12.0, "e^{-U}")
     mass, mass_error = quadrature.refine(lambda level: _integral(lambda x: np.exp(-corrected(x)), -12.0, 12.0, level))
     sign_mass, _ = quadrature.refine(lambda level: _integral(lambda x: np.exp(-sign_fixed(x)), -12.0, 12.0, level))
     checks.append(_quadrature_check("Z = ∫ e^{−U} of the corrected energy", r"Z", (float(mass), float(mass_error)), 1.0,

@@ -29,8 +29,9 @@ from ebmcheck.checks.anatomy import (
 )
 from ebmcheck.checks.figures import new_figure, simulation_points, theory_line
 from ebmcheck.derivations import gans as derivation
-from ebmcheck.theory.gans_densities import (
+from ebmcheck.theory.densities import (
     Density,
+    diagonal_gaussian_log_pdf,
     gaussian,
     l1_distance,
     maximise_pointwise,
@@ -315,12 +316,6 @@ def jensen_shannon_checks(context: Context) -> list[Check]:
     return checks + _two_d_checks(context, jsd)
 
 
-def _log_gaussian_2d(points, mean, scales) -> np.ndarray:
-    """log N(points; mean, diag(scales²)) for points (n, 2)."""
-    standardized = (points - np.asarray(mean)) / np.asarray(scales)
-    return -0.5 * (standardized**2).sum(axis=1) - np.log(2 * np.pi * np.prod(scales))
-
-
 def _two_d_checks(context: Context, jsd) -> list[Check]:
     r"""Monte Carlo in d = 2: ρ_* = N(0, I), ρ_g = N((0.8, 0), diag(0.8², 1)); the value of V at the optimal
     discriminator, :math:`\mathbb E_*\log D^* + \mathbb E_g\log(1-D^*)` with D* computed from the 2-D densities,
@@ -332,7 +327,8 @@ def _two_d_checks(context: Context, jsd) -> list[Check]:
     fake = np.asarray(fake_mean) + np.asarray(fake_scales) * rng.standard_normal((size, 2))
 
     def log_discriminator(points):  # log D* and log(1 − D*) from the 2-D densities
-        log_a, log_b = _log_gaussian_2d(points, star_mean, star_scales), _log_gaussian_2d(points, fake_mean, fake_scales)
+        log_a = diagonal_gaussian_log_pdf(points, star_mean, star_scales)
+        log_b = diagonal_gaussian_log_pdf(points, fake_mean, fake_scales)
         log_sum = np.logaddexp(log_a, log_b)
         return log_a - log_sum, log_b - log_sum
 

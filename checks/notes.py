@@ -25,7 +25,8 @@ from scipy import optimize
 from ebmcheck.checks.anatomy import Check, Claim, Context, NotEncoded, Source, ZTest
 from ebmcheck.checks.figures import new_figure
 from ebmcheck.derivations import notes as derivation
-from ebmcheck.theory import quadrature
+from ebmcheck.theory import asymptotics, quadrature
+from ebmcheck.theory.densities import gaussian_log_pdf
 from ebmcheck.theory.symbolic import compile_expression
 
 TOPIC = "notes"
@@ -66,17 +67,13 @@ NOISE_SD = 2.0
 THETA_STAR = (0.0, 0.5 * np.log(2 * np.pi))  # (m, c): F_θ* = ρ_*
 
 
-def _log_normal(x, sd):
-    return -0.5 * (x / sd) ** 2 - np.log(sd * np.sqrt(2 * np.pi))
-
-
 def _pair_expectation(function, m, c):
     """E_{x∼N(0,1), y∼N(0, 4)}[function(F(x), μ(x), F(y), μ(y))] on a product Gauss–Legendre grid."""
     def at_level(level):
         nodes, weights = quadrature.gauss_legendre(-14.0, 14.0, quadrature.refined(40, level), 16)
-        px, py = weights * np.exp(_log_normal(nodes, 1.0)), weights * np.exp(_log_normal(nodes, NOISE_SD))
+        px, py = weights * np.exp(gaussian_log_pdf(nodes, 0.0, 1.0)), weights * np.exp(gaussian_log_pdf(nodes, 0.0, NOISE_SD))
         f = np.exp(-0.5 * (nodes - m) ** 2 - c)
-        mu_n = np.exp(_log_normal(nodes, NOISE_SD))
+        mu_n = np.exp(gaussian_log_pdf(nodes, 0.0, NOISE_SD))
         values = function(f[:, None], mu_n[:, None], f[None, :], mu_n[None, :])
         total = px[:, None] * py[None, :] * values
         return total.sum(), np.abs(total).sum()
@@ -123,7 +120,7 @@ WEIGHTS, MEANS, SDS = np.array([0.3, 0.7]), np.array([-2.0, 1.5]), np.array([0.5
 
 def _mixture_log_density_and_score(x, extra_var):
     sds = np.sqrt(SDS**2 + extra_var)
-    log_parts = np.log(WEIGHTS) + _log_normal(x[..., None] - MEANS, sds)
+    log_parts = np.log(WEIGHTS) + gaussian_log_pdf(x[..., None], MEANS, sds)
     top = log_parts.max(axis=-1, keepdims=True)
     resp = np.exp(log_parts - top)
     log_density = top[..., 0] + np.log(resp.sum(axis=-1))
@@ -218,9 +215,9 @@ def _disjoint_objective(weight):
 def _overlap_objective(weight, panels):
     """J(w) for p_w = w N(−1, 1) + (1−w) N(1, 1), data at w*, on a fixed Gauss–Legendre rule."""
     nodes, weights = quadrature.gauss_legendre(-14.0, 14.0, panels, 16)
-    data = W_STAR * np.exp(_log_normal(nodes + 1, 1.0)) + (1 - W_STAR) * np.exp(_log_normal(nodes - 1, 1.0))
-    r = weight * np.exp(_log_normal(nodes + 1, 1.0))
-    q = (1 - weight) * np.exp(_log_normal(nodes - 1, 1.0))
+    data = W_STAR * np.exp(gaussian_log_pdf(nodes, -1.0, 1.0)) + (1 - W_STAR) * np.exp(gaussian_log_pdf(nodes, 1.0, 1.0))
+    r = weight * np.exp(gaussian_log_pdf(nodes, -1.0, 1.0))
+    q = (1 - weight) * np.exp(gaussian_log_pdf(nodes, 1.0, 1.0))
     resp = r / (r + q)
     score = resp * (-(nodes + 1)) + (1 - resp) * (-(nodes - 1))
     score_prime = -1 + resp * (1 - resp) * 4  # Var of the component mean under the responsibilities
@@ -258,8 +255,8 @@ def _nce_pieces(shift, scale=1.0, level=0):
     """At θ* = (0, log√(2π)) of the model log f = −(x − m)²/2 − c, data N(0, 1), noise N(shift, scale²):
     nodes, weights, p, μ, g = ∇_θ log f and D* = p/(p + μ)."""
     nodes, weights = quadrature.gauss_legendre(-14.0, 14.0 + abs(shift), quadrature.refined(60, level), 16)
-    p = np.exp(_log_normal(nodes, 1.0))
-    mu_n = np.exp(_log_normal(nodes - shift, scale))
+    p = np.exp(gaussian_log_pdf(nodes, 0.0, 1.0))
+    mu_n = np.exp(gaussian_log_pdf(nodes, shift, scale))
     g = np.stack([nodes, -np.ones_like(nodes)])
     return weights, p, mu_n, g, p / (p + mu_n)
 
@@ -304,12 +301,12 @@ def _variance_formula():
 
 
 def _derived_variance(shift, scale=1.0):
-    """Σ_mm from the derivation's export with A = ∫ggᵀpμ/(p+μ), m = ∫g pμ/(p+μ) by quadrature."""
+    """Σ_mm from the derivation's export with A = ∫ggᵀpμ/(p+μ), m = ∫g pμ/(p+μ) by quadrature
+    (:func:`theory.asymptotics.nce_matrices`)."""
     formula = _variance_formula()
     def at_level(level):
         weights, p, mu_n, g, _ = _nce_pieces(shift, scale, level)
-        k = weights * p * mu_n / (p + mu_n)
-        a, m = (g * k) @ g.T, (g * k).sum(1)
+        a, m = asymptotics.nce_matrices(g.T, p, mu_n, weights)
         return formula(a[0, 0], a[0, 1], a[1, 1], m[0], m[1]), 1.0
     value, error = quadrature.refine(at_level)
     return float(value), float(error)

@@ -1,4 +1,4 @@
-"""Unit tests of the GAN machinery (theory/gans_densities.py) and of how the GAN checks use the derivations' exports."""
+"""Unit tests of the GAN machinery (theory/densities.py) and of how the GAN checks use the derivations' exports."""
 
 from __future__ import annotations
 
@@ -15,8 +15,11 @@ from ebmcheck.checks.anatomy import Context
 from ebmcheck.checks.config import RunConfig
 from ebmcheck.derivations import gans as derivation
 from ebmcheck.theory.quadrature import integrate
-from ebmcheck.theory.gans_densities import (
+from ebmcheck.theory.densities import (
+    Density,
+    diagonal_gaussian_log_pdf,
     gaussian,
+    gaussian_log_pdf,
     l1_distance,
     maximise_pointwise,
     mixture,
@@ -29,7 +32,7 @@ def _context(claim_id: str) -> Context:
     return Context(claim_id, RunConfig())
 
 
-# ---- theory/gans_densities.py -----------------------------------------------------------------------------------
+# ---- theory/densities.py -----------------------------------------------------------------------------------
 def test_densities_integrate_to_one_and_match_scipy():
     two_modes = mixture((0.3, 0.7), (gaussian(-1.0, 0.5), gaussian(2.0, 1.5)))
     for density in (gaussian(0.4, 2.0), two_modes):
@@ -38,6 +41,48 @@ def test_densities_integrate_to_one_and_match_scipy():
     x = np.linspace(-3, 5, 17)
     reference = 0.3 * stats.norm.pdf(x, -1.0, 0.5) + 0.7 * stats.norm.pdf(x, 2.0, 1.5)
     np.testing.assert_allclose(two_modes.pdf(x), reference, rtol=1e-13)
+
+
+def test_gaussian_log_pdf_is_scipys_and_broadcasts():
+    x = np.linspace(-6.0, 9.0, 31)
+    for mean, sd in ((0.0, 1.0), (1.5, 0.7), (-2.0, 3.0), (0.3, 1e-3)):
+        np.testing.assert_allclose(gaussian_log_pdf(x, mean, sd), stats.norm.logpdf(x, mean, sd), rtol=1e-15, atol=1e-13)
+    means, sds = np.array([-1.0, 2.0]), np.array([0.5, 1.3])
+    grid = gaussian_log_pdf(x[:, None], means, sds)  # (31, 2): one column per (mean, sd)
+    assert grid.shape == (31, 2)
+    np.testing.assert_allclose(grid, stats.norm.logpdf(x[:, None], means, sds), rtol=1e-15, atol=1e-13)
+    assert float(gaussian_log_pdf(0.0, 0.0, 1.0)) == pytest.approx(-0.5 * math.log(2 * math.pi), rel=1e-15)
+    np.testing.assert_array_equal(gaussian(1.5, 0.7).log_pdf(x), gaussian_log_pdf(x, 1.5, 0.7))
+    with pytest.raises(ValueError, match="sd must be positive"):
+        gaussian_log_pdf(x, 0.0, np.array([1.0, 0.0]))
+
+
+def test_diagonal_gaussian_log_pdf_is_the_sum_of_the_one_dimensional_ones():
+    points = np.random.default_rng(1).normal(size=(50, 3))
+    mean, sd = np.array([0.5, -1.0, 0.0]), np.array([0.8, 1.0, 2.5])
+    expected = stats.multivariate_normal(mean, np.diag(sd**2)).logpdf(points)
+    np.testing.assert_allclose(diagonal_gaussian_log_pdf(points, mean, sd), expected, rtol=1e-14)
+    np.testing.assert_allclose(diagonal_gaussian_log_pdf(points, mean, sd), gaussian_log_pdf(points, mean, sd).sum(axis=-1),
+                               rtol=1e-14)
+    with pytest.raises(ValueError, match="mean and sd of shape"):
+        diagonal_gaussian_log_pdf(points, mean[:2], sd[:2])
+    with pytest.raises(ValueError, match="sd must be positive"):
+        diagonal_gaussian_log_pdf(points, mean, -sd)
+
+
+def test_gaussian_density_has_a_name_and_samples_its_law():
+    density = gaussian(0.5, 2.0)
+    assert density.name == "N(0.5, 2²)"
+    draws = density.sample(100_000, np.random.default_rng(0))
+    assert draws.shape == (100_000,)
+    assert abs(draws.mean() - 0.5) < 5 * 2.0 / math.sqrt(draws.size)
+    mean, error = density.expect(lambda x: x[:, 0])
+    assert mean == pytest.approx(0.5, abs=1e-12) and error < 1e-12
+    assert mixture((0.5, 0.5), (density, gaussian(1.0, 1.0))).sample is None
+    with pytest.raises(TypeError, match="name"):
+        Density(np.negative, 0.0, 1.0, name=3)
+    with pytest.raises(TypeError, match="sample"):
+        Density(np.negative, 0.0, 1.0, sample="draws")
 
 
 def test_integrate_error_estimate_covers_a_coarse_rule():

@@ -1,10 +1,12 @@
 """Tests of the notes topic: its derivations' exports are what the checks use, and the check helpers."""
 
 import numpy as np
+import pytest
 import sympy as sp
 
 from ebmcheck.checks import notes as checks
 from ebmcheck.derivations import notes as derivation
+from ebmcheck.theory import asymptotics
 
 
 def test_edge_term_export_is_minus_lambda_mu():
@@ -58,3 +60,37 @@ def test_nce_measured_variance_agrees_with_derived_formula_far_from_data():
     measured, measured_error = checks._measured_variance(2.0)
     assert abs(measured - derived) <= 10 * (measured_error + derived_error)
     assert derived > 3 * checks._derived_variance(0.0)[0]
+
+
+def _pair_score_sandwich(g, p, mu_n, weights):
+    """A⁻¹ V A⁻¹ from the definitions: A = ∫ggᵀ pμ/(p+μ) (the Hessian at θ*) and V = Var ψ of the pair score
+    ψ = g(x)(1 − D(x)) − g(y)D(y), x ~ p, y ~ μ independent (data and noise parts' variances add)."""
+    d = p / (p + mu_n)
+    a = np.einsum("i,ji,ki->jk", weights * p * mu_n / (p + mu_n), g, g)
+    variance = np.zeros((2, 2))
+    for part, density in ((g * (1 - d), p), (g * d, mu_n)):
+        mean = part @ (weights * density)
+        variance += np.einsum("i,ji,ki->jk", weights * density, part, part) - np.outer(mean, mean)
+    inverse = np.linalg.inv(a)
+    return a, inverse @ variance @ inverse
+
+
+def test_nce_matrices_feed_the_derived_formula_which_is_the_pair_score_sandwich():
+    for shift, scale in ((0.0, 1.0), (1.5, 1.0), (2.0, 0.8)):
+        weights, p, mu_n, g, _ = checks._nce_pieces(shift, scale)
+        a, m = asymptotics.nce_matrices(g.T, p, mu_n, weights)
+        expected_a, sandwich = _pair_score_sandwich(g, p, mu_n, weights)
+        np.testing.assert_allclose(a, expected_a, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(m, np.einsum("i,ji->j", weights * p * mu_n / (p + mu_n), g), rtol=1e-13, atol=1e-15)
+        derived = checks._variance_formula()(a[0, 0], a[0, 1], a[1, 1], m[0], m[1])
+        assert derived == pytest.approx(sandwich[0, 0], rel=1e-10)
+
+
+def test_nce_matrices_reject_bad_input():
+    weights, p, mu_n, g, _ = checks._nce_pieces(1.0)
+    with pytest.raises(ValueError, match="noise_density must have shape"):
+        asymptotics.nce_matrices(g.T, p, mu_n[:-1], weights)
+    with pytest.raises(ValueError, match="weights must be non-negative"):
+        asymptotics.nce_matrices(g.T, p, mu_n, -weights)
+    with pytest.raises(ValueError, match="positive at every node"):
+        asymptotics.nce_matrices(g.T, np.zeros_like(p), np.zeros_like(p), weights)

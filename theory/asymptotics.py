@@ -1,4 +1,5 @@
-r"""Asymptotic covariances: CNCE (seed 004, Theorem 1 and its any-K extension), Fisher information, sandwich.
+r"""Asymptotic covariances: CNCE (seed 004, Theorem 1 and its any-K extension), NCE (ν = 1), Fisher information,
+sandwich.
 
 CNCE with :math:`K` noise points per data point (eq. 13) has, at the true parameter
 :math:`\theta^*` of a well-specified model (:math:`p_d = p_{\theta^*}`),
@@ -19,6 +20,11 @@ noise). The error is the difference between that rule and its refinement (twice 
 twice the Hermite order), floored at :math:`64\epsilon` times the size of the terms
 (:func:`theory.quadrature.refine`).
 Models with d > 1 are not covered by these calculators (``ValueError``).
+
+NCE with one noise point per data point (ν = 1; seed 000, the notes' NCE section) has, at the true parameter of a
+well-specified model, :math:`\Sigma = A^{-1}(A - 2mm^\top)A^{-1}` (derived in
+:func:`derivations.notes.nce_noise_variance`); its matrices :math:`A, m` are integrals against the data and noise
+densities, taken on a quadrature rule the caller gives (:func:`nce_matrices`).
 """
 
 from __future__ import annotations
@@ -284,6 +290,46 @@ def sigma_from_matrices(matrices, K: int = 1) -> Array:
     C2 = real_array("C2", matrices[1], ndim=2, shape=C1.shape)
     C3 = real_array("C3", matrices[2], ndim=2, shape=C1.shape)
     return _sigma((C1, C2, C3), _check_K(K))
+
+
+def nce_matrices(gradients, data_density, noise_density, weights) -> tuple[Array, Array]:
+    r""":math:`A` and :math:`m` of NCE with ν = 1 at θ*, on a quadrature rule:
+
+    .. math:: A = \int g\,g^\top\,\frac{p\,\mu}{p+\mu}\,dx
+              \approx \sum_i w_i\,g_i g_i^\top\,\frac{p_i\mu_i}{p_i+\mu_i},
+              \qquad m = \int g\,\frac{p\,\mu}{p+\mu}\,dx \approx \sum_i w_i\,g_i\,\frac{p_i\mu_i}{p_i+\mu_i},
+
+    with :math:`g = \nabla_\theta\log f_\theta` at θ* (the model normalised there, :math:`f_{\theta^*} = p`), p the
+    data density and μ the noise density. :math:`A` is the Hessian of the population NCE loss at θ* (its
+    second-derivative terms cancel there) and :math:`\frac{p\mu}{p+\mu} = p(1-D^*) = \mu D^*`, :math:`D^* = p/(p+\mu)`.
+
+    Parameters
+    ----------
+    gradients : array (n, p)
+        :math:`g` at the n nodes.
+    data_density, noise_density : arrays (n,)
+        p and μ at the nodes, non-negative, :math:`p + \mu > 0`.
+    weights : array (n,)
+        Quadrature weights of the nodes for :math:`dx`, non-negative.
+
+    Returns (A (p, p), m (p,)). ``ValueError`` naming the argument on a bad shape or value.
+    """
+    gradients = real_array("gradients", gradients, ndim=2)
+    n = gradients.shape[0]
+    values = {}
+    for name, value in (("data_density", data_density), ("noise_density", noise_density), ("weights", weights)):
+        values[name] = real_array(name, value, ndim=1)
+        if values[name].shape != (n,):
+            raise ValueError(
+                f"{name} must have shape ({n},), one value per row of gradients; got {values[name].shape}")
+        if np.any(values[name] < 0):
+            raise ValueError(f"{name} must be non-negative")
+    p, mu, w = values["data_density"], values["noise_density"], values["weights"]
+    if np.any(p + mu <= 0):
+        raise ValueError("data_density + noise_density must be positive at every node (D* = p/(p + μ) is 0/0 there)")
+    g = np.ascontiguousarray(gradients.T)  # (p, n): the sums below run along the contiguous axis
+    weighted = g * (w * p * mu / (p + mu))
+    return weighted @ g.T, weighted.sum(1)
 
 
 @functools.lru_cache(maxsize=256)
