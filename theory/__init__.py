@@ -8,7 +8,8 @@ One definition of each concept, imported by the derivations and the checks alike
 - ``samplers``: Langevin sampling — ``langevin_step`` is the one move (ULA, MALA, PCD, coupled chains);
 - ``noise``: the one noise protocol of NCE and CNCE; ``nce``, ``cnce``: their losses;
   ``fitting``: the one batched Newton and its ``FitResult``; ``asymptotics``: CNCE covariances,
-  Fisher information, sandwich; ``objectives``: the ``Objective`` protocol and the built-ins;
+  NCE's A and m, Fisher information, sandwich; ``densities``: normalised 1-D densities and the
+  Gaussian log-density; ``objectives``: the ``Objective`` protocol and the built-ins;
 - ``quadrature`` (``refine``: the one value-with-error rule), ``expectations``, ``toy`` (the
   slides' two-mode model, compiled from its declaration in ``models``);
 - ``backend``: the inputs' array namespace (array API), host copies, the random-number shim that
