@@ -60,7 +60,7 @@ def run_numerics(claim: Claim, config: RunConfig, keep_figures: bool = True) -> 
             confirmation = claim.checks(context)  # its figures are not shown
     except Exception as error:
         where = f"check {context.last_check!r}" if context.last_check else "before any check drew a random stream"
-        stream = f" (confirmation stream)" if context.stream else ""
+        stream = " (confirmation stream)" if context.stream else ""
         raise UnitFailed.from_exception(f"claim {claim.id}, {where}{stream}, seed {config.seed}",
                                         reproduce_line(claim, config), error) from None
     figures = context.figures if keep_figures else []
@@ -117,7 +117,7 @@ def run_claims(
     claim id (:meth:`Context.rng`); ``tests/test_scheduler.py`` asserts byte-identical results.
     With ``progress`` (the command line's default): on a terminal, a progress bar with the
     estimated time left on stderr, kept when done; otherwise one line per claim as it finishes
-    (``[3/24] hyvarinen-identity: verified, 12 checks, 2.1 s``), so a log shows where a long run
+    (``claims [3/24] hyvarinen-identity: verified, 12 checks, 2.1 s``), so a log shows where a long run
     is. ``label`` prefixes the bar and the lines. ``stats`` (a :class:`~checks.scheduler.RunStats`)
     receives the units retried after a worker died. A unit that raises stops the run with
     :class:`~checks.scheduler.UnitFailed`.
