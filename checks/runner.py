@@ -13,7 +13,8 @@ from tqdm import tqdm
 
 from ebmcheck.checks.anatomy import CONFIRMATION, Claim, ClaimResult, Context, needs_confirmation
 from ebmcheck.checks.config import RunConfig, resolve_config
-from ebmcheck.checks.scheduler import IN_PROCESS, RunStats, Scheduler, UnitFailed, parse_scheduler, run_units
+from ebmcheck.checks.scheduler import (IN_PROCESS, RunStats, Scheduler, UnitFailed, one_blas_thread, parse_scheduler,
+                                       run_units)
 from ebmcheck.derivations.steps import Derivation, StepResult
 
 
@@ -48,16 +49,18 @@ def run_numerics(claim: Claim, config: RunConfig, keep_figures: bool = True) -> 
     The unit of work of every scheduler (:mod:`checks.scheduler`). A check that raises becomes a
     :class:`~checks.scheduler.UnitFailed` naming the claim, the check (the last one that drew a
     random stream) and the command that reproduces it. ``keep_figures=False`` (a seed sweep) ships
-    no figures back."""
+    no figures back. BLAS runs on one thread (:func:`checks.scheduler.one_blas_thread`)."""
     start = time.perf_counter()
     context = Context(claim.id, config)
     try:
-        checks = claim.checks(context)
+        with one_blas_thread():
+            checks = claim.checks(context)
         confirmation = None
         if needs_confirmation(claim, checks):
             # A statistical rejection decides a verdict only if fresh, independent data reject again.
             context = Context(claim.id, config, stream=CONFIRMATION)
-            confirmation = claim.checks(context)  # its figures are not shown
+            with one_blas_thread():
+                confirmation = claim.checks(context)  # its figures are not shown
     except Exception as error:
         where = f"check {context.last_check!r}" if context.last_check else "before any check drew a random stream"
         stream = " (confirmation stream)" if context.stream else ""

@@ -23,6 +23,14 @@ The schedulers (:func:`parse_scheduler`, the command line's ``--scheduler``):
 
 Dask is optional (``pip install 'ebmcheck[dask]'``) and imported only by the last three.
 
+One BLAS thread. OpenBLAS splits a reduction (a dot product, a matrix product's inner sums) over
+its threads, so the last bits of a result depend on how many it uses: measured, the second
+variation of physics-max-entropy-interval and the sequential estimates of three CNCE claims moved
+in the last digit between an in-process run (as many BLAS threads as cores) and Dask workers (one,
+Dask's default). Every unit therefore runs with one BLAS thread (:func:`one_blas_thread`, held by
+:func:`run_units` for the whole run as well, so that the threads of a ``threads:N`` cluster, which
+share the process's BLAS, never see another count); the workers are the parallelism.
+
 Failures. A unit that raises is reported as :class:`UnitFailed` (what it was, the check it was in,
 the command that reproduces it); the run stops, the units not yet done are cancelled, and the
 caller writes nothing. A Dask worker that dies has its units rescheduled by Dask (up to
@@ -126,6 +134,13 @@ class RunStats:
     notes: list[str] = field(default_factory=list)
 
 
+def one_blas_thread():
+    """A context in which BLAS uses one thread (``threadpoolctl``); on leaving, the count it found."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def run_units(
     function: Callable[..., Any], units: Sequence[tuple], scheduler: Scheduler = IN_PROCESS, *,
     describe: Callable[[int], tuple[str, str]], backend: str = "numpy", stats: RunStats | None = None,
@@ -141,13 +156,14 @@ def run_units(
     stats.scheduler, stats.units = str(scheduler), len(units)
     if not units:
         return
-    if scheduler.kind == "in-process":
-        for index, unit in enumerate(units):
-            yield index, _call(function, unit, describe, index)
-    elif scheduler.kind == "pool":
-        yield from _in_pool(function, units, scheduler.workers or available_cores(), describe)
-    else:
-        yield from _on_dask(function, units, scheduler, describe, backend, stats)
+    with one_blas_thread():
+        if scheduler.kind == "in-process":
+            for index, unit in enumerate(units):
+                yield index, _call(function, unit, describe, index)
+        elif scheduler.kind == "pool":
+            yield from _in_pool(function, units, scheduler.workers or available_cores(), describe)
+        else:
+            yield from _on_dask(function, units, scheduler, describe, backend, stats)
 
 
 def _call(function, unit, describe, index):

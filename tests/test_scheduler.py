@@ -1,10 +1,11 @@
 """Schedulers (checks.scheduler): the numbers do not depend on where the units run; failures are
 reported, not hung on; a dead worker's units are run again; the default run never imports Dask.
 
-The byte-identity test is the acceptance test of issue 19: results.json of three claims of
-different kinds — Monte Carlo (gaussian-score), quadrature (toy-partition-function) and a fit
-(vae-em-converges: EM iterations to convergence) — written in-process, on a 2-worker Dask
-LocalCluster of processes and on one of threads, byte for byte the same.
+The byte-identity test is the acceptance test of issue 19: results.json of claims of different
+kinds — Monte Carlo (gaussian-score), quadrature (toy-partition-function), a fit
+(vae-em-converges: EM iterations to convergence), and one whose last bits depended on the BLAS
+thread count (physics-max-entropy-interval) — written in-process, on a 2-worker Dask LocalCluster
+of processes, on one of threads and on a standard-library pool, byte for byte the same.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from ebmcheck.checks.scheduler import IN_PROCESS, RunStats, Scheduler, UnitFaile
 
 pytestmark = pytest.mark.xdist_group("scheduler")  # one module, one process: the Dask clusters do not compete
 
-KINDS = ("gaussian-score", "toy-partition-function", "vae-em-converges")  # Monte Carlo, quadrature, fit
+# Monte Carlo, quadrature, a fit, and a claim whose last bits moved with the number of BLAS threads
+# before every unit ran on one (checks.scheduler, "One BLAS thread")
+KINDS = ("gaussian-score", "toy-partition-function", "vae-em-converges", "physics-max-entropy-interval")
 CONFIG = RunConfig(seed=5)
 
 
