@@ -230,3 +230,25 @@ def test_merge_tallies_keeps_the_earliest_seeds_first_failure():
 
     key = ("nce", "unbiased-gradient")
     assert merge_tallies([{key: (2, 0, "")}, {key: (2, 1, "seed 4")}, {key: (1, 1, "seed 5")}]) == {key: (5, 2, "seed 4")}
+
+
+def test_sweeps_run_in_pieces_add_up_to_the_whole(tmp_path):
+    """``verify --seed 0-1 --json`` and ``--seed 2-3 --json`` merged by benchmarks/sweep_table.py give
+    the counts of ``--seed 0-3``; overlapping pieces are refused."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sweep_table", Path(__file__).resolve().parents[1] / "benchmarks" / "sweep_table.py")
+    sweep_table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sweep_table)
+
+    def piece(seeds):
+        result = CliRunner().invoke(cli.main, ["verify", "gaussian-score", "--seed", seeds, "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    whole, first, second = piece("0-3"), piece("0-1"), piece("2-3")
+    merged = sweep_table.merge([second, first])
+    assert merged["seeds"] == [0, 3] and merged["checks"] == whole["checks"]
+    assert "| statistical | 5 | 20 | 0 |" in sweep_table.table(merged)
+    with pytest.raises(ValueError, match="overlap"):
+        sweep_table.merge([first, piece("1-2")])
