@@ -226,24 +226,34 @@ def _on_dask(function, units, scheduler: Scheduler, describe, backend: str, stat
             cluster.close()
 
 
+TRIM_SETTING = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+"""Dask's nannies start workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also turns off glibc's
+dynamic mmap threshold: every temporary array above 128 kB is then mmap'ed and unmapped, and its
+pages faulted in again on each use. Measured on one quick-profile seed: the CNCE fits ran 2–3×
+slower in such workers than in-process (system time 8× higher). The local clusters unset it; an
+existing cluster should too (README, "Scale-out")."""
+
+
 def _local_cluster(scheduler: Scheduler, backend: str, stats: RunStats):
     """A LocalCluster of single-threaded processes (``processes:N``) or of one process with N threads
     (``threads:N``); a LocalCUDACluster (one worker per GPU) for ``processes:N`` on cupy when
     dask-cuda is installed. No dashboard: a run is a batch job, and its port could be taken."""
-    workers = scheduler.workers or available_cores()
-    if backend == "cupy" and scheduler.kind == "processes":
-        try:
-            from dask_cuda import LocalCUDACluster
-        except ImportError:
-            stats.notes.append("dask-cuda is not installed: the cupy workers share the default GPU "
-                               "(pip install dask-cuda for one worker per GPU)")
-        else:
-            return LocalCUDACluster(dashboard_address=None)
-    from dask.distributed import LocalCluster
+    import dask
 
-    threads = scheduler.kind == "threads"
-    with warnings.catch_warnings():  # "port 8787 is in use" (another cluster's HTTP server): any port will do
-        warnings.filterwarnings("ignore", message=".*already in use.*")
+    workers = scheduler.workers or available_cores()
+    with warnings.catch_warnings(), dask.config.set({TRIM_SETTING: None}):
+        warnings.filterwarnings("ignore", message=".*already in use.*")  # port 8787 taken (another cluster): any port will do
+        if backend == "cupy" and scheduler.kind == "processes":
+            try:
+                from dask_cuda import LocalCUDACluster
+            except ImportError:
+                stats.notes.append("dask-cuda is not installed: the cupy workers share the default GPU "
+                                   "(pip install dask-cuda for one worker per GPU)")
+            else:
+                return LocalCUDACluster(dashboard_address=None)
+        from dask.distributed import LocalCluster
+
+        threads = scheduler.kind == "threads"
         return LocalCluster(n_workers=1 if threads else workers, threads_per_worker=workers if threads else 1,
                             processes=not threads, dashboard_address=None)
 
