@@ -51,8 +51,13 @@ def merge(documents: list[dict]) -> dict:
     return {"profile": first["profile"], "backend": first["backend"], "claims": first["claims"],
             "seeds": [ranges[0][0], ranges[-1][1]], "pieces": [[*r] for r in ranges],
             "seconds": sum(document["seconds"] for document in documents),
-            "scheduler": sorted({document["scheduler"] for document in documents}),
+            "scheduler": sorted({name for document in documents for name in _as_list(document["scheduler"])}),
             "checks": checks, "verdicts_moved": [[c, v, n, s] for (c, v), (n, s) in sorted(moved.items())]}
+
+
+def _as_list(value) -> list:
+    """A piece names one scheduler; a merged document (itself a valid piece) lists them."""
+    return value if isinstance(value, list) else [value]
 
 
 def table(document: dict) -> str:
