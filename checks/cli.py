@@ -25,8 +25,8 @@ from tqdm import tqdm
 from ebmcheck.checks import registry
 from ebmcheck.checks.anatomy import PROFILES
 from ebmcheck.checks.config import DEFAULT_SEED, RunConfig
-from ebmcheck.checks.runner import run_claims, run_sweep
-from ebmcheck.checks.scheduler import SCHEDULER_HELP, RunStats, Scheduler, UnitFailed, parse_scheduler
+from ebmcheck.checks.runner import resolve_scheduler, run_claims, run_sweep
+from ebmcheck.checks.scheduler import SCHEDULER_HELP, RunStats, Scheduler, UnitFailed
 from ebmcheck.theory.backend import BACKENDS, BackendUnavailable, get_backend
 
 SEED_VARIABLE = "EBMCHECK_SEED"
@@ -112,7 +112,7 @@ def _resolve_scheduler(scheduler_text: str | None, jobs: int | None) -> Schedule
     if scheduler_text is not None and jobs is not None:
         raise click.UsageError("give --scheduler or -j/--jobs, not both (-j N is short for --scheduler pool:N)")
     try:
-        scheduler = parse_scheduler(scheduler_text) if jobs is None else Scheduler("pool", jobs) if jobs != 1 else parse_scheduler(None)
+        scheduler = resolve_scheduler(scheduler_text, jobs)
     except ValueError as error:
         raise click.UsageError(f"--scheduler: {error}") from None
     if scheduler.uses_dask:

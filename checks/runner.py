@@ -127,7 +127,7 @@ def run_claims(
     """
     config = resolve_config(config, **settings)
     claims = list(claims)
-    scheduler = _scheduler(scheduler, jobs)
+    scheduler = resolve_scheduler(scheduler, jobs)
     configs = [_claim_config(claim, config) for claim in claims]
     results: list[ClaimResult | None] = [None] * len(claims)
     finished = run_units(run_numerics, list(zip(claims, configs)), scheduler, backend=config.backend, stats=stats,
@@ -150,7 +150,7 @@ def run_sweep(
     config = resolve_config(config)
     claims, seeds = list(claims), list(seeds)
     units = [(claim, _claim_config(claim, config, seed=seed), False) for seed in seeds for claim in claims]
-    finished = run_units(run_numerics, units, _scheduler(scheduler, jobs), backend=config.backend, stats=stats,
+    finished = run_units(run_numerics, units, resolve_scheduler(scheduler, jobs), backend=config.backend, stats=stats,
                          describe=lambda i: (f"claim {units[i][0].id}, seed {units[i][1].seed}", reproduce_line(*units[i][:2])))
     left = {seed: len(claims) for seed in seeds}
     with _progress(len(units), "sweep", "unit", progress) as report:
@@ -162,7 +162,9 @@ def run_sweep(
             yield unit_config.seed, _result(claim, numerics)
 
 
-def _scheduler(scheduler: Scheduler | str | None, jobs: int | None) -> Scheduler:
+def resolve_scheduler(scheduler: Scheduler | str | None, jobs: int | None = None) -> Scheduler:
+    """The scheduler of ``scheduler`` (:func:`checks.scheduler.parse_scheduler`) or of ``jobs=N``, short for
+    ``"pool:N"`` (1: in-process); ``ValueError`` for a bad value or for both given."""
     if jobs is not None:
         if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 0:
             raise ValueError(f"jobs must be an int >= 0 (0: one worker per core), got {jobs!r}")
