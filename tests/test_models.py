@@ -4,6 +4,7 @@ validation; samplers; backend; array namespaces (array-api-strict); the one comp
 from __future__ import annotations
 
 import inspect
+import math
 import warnings
 
 import array_api_strict
@@ -306,3 +307,86 @@ def test_compile_expression_refuses_what_it_cannot_compile():
         compile_expression((a,), a.T, order="none")
     with pytest.raises(TypeError, match="mapping of names to callables"):
         compile_expression((x,), x, functions={"f": 1.0})
+
+
+@pytest.mark.parametrize("points", [100_000, 97, 1])
+def test_compiled_score_is_the_plain_operations_bit_for_bit(points):
+    """The compiler's two shortcuts change no number: x − μ added in long rows (the small operand
+    tiled; 97 points has no divisor to group by, 1 point none needed) and −1 folded into Λ rather
+    than the (N, d) product. Reference: numpy's own −((x − μ) @ Λᵀ)."""
+    x, mu, lam = sp.MatrixSymbol("x", 2, 1), sp.MatrixSymbol("mu", 2, 1), sp.MatrixSymbol("Lambda", 2, 2)
+    score = compile_expression((x, mu, lam), -lam * (x - mu))
+    rng = np.random.default_rng(5)
+    xs, m, precision = rng.standard_normal((points, 2, 1)), rng.standard_normal((2, 1)), rng.standard_normal((2, 2))
+    want = -((xs - m)[..., 0] @ precision.T)
+    np.testing.assert_array_equal(score(xs, m, precision)[..., 0], want)
+    half = compile_expression((x, mu, lam), sp.MatMul(sp.Rational(1, 2), lam, x - mu))  # ½ folds into Λ
+    np.testing.assert_array_equal(half(xs, m, precision)[..., 0], ((xs - m)[..., 0] @ precision.T) / 2)
+    triple = compile_expression((x, mu, lam), sp.MatMul(3, lam, x - mu))  # 3 does not: 3Λ rounds
+    np.testing.assert_array_equal(triple(xs, m, precision)[..., 0], 3 * ((xs - m)[..., 0] @ precision.T))
+
+
+# ---- the θ-Hessian averaged over points ------------------------------------------------------------
+def _quadratic_in_x_model():
+    """log f = −(mᵀx)²/2 − ½ xᵀSx: ∂²/∂m² = −x xᵀ is of degree 2 in x, so it is summed over the points."""
+    x, m, s = sp.MatrixSymbol("x", 3, 1), sp.MatrixSymbol("m", 3, 1), sp.MatrixSymbol("S", 3, 3)
+    log_f = -(m.T * x * x.T * m) / 2 - (x.T * s * x) / 2
+    return models.MatrixModel("quadratic in x", x, (models.Parameter(m), models.Parameter(s, symmetric=True)), log_f)
+
+
+@pytest.mark.parametrize("case", ["gaussian(4)", "quadratic in x", "quartic (scalar Model)"])
+def test_mean_theta_hessian_is_the_mean_of_the_per_point_hessians(case, monkeypatch):
+    rng = np.random.default_rng(7)
+    if case == "gaussian(4)":
+        model = models.gaussian(4)
+        theta = _random_gaussian_theta(model, rng)
+    elif case == "quadratic in x":
+        model = _quadratic_in_x_model()
+        theta = rng.standard_normal(model.num_params)
+    else:
+        model, theta = models.quartic(), np.array([0.5, -1.0, 1.0])
+    x = rng.standard_normal((2, 50, model.dim))  # every leading axis counts as points
+    want = np.mean(model.hess_theta(x, theta), axis=(0, 1))
+    np.testing.assert_allclose(model.mean_hess_theta(x, theta), want, rtol=1e-13, atol=1e-13)
+    monkeypatch.setattr(models, "_CHUNK_ENTRIES", 40)  # summed in many slices, the last one short
+    np.testing.assert_allclose(model.mean_hess_theta(x, theta), want, rtol=1e-13, atol=1e-13)
+    strict = model.mean_hess_theta(array_api_strict.asarray(x), array_api_strict.asarray(theta))
+    assert isinstance(strict, STRICT_ARRAY)
+    np.testing.assert_allclose(np.from_dlpack(strict), want, rtol=1e-13, atol=1e-13)
+
+
+def test_mean_theta_hessian_of_the_gaussian_does_not_visit_the_points(monkeypatch):
+    """Every block of the Gaussian's θ-Hessian is affine in x: evaluated once, at the mean point."""
+    model = models.gaussian(3)
+    plan = models._plan(model.log_f_matrix, model.data, model.parameters, "hess_theta")
+    from ebmcheck.theory.symbolic import polynomial_degree
+
+    assert [polynomial_degree(p.expr, model.data) for p, _, _ in plan.placements] == [0, 1]  # (Λ, Λ) is zero
+    monkeypatch.setattr(models.MatrixModel, "_summed_over_points", None)  # would fail if called
+    rng = np.random.default_rng(8)
+    theta, x = _random_gaussian_theta(model, rng), rng.standard_normal((1000, 3))
+    np.testing.assert_allclose(model.mean_hess_theta(x, theta), model.hess_theta(x, theta).mean(axis=0), rtol=1e-12, atol=1e-12)
+
+
+def test_polynomial_degree_reads_the_tree():
+    from ebmcheck.theory.symbolic import polynomial_degree
+
+    x, a = sp.MatrixSymbol("x", 2, 1), sp.MatrixSymbol("A", 2, 2)
+    assert polynomial_degree(a * a, x) == 0
+    assert polynomial_degree(a * x + 3 * x, x) == 1
+    assert polynomial_degree(sp.Trace(x * x.T * a), x) == 2
+    assert polynomial_degree((x.T * a * x)[0, 0] ** 3, x) == math.inf  # an entry is not a node the reader knows
+    assert polynomial_degree(sp.exp(sp.Trace(x * x.T)), x) == math.inf
+    assert polynomial_degree(None, x) == 0
+
+
+def test_mean_theta_hessian_refuses_what_it_cannot_average():
+    model = models.gaussian(2)
+    theta = model.pack([0.0, 0.0], np.eye(2))
+    with pytest.raises(ValueError, match="one parameter vector theta of shape"):
+        model.mean_hess_theta(np.zeros((3, 2)), np.stack([theta, theta]))
+    with pytest.raises(ValueError, match="at least one point"):
+        model.mean_hess_theta(np.zeros((0, 2)), theta)
+    big = models.gaussian(1000)  # p = 501 500: the mean Hessian alone is 2.5e11 numbers
+    with pytest.raises(ValueError, match=r"mean_hess_theta would hold 2\.52e\+11 numbers"):
+        big.mean_hess_theta(np.zeros((1, 1000)), np.zeros(big.num_params))

@@ -156,7 +156,12 @@ def _check_increment(name: str, value, state: LangevinState):
 
 def _move(state: LangevinState, increment, step_size: float):
     r""":math:`x + h\,s(x) + \Delta` — the one Langevin move; Δ is :math:`\sqrt{2\tau h}\,\xi` or a coupling's increment."""
-    return state.position + step_size * state.score + increment
+    moved = step_size * state.score  # a fresh array, updated in place: no temporary per term
+    moved += state.position
+    if tuple(getattr(increment, "shape", ())) == tuple(moved.shape):
+        moved += increment
+        return moved
+    return moved + increment
 
 
 def _finite_rows(xp, array):
@@ -220,8 +225,9 @@ def ula_kernel(rng, state: LangevinState, model, theta, step_size: float, *, tem
     step_size = _check_step_size(step_size)
     temperature = _check_temperature(temperature)
     xp = namespace(state.position, theta)
-    noise = standard_normal(rng, tuple(state.position.shape), xp)
-    return _langevin_step(state, model, theta, step_size, _noise_scale(step_size, temperature) * noise)
+    increment = standard_normal(rng, tuple(state.position.shape), xp)
+    increment *= _noise_scale(step_size, temperature)  # the fresh draws scaled in place
+    return _langevin_step(state, model, theta, step_size, increment)
 
 
 def proposal_log_density(x_to, x_from, score_from, step_size: float):
