@@ -171,10 +171,17 @@ def test_ctrl_c_cancels_the_units_and_leaves_the_previous_reports_intact(tmp_pat
          "--scheduler", "processes:2"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # a background job may inherit SIGINT ignored
-    time.sleep(12)  # the cluster is up and units are running
+    seen, deadline = [], time.monotonic() + 120
+    while time.monotonic() < deadline:  # until the first unit is back: the cluster is up and the others are running
+        line = process.stdout.readline()
+        seen.append(line)
+        if not line or line.startswith("claims [1/"):
+            break
+    assert seen[-1].startswith("claims [1/"), "".join(seen)[-2000:]
     process.send_signal(signal.SIGINT)
     interrupted = time.monotonic()
     output, _ = process.communicate(timeout=60)
+    output = "".join(seen) + output
     assert process.returncode == 130, output[-2000:]
     assert time.monotonic() - interrupted < 30
     assert "interrupted: the outstanding units were cancelled; nothing was written" in output
