@@ -161,6 +161,7 @@ def test_ctrl_c_cancels_the_units_and_leaves_the_previous_reports_intact(tmp_pat
     pytest.importorskip("dask.distributed")
     import shutil
     import signal
+    import threading
     import time
 
     out = tmp_path / "reports"
@@ -171,17 +172,23 @@ def test_ctrl_c_cancels_the_units_and_leaves_the_previous_reports_intact(tmp_pat
          "--scheduler", "processes:2"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # a background job may inherit SIGINT ignored
-    seen, deadline = [], time.monotonic() + 120
-    while time.monotonic() < deadline:  # until the first unit is back: the cluster is up and the others are running
-        line = process.stdout.readline()
-        seen.append(line)
-        if not line or line.startswith("claims [1/"):
-            break
-    assert seen[-1].startswith("claims [1/"), "".join(seen)[-2000:]
+    seen, first_unit_back = [], threading.Event()
+
+    def read():  # the whole output, in a thread: readline would block the test if the run went quiet
+        for line in process.stdout:
+            seen.append(line)
+            if line.startswith("claims [1/"):
+                first_unit_back.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    # Interrupt once the first unit is back: the cluster is up and the other units are running.
+    assert first_unit_back.wait(timeout=120), "".join(seen)[-2000:]
     process.send_signal(signal.SIGINT)
     interrupted = time.monotonic()
-    output, _ = process.communicate(timeout=60)
-    output = "".join(seen) + output
+    process.wait(timeout=60)
+    reader.join(timeout=10)
+    output = "".join(seen)
     assert process.returncode == 130, output[-2000:]
     assert time.monotonic() - interrupted < 30
     assert "interrupted: the outstanding units were cancelled; nothing was written" in output

@@ -589,7 +589,6 @@ class MatrixModel(Model):
                     out[lead + mirror] = xp.matrix_transpose(block)
         return out
 
-
     def mean_hess_theta(self, x, theta):
         r""":math:`\frac1n\sum_i \nabla^2_\theta \log f(x_i;\theta)`, shape (p, p) (see :meth:`Model.mean_hess_theta`).
 
