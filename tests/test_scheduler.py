@@ -182,11 +182,15 @@ def test_ctrl_c_cancels_the_units_and_leaves_the_previous_reports_intact(tmp_pat
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    # Interrupt once the first unit is back: the cluster is up and the other units are running.
-    assert first_unit_back.wait(timeout=120), "".join(seen)[-2000:]
-    process.send_signal(signal.SIGINT)
-    interrupted = time.monotonic()
-    process.wait(timeout=60)
+    try:
+        # Interrupt once the first unit is back: the cluster is up and the other units are running.
+        assert first_unit_back.wait(timeout=120), "".join(seen)[-2000:]
+        process.send_signal(signal.SIGINT)
+        interrupted = time.monotonic()
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:  # a failed wait leaves no run behind
+            process.kill()
     reader.join(timeout=10)
     output = "".join(seen)
     assert process.returncode == 130, output[-2000:]

@@ -209,12 +209,10 @@ class Model:
         the Hessian is affine in x. The result is refused like the other methods' if p² exceeds
         :data:`MAX_RESULT_ENTRIES`."""
         x, theta, xp = self._mean_inputs(x, theta)
-        n = x.shape[0]
-        rows = max(1, _CHUNK_ENTRIES // self.num_params**2)
-        total = xp.zeros((self.num_params, self.num_params), dtype=xp.float64)
-        for start in range(0, n, rows):
-            total += xp.sum(self._compute("hess_theta", x[start : start + rows, ...], theta, (min(rows, n - start),), xp), axis=0)
-        return total / n
+        def per_slice(part):
+            return self._compute("hess_theta", part, theta, (part.shape[0],), xp)
+
+        return _sum_over_points(per_slice, x, self.num_params**2, xp) / x.shape[0]
 
     def _mean_inputs(self, x, theta):
         """``x`` as (n, d) with n ≥ 1, ``theta`` as (p,), their namespace; the (p, p) result within the limit."""
@@ -606,22 +604,23 @@ class MatrixModel(Model):
             if polynomial_degree(piece.expr, self.data) <= 1:
                 block = piece.evaluate(mean_point, (), xp)
             else:
-                block = self._summed_over_points(piece, x, blocks, xp) / n
+                per_point = max(largest_intermediate(piece.expr, (self.data,)), math.prod(g.size for g in piece.groups))
+                block = _sum_over_points(lambda part, piece=piece: piece.evaluate(
+                    [xp.expand_dims(part, axis=-1), *blocks], (part.shape[0],), xp), x, per_point, xp) / n
             out[where] = block
             if mirror is not None:
                 out[mirror] = xp.matrix_transpose(block)
         return out
 
-    def _summed_over_points(self, piece, x, blocks, xp):
-        r""":math:`\sum_i` of one Hessian block over the points, in slices of about ``_CHUNK_ENTRIES`` numbers."""
-        n = x.shape[0]
-        per_point = max(largest_intermediate(piece.expr, (self.data,)), math.prod(g.size for g in piece.groups))
-        rows = max(1, _CHUNK_ENTRIES // per_point)
-        total = 0.0
-        for start in range(0, n, rows):
-            part = xp.expand_dims(x[start : start + rows, ...], axis=-1)
-            total = total + xp.sum(piece.evaluate([part, *blocks], (part.shape[0],), xp), axis=0)
-        return total
+
+def _sum_over_points(per_slice, x, per_point: int, xp):
+    r""":math:`\sum_i` over the points of ``x`` (n, d) of ``per_slice(x[a:b])`` (shape (b − a, ...)), in slices of
+    about :data:`_CHUNK_ENTRIES` numbers given ``per_point`` numbers per point (at least one point a slice)."""
+    rows = max(1, _CHUNK_ENTRIES // per_point)
+    total = 0.0
+    for start in range(0, x.shape[0], rows):
+        total = total + xp.sum(per_slice(x[start : start + rows, ...]), axis=0)
+    return total
 
 
 @functools.cache
